@@ -1,0 +1,77 @@
+//! Command-line administration: making staff members.
+
+use anyhow::{bail, Context};
+use sqlx::Row;
+
+use crate::auth;
+use crate::clock::{self, Clock};
+use crate::db::Db;
+use crate::postcode::Postcode;
+
+pub struct NewAdmin {
+    pub email: String,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub address: String,
+    pub postcode: String,
+    pub password: String,
+}
+
+/// Makes the member with this email or username staff, or creates a staff member
+/// (a collector, with a gallery) when there is none. Returns what was done.
+pub async fn create_admin(db: &Db, clock: &Clock, new: NewAdmin) -> anyhow::Result<String> {
+    let now = clock::to_db(clock.now());
+    let mut tx = db.begin().await?;
+    let promoted = sqlx::query("UPDATE members SET is_staff = TRUE, updated_at = $1 WHERE email_lower = $2 OR username_lower = $3 RETURNING id")
+        .bind(&now)
+        .bind(new.email.to_lowercase())
+        .bind(new.username.to_lowercase())
+        .fetch_all(&mut *tx)
+        .await?;
+    if let Some(row) = promoted.first() {
+        tx.commit().await?;
+        let id: i64 = row.try_get("id")?;
+        return Ok(format!("Member {id} is now staff."));
+    }
+    let postcode = Postcode::parse(&new.postcode).map_err(|e| anyhow::anyhow!("postcode: {e}"))?;
+    let problems = auth::password_problems(
+        &new.password,
+        &[&new.email, &new.username, &new.first_name, &new.last_name],
+    );
+    if !problems.is_empty() {
+        bail!("the password is not acceptable: {}", problems.join(" "));
+    }
+    if !new.email.contains('@') || new.username.trim().is_empty() {
+        bail!("an email address and a username are required");
+    }
+    let hash = auth::hash_password(new.password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO members (email, email_lower, username, username_lower, first_name, last_name, user_type, address, \
+         postcode, password_hash, is_staff, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'collector', $7, $8, $9, TRUE, $10, $10) RETURNING id",
+    )
+    .bind(&new.email)
+    .bind(new.email.to_lowercase())
+    .bind(&new.username)
+    .bind(new.username.to_lowercase())
+    .bind(&new.first_name)
+    .bind(&new.last_name)
+    .bind(&new.address)
+    .bind(postcode.as_str())
+    .bind(&hash)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await
+    .context("creating the member")?
+    .try_get("id")?;
+    sqlx::query("INSERT INTO galleries (curator_id, created_at) VALUES ($1, $2)")
+        .bind(id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(format!("Staff member {id} created."))
+}

@@ -1,0 +1,187 @@
+//! Application state, the router, and serving it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method};
+use axum::routing::get;
+use axum::{Json, Router, ServiceExt};
+use serde_json::{json, Value};
+use tower::Layer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Keys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::input::JSON_LIMIT;
+use crate::{artworks, galleries, images, members, orders};
+
+/// What every handler can reach: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub keys: Arc<Keys>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, clock: Clock) -> Self {
+        let keys = Arc::new(Keys::new(&config.secret_key));
+        Self {
+            db,
+            config: Arc::new(config),
+            clock,
+            keys,
+        }
+    }
+
+    /// Connects to the database and, unless disabled, migrates it.
+    pub async fn connect(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url, config.database_max_connections).await?;
+        if config.run_migrations {
+            db.migrate().await?;
+        }
+        Ok(Self::new(db, config, clock))
+    }
+}
+
+/// The API router, before path normalisation.
+pub fn router(state: AppState) -> Router {
+    let cors = match &state.config.cors_allowed_origins {
+        None => CorsLayer::new().allow_origin(Any),
+        Some(origins) => CorsLayer::new().allow_origin(AllowOrigin::list(
+            origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
+        )),
+    }
+    .allow_methods([
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ])
+    .allow_headers(Any)
+    .expose_headers([
+        axum::http::HeaderName::from_static("x-total-count"),
+        axum::http::header::LINK,
+    ])
+    .max_age(Duration::from_secs(3600));
+
+    Router::new()
+        .route("/api", get(api_root))
+        .merge(members::routes())
+        .merge(artworks::routes())
+        .merge(images::routes())
+        .merge(galleries::routes())
+        .merge(orders::routes())
+        .fallback(|| async { ApiError::not_found("No such route.") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    // Method and path only: never the query (it may hold tokens), bodies or headers.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(
+                    |res: &axum::response::Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(
+                            status = res.status().as_u16(),
+                            latency_ms = latency.as_secs_f64() * 1000.0,
+                            "response"
+                        );
+                    },
+                ),
+        )
+        .layer(cors)
+        .with_state(state)
+}
+
+/// The whole application: every route answers with and without a trailing slash,
+/// directly (no redirect).
+pub fn app(
+    state: AppState,
+) -> impl tower::Service<
+    Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    NormalizePathLayer::trim_trailing_slash().layer(router(state))
+}
+
+/// The API's front door.
+async fn api_root() -> Json<Value> {
+    Json(json!({
+        "message": "Welcome to OpenStudio API",
+        "endpoints": {
+            "register": "/api/members/register/",
+            "login": "/api/members/login/",
+            "current_member": "/api/members/user/",
+            "change_password": "/api/members/password/",
+            "artworks": "/api/artworks/",
+            "artwork": "/api/artworks/{id}/",
+            "artwork_images": "/api/images/artwork/{id}/images/",
+            "my_gallery": "/api/galleries/my-gallery/",
+            "gallery_artworks": "/api/galleries/{id}/artworks/",
+            "curate": "/api/galleries/{id}/curate/",
+            "create_order": "/api/orders/create/",
+            "purchases": "/api/orders/purchase-requests/",
+            "sales": "/api/orders/seller/",
+            "order": "/api/orders/order-details/{id}",
+            "order_events": "/api/orders/{id}/events/",
+            "unviewed_orders": "/api/orders/unviewed-orders/",
+        }
+    }))
+}
+
+/// Serves until SIGTERM or Ctrl-C; in-flight requests finish first. The auto-completion
+/// sweep runs beside it.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let sweep = tokio::spawn(orders::run_auto_completion(
+        state.clone(),
+        Duration::from_secs(state.config.auto_complete_interval_secs),
+    ));
+    let service = app(state);
+    let result = axum::serve(listener, service.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP");
+    sweep.abort();
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

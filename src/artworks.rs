@@ -1,0 +1,585 @@
+//! Artworks: the catalogue, and its artists' listing, editing and withdrawal.
+
+use std::collections::HashMap;
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::app::AppState;
+use crate::auth::{CurrentMember, MaybeMember};
+use crate::clock;
+use crate::db::{flag, placeholders, timestamp, Tx};
+use crate::error::{ApiError, ApiResult};
+use crate::input::{boolean, integer, measure, money, parsed, text, Fields, Id, JsonBody, Parser};
+use crate::members::Member;
+use crate::money::{Measure, Money};
+use crate::orders;
+use crate::paging::{query_pairs, Page};
+use crate::postcode::outward_code;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/artworks", get(list_artworks).post(create_artwork))
+        .route("/api/artworks/create", axum::routing::post(create_artwork))
+        .route(
+            "/api/artworks/{id}",
+            get(get_artwork)
+                .put(update_artwork)
+                .patch(update_artwork)
+                .delete(delete_artwork),
+        )
+}
+
+pub const MAX_IMAGES: usize = 10;
+const MAX_PRICE: Money = Money::from_hundredths(9_999_999);
+const MAX_MEASURE: Measure = Measure::from_hundredths(999_999);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Medium {
+    Painting,
+    Sculpture,
+    DigitalArt,
+    Photography,
+    MixedMedia,
+    Printmaking,
+    Ceramics,
+    Textile,
+}
+
+impl Medium {
+    pub const ALL: [Medium; 8] = [
+        Self::Painting,
+        Self::Sculpture,
+        Self::DigitalArt,
+        Self::Photography,
+        Self::MixedMedia,
+        Self::Printmaking,
+        Self::Ceramics,
+        Self::Textile,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Painting => "painting",
+            Self::Sculpture => "sculpture",
+            Self::DigitalArt => "digital_art",
+            Self::Photography => "photography",
+            Self::MixedMedia => "mixed_media",
+            Self::Printmaking => "printmaking",
+            Self::Ceramics => "ceramics",
+            Self::Textile => "textile",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == input)
+            .ok_or_else(|| format!("\"{input}\" is not a valid choice."))
+    }
+}
+
+/// The public face of an artist inside an artwork: never the address, and only the
+/// outward code of the postcode (enough for a shipping estimate).
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtistSummary {
+    pub id: i64,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub bio: String,
+    pub website: String,
+    pub postcode: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageArtwork {
+    pub title: String,
+    pub artist: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Image {
+    pub id: i64,
+    pub image_url: String,
+    pub artwork: ImageArtwork,
+}
+
+/// The "populated artwork" of the contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct Artwork {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub year: i64,
+    pub price: Money,
+    pub quantity_for_sale: i64,
+    pub is_for_sale: bool,
+    pub medium: Medium,
+    pub material: String,
+    pub width: Measure,
+    pub depth: Measure,
+    pub height: Measure,
+    pub weight: Measure,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub artist: ArtistSummary,
+    pub artworks_images: Vec<Image>,
+    #[serde(skip)]
+    pub listed: bool,
+}
+
+/// Columns of an artwork joined with its artist (`a` and `m`).
+pub const ARTWORK_SELECT: &str = "SELECT a.id, a.title, a.description, a.year, a.price_pence, a.quantity_for_sale, \
+     a.listed, a.is_for_sale, a.medium, a.material, a.width_hundredths, a.depth_hundredths, a.height_hundredths, \
+     a.weight_hundredths, a.created_at, a.updated_at, a.artist_id, m.username, m.first_name, m.last_name, m.bio, \
+     m.website, m.postcode FROM artworks a JOIN members m ON m.id = a.artist_id";
+
+fn artwork_from_row(row: &AnyRow) -> Result<Artwork, sqlx::Error> {
+    let medium: String = row.try_get("medium")?;
+    let postcode: String = row.try_get("postcode")?;
+    let hundredths = |column: &str| row.try_get::<i64, _>(column).map(Measure::from_hundredths);
+    Ok(Artwork {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        year: row.try_get("year")?,
+        price: Money::from_hundredths(row.try_get("price_pence")?),
+        quantity_for_sale: row.try_get("quantity_for_sale")?,
+        is_for_sale: flag(row, "is_for_sale")?,
+        listed: flag(row, "listed")?,
+        medium: Medium::parse(&medium).map_err(|e| sqlx::Error::ColumnDecode {
+            index: "medium".into(),
+            source: e.into(),
+        })?,
+        material: row.try_get("material")?,
+        width: hundredths("width_hundredths")?,
+        depth: hundredths("depth_hundredths")?,
+        height: hundredths("height_hundredths")?,
+        weight: hundredths("weight_hundredths")?,
+        created_at: timestamp(row, "created_at")?,
+        updated_at: timestamp(row, "updated_at")?,
+        artist: ArtistSummary {
+            id: row.try_get("artist_id")?,
+            username: row.try_get("username")?,
+            first_name: row.try_get("first_name")?,
+            last_name: row.try_get("last_name")?,
+            bio: row.try_get("bio")?,
+            website: row.try_get("website")?,
+            postcode: outward_code(&postcode).to_owned(),
+        },
+        artworks_images: Vec::new(),
+    })
+}
+
+/// Turns artwork rows into populated artworks, loading all their images in one query.
+pub async fn populate(
+    conn: &mut AnyConnection,
+    rows: &[AnyRow],
+) -> Result<Vec<Artwork>, sqlx::Error> {
+    let mut artworks = rows
+        .iter()
+        .map(artwork_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    if artworks.is_empty() {
+        return Ok(artworks);
+    }
+    let ids: Vec<i64> = artworks.iter().map(|a| a.id).collect();
+    let sql = format!(
+        "SELECT id, artwork_id, image_url FROM artwork_images WHERE artwork_id IN ({}) ORDER BY position, id",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    let mut by_artwork: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for row in query.fetch_all(&mut *conn).await? {
+        by_artwork
+            .entry(row.try_get("artwork_id")?)
+            .or_default()
+            .push((row.try_get("id")?, row.try_get("image_url")?));
+    }
+    for artwork in &mut artworks {
+        let images = by_artwork.remove(&artwork.id).unwrap_or_default();
+        artwork.artworks_images = images
+            .into_iter()
+            .map(|(id, image_url)| Image {
+                id,
+                image_url,
+                artwork: ImageArtwork {
+                    title: artwork.title.clone(),
+                    artist: artwork.artist.id,
+                },
+            })
+            .collect();
+    }
+    Ok(artworks)
+}
+
+/// One visible (not withdrawn) artwork, populated.
+pub async fn find_visible(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<Artwork>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "{ARTWORK_SELECT} WHERE a.id = $1 AND a.archived_at IS NULL"
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(populate(conn, &rows).await?.into_iter().next())
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("Artwork not found.")
+}
+
+/// Lists the artworks on show, newest first, a page at a time.
+async fn list_artworks(
+    State(state): State<AppState>,
+    MaybeMember(_): MaybeMember,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<(HeaderMap, Json<Vec<Artwork>>)> {
+    let page = Page::from_pairs(&query_pairs(&uri))?;
+    let mut conn = state.db.pool().acquire().await?;
+    let total: i64 = sqlx::query("SELECT COUNT(*) FROM artworks WHERE archived_at IS NULL")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let rows = sqlx::query(&format!(
+        "{ARTWORK_SELECT} WHERE a.archived_at IS NULL ORDER BY a.created_at DESC, a.id DESC LIMIT $1 OFFSET $2"
+    ))
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let artworks = populate(&mut conn, &rows).await?;
+    Ok((page.headers(&uri, total), Json(artworks)))
+}
+
+/// One artwork with its artist and images.
+async fn get_artwork(
+    State(state): State<AppState>,
+    MaybeMember(_): MaybeMember,
+    Id(id): Id,
+) -> ApiResult<Json<Artwork>> {
+    let mut conn = state.db.pool().acquire().await?;
+    find_visible(&mut conn, id)
+        .await?
+        .map(Json)
+        .ok_or_else(not_found)
+}
+
+/// An image URL the client gives: http(s), at most 500 characters. The server never
+/// fetches it.
+pub fn image_url() -> Parser<String> {
+    parsed(parse_image_url)
+}
+
+pub fn parse_image_url(input: &str) -> Result<String, String> {
+    if input.chars().count() > 500 {
+        return Err("Ensure this field has no more than 500 characters.".into());
+    }
+    match url::Url::parse(input) {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty()) =>
+        {
+            Ok(input.to_owned())
+        }
+        _ => Err("Enter a valid http(s) URL.".into()),
+    }
+}
+
+/// `artworks_images`: up to ten URL strings, or image objects sent back as received.
+fn image_list() -> Parser<Vec<String>> {
+    Box::new(|value| {
+        let Value::Array(items) = value else {
+            return Err("Expected a list of image URLs.".into());
+        };
+        if items.len() > MAX_IMAGES {
+            return Err(format!("An artwork has at most {MAX_IMAGES} images."));
+        }
+        items
+            .iter()
+            .map(|item| {
+                let url = match item {
+                    Value::String(s) => s.as_str(),
+                    Value::Object(o) => o
+                        .get("image_url")
+                        .and_then(Value::as_str)
+                        .ok_or("Each image needs an image_url.")?,
+                    _ => return Err("Expected a list of image URLs.".to_owned()),
+                };
+                parse_image_url(url.trim())
+            })
+            .collect()
+    })
+}
+
+/// The fields an artist sets; all present on create, any subset on update.
+struct ArtworkInput {
+    title: Option<String>,
+    description: Option<String>,
+    year: Option<i64>,
+    price: Option<Money>,
+    quantity_for_sale: Option<i64>,
+    is_for_sale: Option<bool>,
+    medium: Option<Medium>,
+    material: Option<String>,
+    width: Option<Measure>,
+    depth: Option<Measure>,
+    height: Option<Measure>,
+    weight: Option<Measure>,
+    images: Option<Vec<String>>,
+}
+
+impl ArtworkInput {
+    /// Reads the body; `id`, `artist`, timestamps and unknown keys are ignored.
+    fn read(
+        body: &serde_json::Map<String, Value>,
+        now: DateTime<Utc>,
+        partial: bool,
+    ) -> ApiResult<Self> {
+        let mut f = Fields::new(body);
+        fn field<T>(f: &mut Fields<'_>, partial: bool, key: &str, parser: Parser<T>) -> Option<T> {
+            if partial {
+                f.optional(key, parser)
+            } else {
+                f.required(key, parser)
+            }
+        }
+        let input = Self {
+            title: field(&mut f, partial, "title", text(1..=100)),
+            description: field(&mut f, partial, "description", text(1..=300)),
+            year: field(
+                &mut f,
+                partial,
+                "year",
+                integer(1000..=i64::from(now.year()) + 1),
+            ),
+            price: field(&mut f, partial, "price", money(MAX_PRICE)),
+            quantity_for_sale: field(&mut f, partial, "quantity_for_sale", integer(0..=100_000)),
+            is_for_sale: f.optional("is_for_sale", boolean()),
+            medium: field(&mut f, partial, "medium", parsed(Medium::parse)),
+            material: field(&mut f, partial, "material", text(1..=50)),
+            width: field(&mut f, partial, "width", measure(MAX_MEASURE)),
+            depth: field(&mut f, partial, "depth", measure(MAX_MEASURE)),
+            height: field(&mut f, partial, "height", measure(MAX_MEASURE)),
+            weight: field(&mut f, partial, "weight", measure(MAX_MEASURE)),
+            images: f.optional("artworks_images", image_list()),
+        };
+        f.finish()?;
+        Ok(input)
+    }
+}
+
+/// Replaces an artwork's images with `urls`, in order.
+async fn replace_images(
+    tx: &mut Tx,
+    artwork_id: i64,
+    urls: &[String],
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM artwork_images WHERE artwork_id = $1")
+        .bind(artwork_id)
+        .execute(&mut **tx)
+        .await?;
+    for (position, url) in urls.iter().enumerate() {
+        sqlx::query("INSERT INTO artwork_images (artwork_id, image_url, position, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(artwork_id)
+            .bind(url)
+            .bind(position as i64)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn require_artist(member: &Member) -> ApiResult<()> {
+    if member.is_artist() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("Only artists can list artworks."))
+    }
+}
+
+/// Lists a new artwork for the calling artist (collectors are refused).
+async fn create_artwork(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Artwork>)> {
+    require_artist(&member)?;
+    let now = state.clock.now();
+    let input = ArtworkInput::read(&body, now, false)?;
+    let (
+        Some(title),
+        Some(description),
+        Some(year),
+        Some(price),
+        Some(quantity),
+        Some(medium),
+        Some(material),
+    ) = (
+        input.title,
+        input.description,
+        input.year,
+        input.price,
+        input.quantity_for_sale,
+        input.medium,
+        input.material,
+    )
+    else {
+        return Err(ApiError::BadRequest("Missing fields.".into()));
+    };
+    let (Some(width), Some(depth), Some(height), Some(weight)) =
+        (input.width, input.depth, input.height, input.weight)
+    else {
+        return Err(ApiError::BadRequest("Missing fields.".into()));
+    };
+    let listed = input.is_for_sale.unwrap_or(true);
+    let stamp = clock::to_db(now);
+    let mut tx = state.db.begin().await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO artworks (artist_id, title, description, year, price_pence, quantity_for_sale, listed, is_for_sale, \
+         medium, material, width_hundredths, depth_hundredths, height_hundredths, weight_hundredths, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+    )
+    .bind(member.id)
+    .bind(&title)
+    .bind(&description)
+    .bind(year)
+    .bind(price.hundredths())
+    .bind(quantity)
+    .bind(listed)
+    .bind(listed && quantity > 0)
+    .bind(medium.as_str())
+    .bind(&material)
+    .bind(width.hundredths())
+    .bind(depth.hundredths())
+    .bind(height.hundredths())
+    .bind(weight.hundredths())
+    .bind(&stamp)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("id")?;
+    replace_images(&mut tx, id, &input.images.unwrap_or_default(), &stamp).await?;
+    let artwork = find_visible(&mut tx, id).await?.ok_or_else(not_found)?;
+    tx.commit().await?;
+    tracing::info!(artwork.id = id, artist.id = member.id, "artwork created");
+    Ok((StatusCode::CREATED, Json(artwork)))
+}
+
+/// Loads a visible artwork for its artist to change: 404 if absent, 403 for anyone else.
+async fn own_artwork(tx: &mut Tx, member: &Member, id: i64) -> ApiResult<Artwork> {
+    let artwork = find_visible(tx, id).await?.ok_or_else(not_found)?;
+    if artwork.artist.id != member.id {
+        return Err(ApiError::forbidden(
+            "You can only change your own artworks.",
+        ));
+    }
+    Ok(artwork)
+}
+
+/// Updates some or all of an artwork's fields (PUT and PATCH alike); a non-empty
+/// `artworks_images` list replaces the images.
+async fn update_artwork(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Artwork>> {
+    let now = state.clock.now();
+    let input = ArtworkInput::read(&body, now, true)?;
+    let stamp = clock::to_db(now);
+    let mut tx = state.db.begin().await?;
+    let current = own_artwork(&mut tx, &member, id).await?;
+    let quantity = input.quantity_for_sale.unwrap_or(current.quantity_for_sale);
+    let listed = input.is_for_sale.unwrap_or(current.listed);
+    sqlx::query(
+        "UPDATE artworks SET title = $1, description = $2, year = $3, price_pence = $4, quantity_for_sale = $5, \
+         listed = $6, is_for_sale = $7, medium = $8, material = $9, width_hundredths = $10, depth_hundredths = $11, \
+         height_hundredths = $12, weight_hundredths = $13, updated_at = $14 WHERE id = $15",
+    )
+    .bind(input.title.unwrap_or(current.title))
+    .bind(input.description.unwrap_or(current.description))
+    .bind(input.year.unwrap_or(current.year))
+    .bind(input.price.unwrap_or(current.price).hundredths())
+    .bind(quantity)
+    .bind(listed)
+    .bind(listed && quantity > 0)
+    .bind(input.medium.unwrap_or(current.medium).as_str())
+    .bind(input.material.unwrap_or(current.material))
+    .bind(input.width.unwrap_or(current.width).hundredths())
+    .bind(input.depth.unwrap_or(current.depth).hundredths())
+    .bind(input.height.unwrap_or(current.height).hundredths())
+    .bind(input.weight.unwrap_or(current.weight).hundredths())
+    .bind(&stamp)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(images) = input.images.filter(|list| !list.is_empty()) {
+        replace_images(&mut tx, id, &images, &stamp).await?;
+    }
+    let artwork = find_visible(&mut tx, id).await?.ok_or_else(not_found)?;
+    tx.commit().await?;
+    Ok(Json(artwork))
+}
+
+/// Withdraws an artwork. Without orders it is erased; with orders it is archived
+/// (hidden, kept for its orders), its open orders cancelled and their buyers notified.
+/// Refused while an order is paid and not yet delivered.
+async fn delete_artwork(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    let now = clock::to_db(state.clock.now());
+    let mut tx = state.db.begin().await?;
+    own_artwork(&mut tx, &member, id).await?;
+    // Lock the artwork first, as payment does, so the two cannot interleave.
+    sqlx::query("UPDATE artworks SET archived_at = $1, listed = FALSE, is_for_sale = FALSE, updated_at = $1 WHERE id = $2 AND archived_at IS NULL")
+        .bind(&now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let counts = sqlx::query(
+        "SELECT COUNT(*) AS total, \
+         COALESCE(SUM(CASE WHEN status IN ('ready to ship', 'shipped') THEN 1 ELSE 0 END), 0) AS in_transit \
+         FROM orders WHERE artwork_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let total: i64 = counts.try_get("total")?;
+    let in_transit: i64 = counts.try_get("in_transit")?;
+    if in_transit > 0 {
+        return Err(ApiError::conflict("This artwork has an order being delivered; it can be withdrawn once that order is completed."));
+    }
+    if total == 0 {
+        sqlx::query("DELETE FROM artworks WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        sqlx::query("DELETE FROM gallery_artworks WHERE artwork_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        orders::cancel_open_orders(&mut tx, id, "artwork withdrawn", &now).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(artwork.id = id, archived = total > 0, "artwork withdrawn");
+    Ok(StatusCode::NO_CONTENT)
+}

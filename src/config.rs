@@ -1,0 +1,251 @@
+//! Configuration from the environment (and `.env`), checked at start-up.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Dev,
+    Prod,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub secret_key: String,
+    pub bind: IpAddr,
+    pub port: u16,
+    /// None: any origin.
+    pub cors_allowed_origins: Option<Vec<String>>,
+    pub token_ttl_days: i64,
+    pub auto_complete_days: i64,
+    /// How often the auto-completion sweep runs.
+    pub auto_complete_interval_secs: u64,
+    pub run_migrations: bool,
+    pub database_max_connections: u32,
+}
+
+impl Config {
+    /// Reads the process environment, loading `.env` first if there is one.
+    pub fn from_env() -> anyhow::Result<Self> {
+        // A missing .env is normal; a broken one is a misconfiguration.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(e).context("reading .env"),
+        }
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Builds the configuration from any key lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let environment = match get("ENVIRONMENT")
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
+            None | Some("DEV") | Some("DEVELOPMENT") => Environment::Dev,
+            Some("PROD") | Some("PRODUCTION") => Environment::Prod,
+            Some(other) => bail!("ENVIRONMENT must be DEV or PROD, not {other:?}"),
+        };
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("openstudio.db").display()
+            )
+        });
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            bail!("DATABASE_URL must start with sqlite: or postgres://");
+        }
+        let secret_key = match (get("SECRET_KEY"), environment) {
+            (Some(key), _) => key,
+            (None, Environment::Prod) => bail!("SECRET_KEY is required when ENVIRONMENT=PROD"),
+            (None, Environment::Dev) => dev_secret(&data_dir)?,
+        };
+        let number = |key: &str, default: i64, min: i64, max: i64| -> anyhow::Result<i64> {
+            match get(key) {
+                None => Ok(default),
+                Some(raw) => {
+                    let value: i64 = raw
+                        .trim()
+                        .parse()
+                        .with_context(|| format!("{key} must be a whole number, not {raw:?}"))?;
+                    if !(min..=max).contains(&value) {
+                        bail!("{key} must be between {min} and {max}, not {value}");
+                    }
+                    Ok(value)
+                }
+            }
+        };
+        let bind = match get("BIND") {
+            None => IpAddr::from([127, 0, 0, 1]),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .with_context(|| format!("BIND must be an IP address, not {raw:?}"))?,
+        };
+        let cors_allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
+            None => None,
+            Some(raw) if raw.trim() == "*" => None,
+            Some(raw) => {
+                let origins: Vec<String> = raw
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect();
+                for origin in &origins {
+                    if !(origin.starts_with("http://") || origin.starts_with("https://"))
+                        || axum::http::HeaderValue::from_str(origin).is_err()
+                    {
+                        bail!("CORS_ALLOWED_ORIGINS: {origin:?} is not an http(s) origin");
+                    }
+                }
+                Some(origins)
+            }
+        };
+        let run_migrations = match get("AUTO_MIGRATE")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("1") | Some("true") | Some("yes") => true,
+            Some("0") | Some("false") | Some("no") => false,
+            Some(other) => bail!("AUTO_MIGRATE must be true or false, not {other:?}"),
+        };
+        Ok(Self {
+            environment,
+            database_url,
+            data_dir,
+            secret_key,
+            bind,
+            port: u16::try_from(number("PORT", 8000, 0, 65535)?)?,
+            cors_allowed_origins,
+            token_ttl_days: number("TOKEN_TTL_DAYS", 14, 1, 365)?,
+            auto_complete_days: number("AUTO_COMPLETE_DAYS", 14, 1, 3650)?,
+            auto_complete_interval_secs: u64::try_from(number(
+                "AUTO_COMPLETE_INTERVAL_SECS",
+                600,
+                1,
+                86400,
+            )?)?,
+            run_migrations,
+            database_max_connections: u32::try_from(number(
+                "DATABASE_MAX_CONNECTIONS",
+                10,
+                1,
+                1000,
+            )?)?,
+        })
+    }
+
+    /// A configuration for tests and tools: development mode, the given database.
+    pub fn for_database(database_url: &str, secret_key: &str) -> Self {
+        Self {
+            environment: Environment::Dev,
+            database_url: database_url.to_owned(),
+            data_dir: PathBuf::from("./data"),
+            secret_key: secret_key.to_owned(),
+            bind: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            cors_allowed_origins: None,
+            token_ttl_days: 14,
+            auto_complete_days: 14,
+            auto_complete_interval_secs: 600,
+            run_migrations: true,
+            database_max_connections: 10,
+        }
+    }
+}
+
+/// In development a random key is generated once and kept in the data folder, so that
+/// tokens survive restarts.
+fn dev_secret(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("secret_key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let key: String = {
+        use rand::Rng;
+        let bytes: [u8; 32] = rand::thread_rng().gen();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    std::fs::write(&path, &key).with_context(|| format!("writing {}", path.display()))?;
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn prod_requires_a_secret_key() {
+        let err = config(&[("ENVIRONMENT", "PROD")]).unwrap_err();
+        assert!(err.to_string().contains("SECRET_KEY"));
+        assert!(config(&[("ENVIRONMENT", "PROD"), ("SECRET_KEY", "k")]).is_ok());
+    }
+
+    #[test]
+    fn dev_key_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir_s = dir.path().to_str().unwrap();
+        let first = config(&[("DATA_DIR", dir_s)]).unwrap().secret_key;
+        let second = config(&[("DATA_DIR", dir_s)]).unwrap().secret_key;
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 64);
+    }
+
+    #[test]
+    fn defaults_and_bad_values() {
+        let c = config(&[("SECRET_KEY", "k")]).unwrap();
+        assert_eq!(
+            (
+                c.port,
+                c.bind.to_string(),
+                c.token_ttl_days,
+                c.auto_complete_days
+            ),
+            (8000, "127.0.0.1".into(), 14, 14)
+        );
+        assert!(c.database_url.starts_with("sqlite:"));
+        assert!(config(&[("SECRET_KEY", "k"), ("PORT", "eighty")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("PORT", "70000")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("BIND", "localhost:1")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("ENVIRONMENT", "staging")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("DATABASE_URL", "mysql://x")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("CORS_ALLOWED_ORIGINS", "ftp://x")]).is_err());
+        let c = config(&[
+            ("SECRET_KEY", "k"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://a.example, http://b.example/",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.cors_allowed_origins.unwrap(),
+            vec!["https://a.example", "http://b.example"]
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! The API's errors, rendered as `application/problem+json` (RFC 9457).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+/// Field-level validation failures, reported all at once.
+#[derive(Debug, Default, Clone)]
+pub struct FieldErrors {
+    /// `(field key, message)` in the order they were found.
+    entries: Vec<(String, String)>,
+}
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.entries.push((field.to_owned(), message.into()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.entries.iter().any(|(key, _)| key == field)
+    }
+
+    /// `"Field name: message"` strings, as the existing client shows them.
+    pub fn messages(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|(key, msg)| format!("{}: {msg}", label(key)))
+            .collect()
+    }
+
+    fn by_field(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        for (key, msg) in &self.entries {
+            let list = fields
+                .entry(key.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = list {
+                list.push(Value::String(msg.clone()));
+            }
+        }
+        fields
+    }
+}
+
+/// `password_confirmation` → `Password confirmation`.
+pub fn label(key: &str) -> String {
+    let spaced = key.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 with `errors` and `fields`; `message` leads the list where the client expects it.
+    #[error("validation failed")]
+    Validation {
+        message: Option<&'static str>,
+        errors: FieldErrors,
+    },
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401 for a missing, malformed, expired or revoked token.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 401 for a failed login; the same answer for an unknown email and a wrong password.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// 409 with optional extra members (`quoted_price`, `status`).
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        extra: Map<String, Value>,
+    },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn invalid(errors: FieldErrors) -> Self {
+        Self::Validation {
+            message: None,
+            errors,
+        }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        Self::invalid(errors)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            detail: detail.into(),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::NotFound(detail.into())
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::Forbidden(detail.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let title = status.canonical_reason().unwrap_or("Error");
+        let mut body = Map::new();
+        body.insert("type".into(), json!("about:blank"));
+        body.insert("title".into(), json!(title));
+        body.insert("status".into(), json!(status.as_u16()));
+        match &self {
+            Self::Validation { message, errors } => {
+                let detail = message.unwrap_or("The request has invalid fields.");
+                body.insert("detail".into(), json!(detail));
+                body.insert("message".into(), json!(detail));
+                body.insert("errors".into(), json!(errors.messages()));
+                body.insert("fields".into(), Value::Object(errors.by_field()));
+            }
+            Self::InvalidCredentials => {
+                body.insert("detail".into(), json!("Invalid email or password."));
+                body.insert("errors".into(), json!(["Invalid email or password."]));
+            }
+            Self::Conflict { detail, extra } => {
+                body.insert("detail".into(), json!(detail));
+                body.extend(extra.clone());
+            }
+            Self::Database(cause) => {
+                tracing::error!(error = %cause, "database error");
+                body.insert("detail".into(), json!("An unexpected error occurred."));
+            }
+            Self::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                body.insert("detail".into(), json!("An unexpected error occurred."));
+            }
+            other => {
+                body.insert("detail".into(), json!(other.to_string()));
+            }
+        }
+        let mut response = (status, axum::Json(Value::Object(body))).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Which unique index a database error violated, if it was a unique violation.
+/// PostgreSQL names the constraint; SQLite names the columns in its message.
+pub fn unique_violation(error: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(db) = error else {
+        return None;
+    };
+    if !db.is_unique_violation() {
+        return None;
+    }
+    Some(
+        db.constraint()
+            .map(str::to_owned)
+            .unwrap_or_else(|| db.message().to_owned()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_human() {
+        assert_eq!(label("password_confirmation"), "Password confirmation");
+        assert_eq!(label("email"), "Email");
+        assert_eq!(label(""), "");
+    }
+
+    #[test]
+    fn messages_name_the_field() {
+        let mut errors = FieldErrors::default();
+        errors.add("password_confirmation", "passwords do not match");
+        errors.add("email", "Enter a valid email address.");
+        assert_eq!(
+            errors.messages(),
+            vec![
+                "Password confirmation: passwords do not match",
+                "Email: Enter a valid email address."
+            ]
+        );
+        assert!(errors.has("email"));
+        assert!(!errors.has("username"));
+    }
+}

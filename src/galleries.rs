@@ -1,0 +1,250 @@
+//! Galleries: each collector's curated set of artworks (a wishlist).
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::artworks::{self, Artwork, ARTWORK_SELECT};
+use crate::auth::CurrentMember;
+use crate::clock;
+use crate::db::timestamp;
+use crate::error::{ApiError, ApiResult};
+use crate::input::{id, Fields, Id, JsonBody, OptionalJsonBody};
+use crate::members::Member;
+use crate::paging::{query_pairs, Page};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/galleries/my-gallery", get(get_my_gallery))
+        .route("/api/galleries/all", get(list_galleries))
+        .route("/api/galleries/{id}/artworks", get(list_gallery_artworks))
+        .route(
+            "/api/galleries/{id}/curate",
+            post(add_to_gallery).delete(remove_from_gallery),
+        )
+}
+
+fn gallery_not_found() -> ApiError {
+    ApiError::not_found("Gallery not found.")
+}
+
+/// The caller's own gallery, or 404 when it is someone else's or does not exist.
+fn own_gallery(member: &Member, gallery_id: i64) -> ApiResult<i64> {
+    match member.gallery_id {
+        Some(own) if own == gallery_id => Ok(own),
+        _ => Err(gallery_not_found()),
+    }
+}
+
+/// The page of a gallery's visible artworks, oldest addition first, with when each was added.
+async fn gallery_page(
+    state: &AppState,
+    gallery_id: i64,
+    page: Page,
+) -> ApiResult<(i64, Vec<(Artwork, DateTime<Utc>)>)> {
+    let mut conn = state.db.pool().acquire().await?;
+    let total: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM gallery_artworks ga JOIN artworks a ON a.id = ga.artwork_id \
+         WHERE ga.gallery_id = $1 AND a.archived_at IS NULL",
+    )
+    .bind(gallery_id)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    let rows = sqlx::query(&format!(
+        "{}, ga.added_at FROM artworks a JOIN members m ON m.id = a.artist_id \
+         JOIN gallery_artworks ga ON ga.artwork_id = a.id \
+         WHERE ga.gallery_id = $1 AND a.archived_at IS NULL ORDER BY ga.added_at, a.id LIMIT $2 OFFSET $3",
+        ARTWORK_SELECT.split(" FROM ").next().unwrap_or_default()
+    ))
+    .bind(gallery_id)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let added = rows
+        .iter()
+        .map(|row| timestamp(row, "added_at"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let artworks = artworks::populate(&mut conn, &rows).await?;
+    Ok((total, artworks.into_iter().zip(added).collect()))
+}
+
+/// The caller's gallery with its artworks, a page at a time (collectors only).
+async fn get_my_gallery(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<(HeaderMap, Json<Value>)> {
+    let gallery_id = member
+        .gallery_id
+        .ok_or_else(|| ApiError::not_found("Gallery not found for this user."))?;
+    let page = Page::from_pairs(&query_pairs(&uri))?;
+    let (total, entries) = gallery_page(&state, gallery_id, page).await?;
+    let artworks: Vec<Artwork> = entries.into_iter().map(|(artwork, _)| artwork).collect();
+    let body = json!({
+        "id": gallery_id,
+        "curator": member.id,
+        "artworks": artworks,
+        "total": total,
+        "page": page.page,
+        "per_page": page.per_page,
+    });
+    Ok((page.headers(&uri, total), Json(body)))
+}
+
+#[derive(Serialize)]
+struct GalleryEntry {
+    /// The artwork's id: an artwork is in a gallery at most once.
+    id: i64,
+    gallery: i64,
+    artwork: Artwork,
+    added_at: DateTime<Utc>,
+}
+
+/// The entries of the caller's own gallery.
+async fn list_gallery_artworks(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(gallery_id): Id,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<(HeaderMap, Json<Vec<GalleryEntry>>)> {
+    own_gallery(&member, gallery_id)?;
+    let page = Page::from_pairs(&query_pairs(&uri))?;
+    let (total, entries) = gallery_page(&state, gallery_id, page).await?;
+    let entries = entries
+        .into_iter()
+        .map(|(artwork, added_at)| GalleryEntry {
+            id: artwork.id,
+            gallery: gallery_id,
+            artwork,
+            added_at,
+        })
+        .collect();
+    Ok((page.headers(&uri, total), Json(entries)))
+}
+
+/// Adds an artwork to the caller's gallery; adding it again changes nothing.
+async fn add_to_gallery(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(gallery_id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    own_gallery(&member, gallery_id)?;
+    let mut f = Fields::new(&body);
+    let Some(artwork_id) = f.required("artwork", id()) else {
+        return Err(ApiError::invalid(f.errors));
+    };
+    let mut tx = state.db.begin().await?;
+    let visible = sqlx::query("SELECT id FROM artworks WHERE id = $1 AND archived_at IS NULL")
+        .bind(artwork_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if visible.is_none() {
+        return Err(ApiError::not_found("Artwork not found."));
+    }
+    // The primary key (gallery, artwork) settles concurrent adds: one row.
+    let added = sqlx::query(
+        "INSERT INTO gallery_artworks (gallery_id, artwork_id, added_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (gallery_id, artwork_id) DO NOTHING",
+    )
+    .bind(gallery_id)
+    .bind(artwork_id)
+    .bind(clock::to_db(state.clock.now()))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    if added == 1 {
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({"message": "Artwork added to the gallery!"})),
+        ))
+    } else {
+        Ok((
+            StatusCode::OK,
+            Json(json!({"message": "Artwork is already in the gallery."})),
+        ))
+    }
+}
+
+/// Removes an artwork (`{"artwork": id}` or `?artwork=id`) from the caller's gallery.
+async fn remove_from_gallery(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(gallery_id): Id,
+    OriginalUri(uri): OriginalUri,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> ApiResult<StatusCode> {
+    own_gallery(&member, gallery_id)?;
+    let mut body = body;
+    if !body.contains_key("artwork") {
+        if let Some((_, value)) = query_pairs(&uri).into_iter().find(|(k, _)| k == "artwork") {
+            body.insert("artwork".into(), Value::String(value));
+        }
+    }
+    let mut f = Fields::new(&body);
+    let Some(artwork_id) = f.required("artwork", id()) else {
+        return Err(ApiError::invalid(f.errors));
+    };
+    let mut tx = state.db.begin().await?;
+    let removed =
+        sqlx::query("DELETE FROM gallery_artworks WHERE gallery_id = $1 AND artwork_id = $2")
+            .bind(gallery_id)
+            .bind(artwork_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    tx.commit().await?;
+    if removed == 0 {
+        return Err(ApiError::not_found("Artwork is not in the gallery."));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every gallery, a page at a time (staff only).
+async fn list_galleries(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+    if !member.is_staff {
+        return Err(ApiError::forbidden("Staff only."));
+    }
+    let page = Page::from_pairs(&query_pairs(&uri))?;
+    let pool = state.db.pool();
+    let total: i64 = sqlx::query("SELECT COUNT(*) FROM galleries")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    let rows = sqlx::query(
+        "SELECT g.id, g.curator_id, g.created_at, m.username, \
+         (SELECT COUNT(*) FROM gallery_artworks ga JOIN artworks a ON a.id = ga.artwork_id \
+          WHERE ga.gallery_id = g.id AND a.archived_at IS NULL) AS artworks_count \
+         FROM galleries g JOIN members m ON m.id = g.curator_id ORDER BY g.id LIMIT $1 OFFSET $2",
+    )
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(pool)
+    .await?;
+    let galleries = rows
+        .iter()
+        .map(|row| {
+            Ok(json!({
+                "id": row.try_get::<i64, _>("id")?,
+                "curator": row.try_get::<i64, _>("curator_id")?,
+                "curator_username": row.try_get::<String, _>("username")?,
+                "artworks_count": row.try_get::<i64, _>("artworks_count")?,
+                "created_at": timestamp(row, "created_at")?,
+            }))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok((page.headers(&uri, total), Json(galleries)))
+}

@@ -1,0 +1,126 @@
+//! Artwork images given as URLs: listed by anyone, added and removed by the artwork's artist.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::artworks::{self, image_url, Image, ImageArtwork, MAX_IMAGES};
+use crate::auth::{CurrentMember, MaybeMember};
+use crate::clock;
+use crate::error::{ApiError, ApiResult};
+use crate::input::{Fields, Id, JsonBody};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/images/artwork/{id}/images",
+            get(list_images).post(add_image),
+        )
+        .route("/api/images/image/{id}", delete(delete_image))
+}
+
+/// The images of an artwork, in order.
+async fn list_images(
+    State(state): State<AppState>,
+    MaybeMember(_): MaybeMember,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Image>>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let artwork = artworks::find_visible(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
+    Ok(Json(artwork.artworks_images))
+}
+
+/// Adds an image URL to the caller's own artwork (at most ten images).
+async fn add_image(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Image>)> {
+    let mut f = Fields::new(&body);
+    let url = f.required("image_url", image_url());
+    let Some(url) = url else {
+        return Err(ApiError::invalid(f.errors));
+    };
+    let now = clock::to_db(state.clock.now());
+    let mut tx = state.db.begin().await?;
+    let artwork = artworks::find_visible(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
+    if artwork.artist.id != member.id {
+        return Err(ApiError::forbidden(
+            "You can only add images to your own artworks.",
+        ));
+    }
+    // Touching the artwork locks it, so concurrent additions count one at a time.
+    sqlx::query("UPDATE artworks SET updated_at = $1 WHERE id = $2")
+        .bind(&now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query("SELECT COUNT(*) AS n, COALESCE(MAX(position), -1) AS last FROM artwork_images WHERE artwork_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (count, last): (i64, i64) = (row.try_get("n")?, row.try_get("last")?);
+    if count >= MAX_IMAGES as i64 {
+        return Err(ApiError::field(
+            "image_url",
+            format!("An artwork has at most {MAX_IMAGES} images."),
+        ));
+    }
+    let image_id: i64 = sqlx::query(
+        "INSERT INTO artwork_images (artwork_id, image_url, position, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(id)
+    .bind(&url)
+    .bind(last + 1)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("id")?;
+    tx.commit().await?;
+    let image = Image {
+        id: image_id,
+        image_url: url,
+        artwork: ImageArtwork {
+            title: artwork.title,
+            artist: artwork.artist.id,
+        },
+    };
+    Ok((StatusCode::CREATED, Json(image)))
+}
+
+/// Removes an image from the caller's own artwork.
+async fn delete_image(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db.begin().await?;
+    let row = sqlx::query(
+        "SELECT a.artist_id FROM artwork_images i JOIN artworks a ON a.id = i.artwork_id \
+         WHERE i.id = $1 AND a.archived_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("Image not found."))?;
+    let artist_id: i64 = row.try_get("artist_id")?;
+    if artist_id != member.id {
+        return Err(ApiError::forbidden(
+            "You can only remove images from your own artworks.",
+        ));
+    }
+    sqlx::query("DELETE FROM artwork_images WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

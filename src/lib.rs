@@ -1,0 +1,21 @@
+//! OpenStudio: an art marketplace server.
+//!
+//! See `docs/ARCHITECTURE.md` for the modules and the path of a request.
+
+pub mod admin;
+pub mod app;
+pub mod artworks;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod galleries;
+pub mod images;
+pub mod input;
+pub mod members;
+pub mod money;
+pub mod orders;
+pub mod paging;
+pub mod postcode;
+pub mod shipping;

@@ -1,0 +1,119 @@
+//! The `openstudio` command: serve (the default), migrate, create-admin.
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use openstudio::app::{self, AppState};
+use openstudio::clock::Clock;
+use openstudio::config::Config;
+use openstudio::{admin, db::Db};
+
+#[derive(Parser)]
+#[command(
+    name = "openstudio",
+    about = "OpenStudio: an art marketplace server",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Create a staff member, or make an existing member staff. The password comes from
+    /// OPENSTUDIO_ADMIN_PASSWORD or a prompt.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "Studio")]
+        first_name: String,
+        #[arg(long, default_value = "Admin")]
+        last_name: String,
+        #[arg(long, default_value = "OpenStudio")]
+        address: String,
+        #[arg(long, default_value = "SW1A 1AA")]
+        postcode: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let address = std::net::SocketAddr::new(config.bind, config.port);
+            let state = AppState::connect(config, Clock::default()).await?;
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("binding {address}"))?;
+            tracing::info!("OpenStudio listening on http://{}", listener.local_addr()?);
+            app::serve(state, listener).await
+        }
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::CreateAdmin {
+            email,
+            username,
+            first_name,
+            last_name,
+            address,
+            postcode,
+        } => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let password = match std::env::var("OPENSTUDIO_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    let first =
+                        rpassword::prompt_password("Password: ").context("reading the password")?;
+                    let again = rpassword::prompt_password("Password (again): ")
+                        .context("reading the password")?;
+                    if first != again {
+                        bail!("the passwords do not match");
+                    }
+                    first
+                }
+            };
+            let new = admin::NewAdmin {
+                email,
+                username,
+                first_name,
+                last_name,
+                address,
+                postcode,
+                password,
+            };
+            let outcome = admin::create_admin(&db, &Clock::default(), new).await?;
+            println!("{outcome}");
+            Ok(())
+        }
+    }
+}

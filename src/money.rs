@@ -1,0 +1,148 @@
+//! Exact fixed-point quantities with two decimals: money in pence, dimensions in
+//! hundredths of a centimetre, weights in hundredths of a kilogram.
+//!
+//! Nothing here is ever a binary float. Values arrive as JSON number text (serde_json
+//! keeps the original digits with `arbitrary_precision`) or strings, are parsed as exact
+//! decimals, and leave as JSON number text again.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+
+macro_rules! hundredths {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// From a count of hundredths (pence for money).
+            pub const fn from_hundredths(value: i64) -> Self {
+                Self(value)
+            }
+
+            /// The count of hundredths, as stored in the database.
+            pub const fn hundredths(self) -> i64 {
+                self.0
+            }
+
+            /// The exact decimal value.
+            pub fn to_decimal(self) -> Decimal {
+                Decimal::new(self.0, 2)
+            }
+
+            /// From an exact decimal with at most two decimal places.
+            pub fn from_decimal(value: Decimal) -> Option<Self> {
+                let value = value.normalize();
+                if value.scale() > 2 {
+                    return None;
+                }
+                (value * Decimal::ONE_HUNDRED).to_i64().map(Self)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.to_decimal().normalize())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serialize_decimal(self.to_decimal(), serializer)
+            }
+        }
+    };
+}
+
+hundredths!(
+    /// An amount of pounds sterling, held as integer pence.
+    Money
+);
+hundredths!(
+    /// A physical measure (cm or kg) with two decimals, held as integer hundredths.
+    Measure
+);
+
+/// Writes a decimal as a JSON number without trailing zeros (`1250.5`, `12`).
+pub fn serialize_decimal<S: Serializer>(value: Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    let text = value.normalize().to_string();
+    let number = serde_json::Number::from_str(&text).map_err(serde::ser::Error::custom)?;
+    number.serialize(serializer)
+}
+
+/// Parses decimal text exactly: `12`, `12.5`, `-3.25`, `1e3`. Rejects anything else.
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 40 {
+        return None;
+    }
+    if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text).ok()
+    } else {
+        Decimal::from_str_exact(text).ok()
+    }
+}
+
+/// Rounds to two decimals, half away from zero.
+pub fn round2(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_without_trailing_zeros() {
+        assert_eq!(Money::from_hundredths(125050).to_string(), "1250.5");
+        assert_eq!(Money::from_hundredths(9999999).to_string(), "99999.99");
+        assert_eq!(Money::from_hundredths(1200).to_string(), "12");
+        assert_eq!(Money::from_hundredths(1).to_string(), "0.01");
+    }
+
+    #[test]
+    fn serializes_as_exact_json_numbers() {
+        let json = serde_json::to_string(&Money::from_hundredths(125050)).unwrap();
+        assert_eq!(json, "1250.5");
+        let json = serde_json::to_string(&Money::from_hundredths(1)).unwrap();
+        assert_eq!(json, "0.01");
+    }
+
+    #[test]
+    fn parses_exact_decimals() {
+        let d = parse_decimal("1250.50").unwrap();
+        assert_eq!(Money::from_decimal(d), Some(Money::from_hundredths(125050)));
+        assert_eq!(Money::from_decimal(parse_decimal("0.001").unwrap()), None);
+        assert_eq!(
+            Money::from_decimal(parse_decimal("1.2300").unwrap()),
+            Some(Money::from_hundredths(123))
+        );
+        assert_eq!(
+            Money::from_decimal(parse_decimal("1e2").unwrap()),
+            Some(Money::from_hundredths(10000))
+        );
+        assert!(parse_decimal("abc").is_none());
+        assert!(parse_decimal("").is_none());
+        assert!(parse_decimal("NaN").is_none());
+    }
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        assert_eq!(
+            round2(parse_decimal("0.125").unwrap()),
+            parse_decimal("0.13").unwrap()
+        );
+        assert_eq!(
+            round2(parse_decimal("0.124999").unwrap()),
+            parse_decimal("0.12").unwrap()
+        );
+        assert_eq!(
+            round2(parse_decimal("-0.125").unwrap()),
+            parse_decimal("-0.13").unwrap()
+        );
+    }
+}

@@ -1,0 +1,895 @@
+//! Orders: purchase requests and their workflow, with both parties notified of every
+//! change. Each transition is one transaction whose guard is part of the write.
+
+pub mod rules;
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::auth::CurrentMember;
+use crate::clock;
+use crate::db::{flag, placeholders, timestamp, Tx};
+use crate::error::{ApiError, ApiResult};
+use crate::input::{id, parsed, Fields, Id, JsonBody, OptionalJsonBody, Parser};
+use crate::members::{Member, UserType};
+use crate::money::{parse_decimal, Measure, Money};
+use crate::paging::{query_pairs, Page};
+use crate::postcode::outward_code;
+use crate::shipping::{self, Parcel};
+use rules::{Action, Actor, OrderStatus, Refusal};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/orders/create", post(create_order))
+        .route("/api/orders/purchase-requests", get(list_purchases))
+        .route("/api/orders/seller", get(list_sales))
+        .route("/api/orders/all", get(list_all_orders))
+        .route("/api/orders/order-details/{id}", get(get_order))
+        .route("/api/orders/{id}/events", get(list_order_events))
+        .route("/api/orders/review/{id}", patch(review_order))
+        .route("/api/orders/cancel/{id}", patch(cancel_order))
+        .route("/api/orders/payment/{id}", patch(pay_order))
+        .route("/api/orders/shipped/{id}", patch(ship_order))
+        .route("/api/orders/complete/{id}", patch(complete_order))
+        .route("/api/orders/unviewed-orders", get(count_unviewed_orders))
+        .route("/api/orders/mark-viewed", post(mark_orders_viewed))
+}
+
+/// An order with what its parties may see of each other.
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub id: i64,
+    pub price: Money,
+    pub status: OrderStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub viewed_by_buyer: bool,
+    pub viewed_by_seller: bool,
+    pub buyer: Party,
+    pub seller: Party,
+    pub artwork: ArtworkInfo,
+}
+
+#[derive(Debug, Clone)]
+pub struct Party {
+    pub id: i64,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub address: String,
+    pub postcode: String,
+    pub bio: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtworkInfo {
+    pub id: i64,
+    pub title: String,
+    pub width: Measure,
+    pub depth: Measure,
+    pub height: Measure,
+    pub weight: Measure,
+}
+
+/// Who is looking at an order decides what they see of the other party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Buyer,
+    Seller,
+    Staff,
+}
+
+impl Order {
+    pub fn to_json(&self, viewer: Viewer) -> Value {
+        // The seller gets the buyer's address once paid: they need it to ship.
+        let full_address = viewer != Viewer::Seller || self.status.is_paid();
+        let (address, postcode) = if full_address {
+            (self.buyer.address.as_str(), self.buyer.postcode.as_str())
+        } else {
+            ("", outward_code(&self.buyer.postcode))
+        };
+        json!({
+            "id": self.id,
+            "price": self.price,
+            "status": self.status,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "viewed_by_buyer": self.viewed_by_buyer,
+            "viewed_by_seller": self.viewed_by_seller,
+            "buyer_info": {
+                "id": self.buyer.id,
+                "username": self.buyer.username,
+                "first_name": self.buyer.first_name,
+                "last_name": self.buyer.last_name,
+                "address": address,
+                "postcode": postcode,
+            },
+            "seller_info": {
+                "id": self.seller.id,
+                "username": self.seller.username,
+                "first_name": self.seller.first_name,
+                "last_name": self.seller.last_name,
+                "bio": self.seller.bio,
+                "postcode": outward_code(&self.seller.postcode),
+            },
+            "artwork_info": self.artwork,
+        })
+    }
+
+    /// The caller's side of this order, if they are a party to it.
+    fn party_of(&self, member: &Member) -> Option<Actor> {
+        if member.id == self.buyer.id {
+            Some(Actor::Buyer)
+        } else if member.id == self.seller.id {
+            Some(Actor::Seller)
+        } else {
+            None
+        }
+    }
+}
+
+const ORDER_SELECT: &str = "SELECT o.id, o.price_pence, o.status, o.created_at, o.updated_at, o.viewed_by_buyer, \
+     o.viewed_by_seller, o.buyer_id, b.username AS b_username, b.first_name AS b_first_name, \
+     b.last_name AS b_last_name, b.address AS b_address, b.postcode AS b_postcode, b.bio AS b_bio, \
+     o.seller_id, s.username AS s_username, s.first_name AS s_first_name, s.last_name AS s_last_name, \
+     s.address AS s_address, s.postcode AS s_postcode, s.bio AS s_bio, \
+     o.artwork_id, a.title, a.width_hundredths, a.depth_hundredths, a.height_hundredths, a.weight_hundredths \
+     FROM orders o JOIN members b ON b.id = o.buyer_id JOIN members s ON s.id = o.seller_id \
+     JOIN artworks a ON a.id = o.artwork_id";
+
+fn party_from_row(row: &AnyRow, prefix: &str, id_column: &str) -> Result<Party, sqlx::Error> {
+    let col = |name: &str| row.try_get::<String, _>(format!("{prefix}_{name}").as_str());
+    Ok(Party {
+        id: row.try_get(id_column)?,
+        username: col("username")?,
+        first_name: col("first_name")?,
+        last_name: col("last_name")?,
+        address: col("address")?,
+        postcode: col("postcode")?,
+        bio: col("bio")?,
+    })
+}
+
+fn order_from_row(row: &AnyRow) -> Result<Order, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let measure = |column: &str| row.try_get::<i64, _>(column).map(Measure::from_hundredths);
+    Ok(Order {
+        id: row.try_get("id")?,
+        price: Money::from_hundredths(row.try_get("price_pence")?),
+        status: OrderStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "status".into(),
+            source: status.clone().into(),
+        })?,
+        created_at: timestamp(row, "created_at")?,
+        updated_at: timestamp(row, "updated_at")?,
+        viewed_by_buyer: flag(row, "viewed_by_buyer")?,
+        viewed_by_seller: flag(row, "viewed_by_seller")?,
+        buyer: party_from_row(row, "b", "buyer_id")?,
+        seller: party_from_row(row, "s", "seller_id")?,
+        artwork: ArtworkInfo {
+            id: row.try_get("artwork_id")?,
+            title: row.try_get("title")?,
+            width: measure("width_hundredths")?,
+            depth: measure("depth_hundredths")?,
+            height: measure("height_hundredths")?,
+            weight: measure("weight_hundredths")?,
+        },
+    })
+}
+
+async fn find_order<'c, E>(executor: E, id: i64) -> Result<Option<Order>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(&format!("{ORDER_SELECT} WHERE o.id = $1"))
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .map(|row| order_from_row(&row))
+        .transpose()
+}
+
+fn order_not_found() -> ApiError {
+    ApiError::not_found("Order not found.")
+}
+
+/// Loads an order the caller is a party to; anyone else gets 404, as for a missing order.
+async fn order_for_party(state: &AppState, member: &Member, id: i64) -> ApiResult<(Order, Actor)> {
+    let order = find_order(state.db.pool(), id)
+        .await?
+        .ok_or_else(order_not_found)?;
+    let party = order.party_of(member).ok_or_else(order_not_found)?;
+    Ok((order, party))
+}
+
+fn viewer(party: Actor) -> Viewer {
+    match party {
+        Actor::Seller => Viewer::Seller,
+        _ => Viewer::Buyer,
+    }
+}
+
+/// Records a transition in the order's timeline, inside the transition's transaction.
+pub async fn record_event(
+    tx: &mut Tx,
+    order_id: i64,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: Actor,
+    actor_id: Option<i64>,
+    reason: Option<&str>,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO order_events (order_id, from_status, to_status, actor, actor_id, reason, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(order_id)
+    .bind(from.map(OrderStatus::as_str))
+    .bind(to.as_str())
+    .bind(actor.as_str())
+    .bind(actor_id)
+    .bind(reason)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Cancels every open order for an artwork (sold out, withdrawn), notifying each buyer.
+/// Pending ones first: an order can only move forward from pending to accepted, so one
+/// that is accepted between the two statements is still caught by the second.
+pub async fn cancel_open_orders(
+    tx: &mut Tx,
+    artwork_id: i64,
+    reason: &str,
+    now: &str,
+) -> Result<usize, sqlx::Error> {
+    let mut cancelled = 0;
+    for from in [OrderStatus::Pending, OrderStatus::Accepted] {
+        let ids: Vec<i64> = sqlx::query(
+            "UPDATE orders SET status = 'cancelled', viewed_by_buyer = FALSE, updated_at = $1 \
+             WHERE artwork_id = $2 AND status = $3 RETURNING id",
+        )
+        .bind(now)
+        .bind(artwork_id)
+        .bind(from.as_str())
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, _>>()?;
+        for id in &ids {
+            record_event(
+                tx,
+                *id,
+                Some(from),
+                OrderStatus::Cancelled,
+                Actor::System,
+                None,
+                Some(reason),
+                now,
+            )
+            .await?;
+        }
+        cancelled += ids.len();
+    }
+    Ok(cancelled)
+}
+
+/// A price the client quotes: any decimal; compared with the server's total.
+fn quoted_price() -> Parser<rust_decimal::Decimal> {
+    Box::new(|value| {
+        let text = match value {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            _ => return Err("A valid number is required.".into()),
+        };
+        parse_decimal(&text).ok_or_else(|| "A valid number is required.".to_owned())
+    })
+}
+
+/// Asks to buy an artwork. The price is the server's: artwork price plus shipping from
+/// the seller's postcode to the buyer's.
+async fn create_order(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if !member.is_collector() {
+        return Err(ApiError::forbidden("Only collectors can buy artworks."));
+    }
+    let mut f = Fields::new(&body);
+    let artwork_id = f.required("artwork_id", id());
+    let final_price = f.optional("final_price", quoted_price());
+    let Some(artwork_id) = artwork_id else {
+        return Err(ApiError::invalid(f.errors));
+    };
+    f.finish()?;
+
+    let now = clock::to_db(state.clock.now());
+    let mut tx = state.db.begin().await?;
+    // Lock the artwork row first (as payment and withdrawal do): no order is created
+    // for an artwork being withdrawn or sold out at the same moment.
+    let artwork = sqlx::query(
+        "UPDATE artworks SET quantity_for_sale = quantity_for_sale WHERE id = $1 AND archived_at IS NULL \
+         RETURNING artist_id, price_pence, quantity_for_sale, is_for_sale, width_hundredths, depth_hundredths, \
+         height_hundredths, weight_hundredths",
+    )
+    .bind(artwork_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
+    let seller_id: i64 = artwork.try_get("artist_id")?;
+    if seller_id == member.id {
+        return Err(ApiError::forbidden("You cannot buy your own artwork."));
+    }
+    let quantity: i64 = artwork.try_get("quantity_for_sale")?;
+    if quantity <= 0 || !flag(&artwork, "is_for_sale")? {
+        return Err(ApiError::conflict("This artwork is not for sale."));
+    }
+    let seller_postcode: String = sqlx::query("SELECT postcode FROM members WHERE id = $1")
+        .bind(seller_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("postcode")?;
+    let measure = |column: &str| {
+        artwork
+            .try_get::<i64, _>(column)
+            .map(Measure::from_hundredths)
+    };
+    let parcel = Parcel {
+        price: Money::from_hundredths(artwork.try_get("price_pence")?),
+        width: measure("width_hundredths")?,
+        depth: measure("depth_hundredths")?,
+        height: measure("height_hundredths")?,
+        weight: measure("weight_hundredths")?,
+    };
+    let quote = shipping::quote(parcel, &seller_postcode, &member.postcode);
+    if let Some(asked) = final_price {
+        if (asked - quote.total_price.to_decimal()).abs() > rust_decimal::Decimal::new(1, 2) {
+            let mut extra = Map::new();
+            extra.insert("quoted_price".into(), json!(quote.total_price));
+            return Err(ApiError::Conflict {
+                detail: format!(
+                    "The price has changed: the total is now £{}.",
+                    quote.total_price
+                ),
+                extra,
+            });
+        }
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO orders (buyer_id, seller_id, artwork_id, price_pence, status, viewed_by_buyer, viewed_by_seller, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', TRUE, FALSE, $5, $5) RETURNING id",
+    )
+    .bind(member.id)
+    .bind(seller_id)
+    .bind(artwork_id)
+    .bind(quote.total_price.hundredths())
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await;
+    let order_id: i64 = match inserted {
+        Ok(row) => row.try_get("id")?,
+        Err(e) if crate::error::unique_violation(&e).is_some() => {
+            return Err(ApiError::conflict(
+                "You already have an open order for this artwork.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    record_event(
+        &mut tx,
+        order_id,
+        None,
+        OrderStatus::Pending,
+        Actor::Buyer,
+        Some(member.id),
+        None,
+        &now,
+    )
+    .await?;
+    let order = find_order(&mut *tx, order_id)
+        .await?
+        .ok_or_else(order_not_found)?;
+    tx.commit().await?;
+    tracing::info!(
+        order.id = order_id,
+        artwork.id = artwork_id,
+        "order created"
+    );
+    Ok((StatusCode::CREATED, Json(order.to_json(Viewer::Buyer))))
+}
+
+/// Applies `action` for the caller, who must be `route_party` on this order.
+/// The guard (`status = the status read`) is part of the write; losing a race is a 409.
+async fn apply(
+    state: &AppState,
+    member: &Member,
+    id: i64,
+    route_party: Actor,
+    action: Action,
+) -> ApiResult<Order> {
+    let (order, party) = order_for_party(state, member, id).await?;
+    if party != route_party {
+        return Err(ApiError::forbidden(format!(
+            "Only the {} can {} this order.",
+            route_party.as_str(),
+            action.verb()
+        )));
+    }
+    let to = next_status(order.status, action, party)?;
+    let now = clock::to_db(state.clock.now());
+    let mut tx = state.db.begin().await?;
+    let notify = match party {
+        Actor::Buyer => "viewed_by_seller",
+        _ => "viewed_by_buyer",
+    };
+    let shipped_at = if to == OrderStatus::Shipped {
+        ", shipped_at = $1"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE orders SET status = $2, {notify} = FALSE, updated_at = $1{shipped_at} WHERE id = $3 AND status = $4"
+    );
+    let changed = sqlx::query(&sql)
+        .bind(&now)
+        .bind(to.as_str())
+        .bind(id)
+        .bind(order.status.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if changed != 1 {
+        return Err(raced(action));
+    }
+    record_event(
+        &mut tx,
+        id,
+        Some(order.status),
+        to,
+        party,
+        Some(member.id),
+        None,
+        &now,
+    )
+    .await?;
+    let order = find_order(&mut *tx, id)
+        .await?
+        .ok_or_else(order_not_found)?;
+    tx.commit().await?;
+    tracing::info!(
+        order.id = id,
+        order.status = to.as_str(),
+        "order {}",
+        action.verb()
+    );
+    Ok(order)
+}
+
+fn next_status(from: OrderStatus, action: Action, party: Actor) -> ApiResult<OrderStatus> {
+    rules::transition(from, action, party).map_err(|refusal| match refusal {
+        Refusal::WrongParty => ApiError::forbidden(format!(
+            "The {} cannot {} this order.",
+            party.as_str(),
+            action.verb()
+        )),
+        Refusal::NotAllowed => ApiError::conflict(format!(
+            "Cannot {} an order that is {}.",
+            action.verb(),
+            from.as_str()
+        )),
+    })
+}
+
+fn raced(action: Action) -> ApiError {
+    ApiError::conflict(format!(
+        "The order changed while it was being updated; it can no longer be {}.",
+        match action {
+            Action::Accept => "accepted",
+            Action::Cancel => "cancelled",
+            Action::Pay => "paid for",
+            Action::Ship => "shipped",
+            Action::Complete => "completed",
+        }
+    ))
+}
+
+fn review_action() -> Parser<Action> {
+    parsed(|input: &str| match input {
+        "accept" => Ok(Action::Accept),
+        "cancel" => Ok(Action::Cancel),
+        other => Err(format!(
+            "\"{other}\" is not a valid action; use \"accept\" or \"cancel\"."
+        )),
+    })
+}
+
+/// The seller accepts or cancels an order.
+async fn review_order(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let mut f = Fields::new(&body);
+    let Some(action) = f.required("action", review_action()) else {
+        return Err(ApiError::invalid(f.errors));
+    };
+    let order = apply(&state, &member, id, Actor::Seller, action).await?;
+    let message = if action == Action::Accept {
+        "Order accepted"
+    } else {
+        "Order cancelled"
+    };
+    Ok(Json(json!({"message": message, "status": order.status})))
+}
+
+/// The buyer withdraws their request (pending or accepted).
+async fn cancel_order(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let order = apply(&state, &member, id, Actor::Buyer, Action::Cancel).await?;
+    Ok(Json(order.to_json(Viewer::Buyer)))
+}
+
+/// The seller marks a paid order as shipped.
+async fn ship_order(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    apply(&state, &member, id, Actor::Seller, Action::Ship).await?;
+    Ok(Json(json!({"message": "Order status updated to shipped."})))
+}
+
+/// The buyer confirms receipt of a shipped order.
+async fn complete_order(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let order = apply(&state, &member, id, Actor::Buyer, Action::Complete).await?;
+    Ok(Json(order.to_json(Viewer::Buyer)))
+}
+
+/// The buyer pays for an accepted order: atomically one unit leaves the stock (never
+/// below zero); the last unit takes the artwork off sale and cancels its other open
+/// orders. The body (a demo card form) is ignored and never stored or logged.
+async fn pay_order(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+    _card_form_ignored: OptionalJsonBody,
+) -> ApiResult<Json<Value>> {
+    let (order, party) = order_for_party(&state, &member, id).await?;
+    if party != Actor::Buyer {
+        return Err(ApiError::forbidden(
+            "Only the buyer can pay for this order.",
+        ));
+    }
+    let to = next_status(order.status, Action::Pay, party)?;
+    let now = clock::to_db(state.clock.now());
+    let mut tx = state.db.begin().await?;
+    // The artwork first, as everywhere: the stock guard is part of the write.
+    let stock = sqlx::query(
+        "UPDATE artworks SET quantity_for_sale = quantity_for_sale - 1, \
+         is_for_sale = CASE WHEN quantity_for_sale > 1 THEN is_for_sale ELSE FALSE END, updated_at = $1 \
+         WHERE id = $2 AND quantity_for_sale > 0 RETURNING quantity_for_sale, is_for_sale",
+    )
+    .bind(&now)
+    .bind(order.artwork.id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::conflict("This artwork is sold out."))?;
+    let new_quantity: i64 = stock.try_get("quantity_for_sale")?;
+    let is_for_sale = flag(&stock, "is_for_sale")?;
+    let changed = sqlx::query(
+        "UPDATE orders SET status = $1, viewed_by_seller = FALSE, updated_at = $2 WHERE id = $3 AND status = 'accepted'",
+    )
+    .bind(to.as_str())
+    .bind(&now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed != 1 {
+        return Err(raced(Action::Pay));
+    }
+    record_event(
+        &mut tx,
+        id,
+        Some(order.status),
+        to,
+        Actor::Buyer,
+        Some(member.id),
+        None,
+        &now,
+    )
+    .await?;
+    if new_quantity == 0 {
+        cancel_open_orders(&mut tx, order.artwork.id, "sold out", &now).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        order.id = id,
+        artwork.id = order.artwork.id,
+        new_quantity,
+        "order paid"
+    );
+    Ok(Json(json!({
+        "message": "Payment successful, order is ready to ship.",
+        "new_quantity": new_quantity,
+        "is_for_sale": is_for_sale,
+    })))
+}
+
+/// Completes shipped orders whose shipping is older than AUTO_COMPLETE_DAYS; returns how
+/// many. Safe to run from several instances at once: the guard is in the write.
+pub async fn complete_overdue(state: &AppState) -> Result<usize, sqlx::Error> {
+    let now = state.clock.now();
+    let cutoff = clock::to_db(now - chrono::Duration::days(state.config.auto_complete_days));
+    let now = clock::to_db(now);
+    let mut tx = state.db.begin().await?;
+    let ids: Vec<i64> = sqlx::query(
+        "UPDATE orders SET status = 'completed', viewed_by_seller = FALSE, updated_at = $1 \
+         WHERE status = 'shipped' AND shipped_at <= $2 RETURNING id",
+    )
+    .bind(&now)
+    .bind(&cutoff)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|row| row.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    for id in &ids {
+        record_event(
+            &mut tx,
+            *id,
+            Some(OrderStatus::Shipped),
+            OrderStatus::Completed,
+            Actor::System,
+            None,
+            Some("auto-completed"),
+            &now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if !ids.is_empty() {
+        tracing::info!(count = ids.len(), "orders auto-completed");
+    }
+    Ok(ids.len())
+}
+
+/// Runs [`complete_overdue`] every `interval` until the process stops.
+pub async fn run_auto_completion(state: AppState, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = complete_overdue(&state).await {
+            tracing::warn!(error = %e, "auto-completion sweep failed; retrying at the next tick");
+        }
+    }
+}
+
+/// One order, for its buyer or seller.
+async fn get_order(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let (order, party) = order_for_party(&state, &member, id).await?;
+    Ok(Json(order.to_json(viewer(party))))
+}
+
+#[derive(Serialize)]
+struct Event {
+    id: i64,
+    from: Option<String>,
+    to: String,
+    actor: String,
+    actor_id: Option<i64>,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+}
+
+/// An order's timeline, oldest first, for its buyer or seller.
+async fn list_order_events(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Event>>> {
+    order_for_party(&state, &member, id).await?;
+    let rows = sqlx::query(
+        "SELECT id, from_status, to_status, actor, actor_id, reason, at FROM order_events WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(state.db.pool())
+    .await?;
+    let events = rows
+        .iter()
+        .map(|row| {
+            Ok(Event {
+                id: row.try_get("id")?,
+                from: row.try_get("from_status")?,
+                to: row.try_get("to_status")?,
+                actor: row.try_get("actor")?,
+                actor_id: row.try_get("actor_id")?,
+                reason: row.try_get("reason")?,
+                at: timestamp(row, "at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Json(events))
+}
+
+/// A page of orders matching `filter` (a fixed SQL condition on `o`, with `$1` bound to
+/// `who` when given), newest first.
+async fn order_page(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    filter: &str,
+    who: Option<i64>,
+    as_viewer: Viewer,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+    let page = Page::from_pairs(&query_pairs(uri))?;
+    let pool = state.db.pool();
+    let (limit, offset) = if who.is_some() {
+        ("$2", "$3")
+    } else {
+        ("$1", "$2")
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM orders o WHERE {filter}");
+    let list_sql = format!("{ORDER_SELECT} WHERE {filter} ORDER BY o.created_at DESC, o.id DESC LIMIT {limit} OFFSET {offset}");
+    let mut count = sqlx::query(&count_sql);
+    let mut list = sqlx::query(&list_sql);
+    if let Some(who) = who {
+        count = count.bind(who);
+        list = list.bind(who);
+    }
+    let total: i64 = count.fetch_one(pool).await?.try_get(0)?;
+    let rows = list
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(pool)
+        .await?;
+    let orders = rows
+        .iter()
+        .map(|row| order_from_row(row).map(|order| order.to_json(as_viewer)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((page.headers(uri, total), Json(orders)))
+}
+
+/// The caller's orders as buyer, newest first.
+async fn list_purchases(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+    order_page(
+        &state,
+        &uri,
+        "o.buyer_id = $1",
+        Some(member.id),
+        Viewer::Buyer,
+    )
+    .await
+}
+
+/// The caller's orders as seller, newest first.
+async fn list_sales(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+    order_page(
+        &state,
+        &uri,
+        "o.seller_id = $1",
+        Some(member.id),
+        Viewer::Seller,
+    )
+    .await
+}
+
+/// Every order, newest first (staff only).
+async fn list_all_orders(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+    if !member.is_staff {
+        return Err(ApiError::forbidden("Staff only."));
+    }
+    order_page(&state, &uri, "1 = 1", None, Viewer::Staff).await
+}
+
+/// The side of the orders a member watches: buyer for collectors, seller for artists.
+fn side_column(user_type: UserType) -> (&'static str, &'static str) {
+    match user_type {
+        UserType::Collector => ("buyer_id", "viewed_by_buyer"),
+        UserType::Artist => ("seller_id", "viewed_by_seller"),
+    }
+}
+
+/// Whether the caller has orders with news they have not seen.
+async fn count_unviewed_orders(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+) -> ApiResult<Json<Value>> {
+    let (owner, viewed) = side_column(member.user_type);
+    let count: i64 = sqlx::query(&format!(
+        "SELECT COUNT(*) FROM orders WHERE {owner} = $1 AND {viewed} = FALSE"
+    ))
+    .bind(member.id)
+    .fetch_one(state.db.pool())
+    .await?
+    .try_get(0)?;
+    Ok(Json(
+        json!({"has_unviewed_orders": count > 0, "count": count}),
+    ))
+}
+
+fn order_ids() -> Parser<Vec<i64>> {
+    Box::new(|value| {
+        let Value::Array(items) = value else {
+            return Err("Expected a list of order ids.".into());
+        };
+        if items.len() > 1000 {
+            return Err("At most 1000 order ids at once.".into());
+        }
+        items
+            .iter()
+            .map(|item| (id())(item).map_err(|_| "Expected a list of order ids.".to_owned()))
+            .collect()
+    })
+}
+
+/// Marks the caller's orders (all of one side, or the given ids) as viewed.
+async fn mark_orders_viewed(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> ApiResult<Json<Value>> {
+    let mut f = Fields::new(&body);
+    let side = f
+        .optional("user_type", parsed(UserType::parse))
+        .unwrap_or(member.user_type);
+    let ids = f.optional("order_ids", order_ids());
+    f.finish()?;
+    let (owner, viewed) = side_column(side);
+    let mut sql =
+        format!("UPDATE orders SET {viewed} = TRUE WHERE {owner} = $1 AND {viewed} = FALSE");
+    if let Some(ids) = &ids {
+        if ids.is_empty() {
+            return Ok(Json(
+                json!({"message": "Marked 0 orders as viewed", "updated": 0}),
+            ));
+        }
+        sql.push_str(&format!(" AND id IN ({})", placeholders(2, ids.len())));
+    }
+    let mut query = sqlx::query(&sql).bind(member.id);
+    for id in ids.iter().flatten() {
+        query = query.bind(*id);
+    }
+    let mut tx = state.db.begin().await?;
+    let updated = query.execute(&mut *tx).await?.rows_affected();
+    tx.commit().await?;
+    Ok(Json(
+        json!({"message": format!("Marked {updated} orders as viewed"), "updated": updated}),
+    ))
+}
