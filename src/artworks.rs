@@ -181,14 +181,8 @@ fn artwork_from_row(row: &AnyRow) -> Result<Artwork, sqlx::Error> {
 }
 
 /// Turns artwork rows into populated artworks, loading all their images in one query.
-pub async fn populate(
-    conn: &mut AnyConnection,
-    rows: &[AnyRow],
-) -> Result<Vec<Artwork>, sqlx::Error> {
-    let mut artworks = rows
-        .iter()
-        .map(artwork_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+pub async fn populate(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<Artwork>, sqlx::Error> {
+    let mut artworks = rows.iter().map(artwork_from_row).collect::<Result<Vec<_>, _>>()?;
     if artworks.is_empty() {
         return Ok(artworks);
     }
@@ -226,16 +220,11 @@ pub async fn populate(
 }
 
 /// One visible (not withdrawn) artwork, populated.
-pub async fn find_visible(
-    conn: &mut AnyConnection,
-    id: i64,
-) -> Result<Option<Artwork>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "{ARTWORK_SELECT} WHERE a.id = $1 AND a.archived_at IS NULL"
-    ))
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
+pub async fn find_visible(conn: &mut AnyConnection, id: i64) -> Result<Option<Artwork>, sqlx::Error> {
+    let rows = sqlx::query(&format!("{ARTWORK_SELECT} WHERE a.id = $1 AND a.archived_at IS NULL"))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(populate(conn, &rows).await?.into_iter().next())
 }
 
@@ -273,10 +262,7 @@ async fn get_artwork(
     Id(id): Id,
 ) -> ApiResult<Json<Artwork>> {
     let mut conn = state.db.pool().acquire().await?;
-    find_visible(&mut conn, id)
-        .await?
-        .map(Json)
-        .ok_or_else(not_found)
+    find_visible(&mut conn, id).await?.map(Json).ok_or_else(not_found)
 }
 
 /// An image URL the client gives: http(s), at most 500 characters. The server never
@@ -290,10 +276,7 @@ pub fn parse_image_url(input: &str) -> Result<String, String> {
         return Err("Ensure this field has no more than 500 characters.".into());
     }
     match url::Url::parse(input) {
-        Ok(u)
-            if matches!(u.scheme(), "http" | "https")
-                && u.host_str().is_some_and(|h| !h.is_empty()) =>
-        {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => {
             Ok(input.to_owned())
         }
         _ => Err("Enter a valid http(s) URL.".into()),
@@ -345,11 +328,7 @@ struct ArtworkInput {
 
 impl ArtworkInput {
     /// Reads the body; `id`, `artist`, timestamps and unknown keys are ignored.
-    fn read(
-        body: &serde_json::Map<String, Value>,
-        now: DateTime<Utc>,
-        partial: bool,
-    ) -> ApiResult<Self> {
+    fn read(body: &serde_json::Map<String, Value>, now: DateTime<Utc>, partial: bool) -> ApiResult<Self> {
         let mut f = Fields::new(body);
         fn field<T>(f: &mut Fields<'_>, partial: bool, key: &str, parser: Parser<T>) -> Option<T> {
             if partial {
@@ -361,12 +340,7 @@ impl ArtworkInput {
         let input = Self {
             title: field(&mut f, partial, "title", text(1..=100)),
             description: field(&mut f, partial, "description", text(1..=300)),
-            year: field(
-                &mut f,
-                partial,
-                "year",
-                integer(1000..=i64::from(now.year()) + 1),
-            ),
+            year: field(&mut f, partial, "year", integer(1000..=i64::from(now.year()) + 1)),
             price: field(&mut f, partial, "price", money(MAX_PRICE)),
             quantity_for_sale: field(&mut f, partial, "quantity_for_sale", integer(0..=100_000)),
             is_for_sale: f.optional("is_for_sale", boolean()),
@@ -384,12 +358,7 @@ impl ArtworkInput {
 }
 
 /// Replaces an artwork's images with `urls`, in order.
-async fn replace_images(
-    tx: &mut Tx,
-    artwork_id: i64,
-    urls: &[String],
-    now: &str,
-) -> Result<(), sqlx::Error> {
+async fn replace_images(tx: &mut Tx, artwork_id: i64, urls: &[String], now: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM artwork_images WHERE artwork_id = $1")
         .bind(artwork_id)
         .execute(&mut **tx)
@@ -423,15 +392,7 @@ async fn create_artwork(
     require_artist(&member)?;
     let now = state.clock.now();
     let input = ArtworkInput::read(&body, now, false)?;
-    let (
-        Some(title),
-        Some(description),
-        Some(year),
-        Some(price),
-        Some(quantity),
-        Some(medium),
-        Some(material),
-    ) = (
+    let (Some(title), Some(description), Some(year), Some(price), Some(quantity), Some(medium), Some(material)) = (
         input.title,
         input.description,
         input.year,
@@ -439,12 +400,10 @@ async fn create_artwork(
         input.quantity_for_sale,
         input.medium,
         input.material,
-    )
-    else {
+    ) else {
         return Err(ApiError::BadRequest("Missing fields.".into()));
     };
-    let (Some(width), Some(depth), Some(height), Some(weight)) =
-        (input.width, input.depth, input.height, input.weight)
+    let (Some(width), Some(depth), Some(height), Some(weight)) = (input.width, input.depth, input.height, input.weight)
     else {
         return Err(ApiError::BadRequest("Missing fields.".into()));
     };
@@ -485,9 +444,7 @@ async fn create_artwork(
 async fn own_artwork(tx: &mut Tx, member: &Member, id: i64) -> ApiResult<Artwork> {
     let artwork = find_visible(tx, id).await?.ok_or_else(not_found)?;
     if artwork.artist.id != member.id {
-        return Err(ApiError::forbidden(
-            "You can only change your own artworks.",
-        ));
+        return Err(ApiError::forbidden("You can only change your own artworks."));
     }
     Ok(artwork)
 }
@@ -565,7 +522,9 @@ async fn delete_artwork(
     let total: i64 = counts.try_get("total")?;
     let in_transit: i64 = counts.try_get("in_transit")?;
     if in_transit > 0 {
-        return Err(ApiError::conflict("This artwork has an order being delivered; it can be withdrawn once that order is completed."));
+        return Err(ApiError::conflict(
+            "This artwork has an order being delivered; it can be withdrawn once that order is completed.",
+        ));
     }
     if total == 0 {
         sqlx::query("DELETE FROM artworks WHERE id = $1")

@@ -3,9 +3,7 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
@@ -81,9 +79,7 @@ impl FromRequestParts<AppState> for CurrentMember {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match MaybeMember::from_request_parts(parts, state).await?.0 {
             Some(member) => Ok(Self(member)),
-            None => Err(ApiError::Unauthorized(
-                "Authentication credentials were not provided.",
-            )),
+            None => Err(ApiError::Unauthorized("Authentication credentials were not provided.")),
         }
     }
 }
@@ -99,10 +95,7 @@ impl FromRequestParts<AppState> for MaybeMember {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or(INVALID)?;
         let claims = decode_token(&state.keys, token).ok_or(INVALID)?;
@@ -145,10 +138,7 @@ pub async fn verify_password(stored_hash: Option<String>, password: String) -> A
         let Ok(parsed) = PasswordHash::new(hash) else {
             return false;
         };
-        argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-            && real
+        argon2().verify_password(password.as_bytes(), &parsed).is_ok() && real
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))
@@ -170,8 +160,7 @@ fn dummy_hash() -> &'static str {
 pub fn password_problems(password: &str, user_inputs: &[&str]) -> Vec<String> {
     let mut problems = Vec::new();
     if password.chars().count() < 8 {
-        problems
-            .push("This password is too short. It must contain at least 8 characters.".to_owned());
+        problems.push("This password is too short. It must contain at least 8 characters.".to_owned());
     }
     if !password.is_empty() && password.chars().all(|c| c.is_ascii_digit()) {
         problems.push("This password is entirely numeric.".to_owned());
@@ -212,18 +201,9 @@ mod tests {
     #[test]
     fn every_failed_rule_is_reported() {
         let problems = password_problems("1234567", &[]);
-        assert!(
-            problems.iter().any(|p| p.contains("too short")),
-            "{problems:?}"
-        );
-        assert!(
-            problems.iter().any(|p| p.contains("entirely numeric")),
-            "{problems:?}"
-        );
-        assert!(
-            problems.iter().any(|p| p.contains("too common")),
-            "{problems:?}"
-        );
+        assert!(problems.iter().any(|p| p.contains("too short")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("entirely numeric")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("too common")), "{problems:?}");
     }
 
     #[test]
@@ -234,21 +214,13 @@ mod tests {
         assert!(password_problems("qwertyuiop", &[])
             .iter()
             .any(|p| p.contains("too common")));
-        let similar = password_problems(
-            "vangogh1853",
-            &["vangogh1853", "vincent", "vincent@example.com"],
-        );
-        assert!(
-            similar.iter().any(|p| p.contains("too similar")),
-            "{similar:?}"
-        );
+        let similar = password_problems("vangogh1853", &["vangogh1853", "vincent", "vincent@example.com"]);
+        assert!(similar.iter().any(|p| p.contains("too similar")), "{similar:?}");
     }
 
     #[test]
     fn strong_passwords_pass() {
-        assert!(
-            password_problems("violet-harbour-lantern-42", &["ada", "ada@example.com"]).is_empty()
-        );
+        assert!(password_problems("violet-harbour-lantern-42", &["ada", "ada@example.com"]).is_empty());
         assert!(password_problems("Tr1cky!Cobalt#Moth", &[]).is_empty());
     }
 

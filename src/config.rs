@@ -43,22 +43,14 @@ impl Config {
 
     /// Builds the configuration from any key lookup (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let environment = match get("ENVIRONMENT")
-            .as_deref()
-            .map(str::to_ascii_uppercase)
-            .as_deref()
-        {
+        let environment = match get("ENVIRONMENT").as_deref().map(str::to_ascii_uppercase).as_deref() {
             None | Some("DEV") | Some("DEVELOPMENT") => Environment::Dev,
             Some("PROD") | Some("PRODUCTION") => Environment::Prod,
             Some(other) => bail!("ENVIRONMENT must be DEV or PROD, not {other:?}"),
         };
         let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
-            format!(
-                "sqlite://{}?mode=rwc",
-                data_dir.join("openstudio.db").display()
-            )
-        });
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("openstudio.db").display()));
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
@@ -111,11 +103,7 @@ impl Config {
                 Some(origins)
             }
         };
-        let run_migrations = match get("AUTO_MIGRATE")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let run_migrations = match get("AUTO_MIGRATE").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("1") | Some("true") | Some("yes") => true,
             Some("0") | Some("false") | Some("no") => false,
             Some(other) => bail!("AUTO_MIGRATE must be true or false, not {other:?}"),
@@ -130,19 +118,9 @@ impl Config {
             cors_allowed_origins,
             token_ttl_days: number("TOKEN_TTL_DAYS", 14, 1, 365)?,
             auto_complete_days: number("AUTO_COMPLETE_DAYS", 14, 1, 3650)?,
-            auto_complete_interval_secs: u64::try_from(number(
-                "AUTO_COMPLETE_INTERVAL_SECS",
-                600,
-                1,
-                86400,
-            )?)?,
+            auto_complete_interval_secs: u64::try_from(number("AUTO_COMPLETE_INTERVAL_SECS", 600, 1, 86400)?)?,
             run_migrations,
-            database_max_connections: u32::try_from(number(
-                "DATABASE_MAX_CONNECTIONS",
-                10,
-                1,
-                1000,
-            )?)?,
+            database_max_connections: u32::try_from(number("DATABASE_MAX_CONNECTIONS", 10, 1, 1000)?)?,
         })
     }
 
@@ -175,8 +153,7 @@ fn dev_secret(data_dir: &std::path::Path) -> anyhow::Result<String> {
             return Ok(existing);
         }
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let key: String = {
         use rand::Rng;
         let bytes: [u8; 32] = rand::thread_rng().gen();
@@ -192,10 +169,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -220,12 +194,7 @@ mod tests {
     fn defaults_and_bad_values() {
         let c = config(&[("SECRET_KEY", "k")]).unwrap();
         assert_eq!(
-            (
-                c.port,
-                c.bind.to_string(),
-                c.token_ttl_days,
-                c.auto_complete_days
-            ),
+            (c.port, c.bind.to_string(), c.token_ttl_days, c.auto_complete_days),
             (8000, "127.0.0.1".into(), 14, 14)
         );
         assert!(c.database_url.starts_with("sqlite:"));
@@ -237,10 +206,7 @@ mod tests {
         assert!(config(&[("SECRET_KEY", "k"), ("CORS_ALLOWED_ORIGINS", "ftp://x")]).is_err());
         let c = config(&[
             ("SECRET_KEY", "k"),
-            (
-                "CORS_ALLOWED_ORIGINS",
-                "https://a.example, http://b.example/",
-            ),
+            ("CORS_ALLOWED_ORIGINS", "https://a.example, http://b.example/"),
         ])
         .unwrap();
         assert_eq!(

@@ -107,10 +107,7 @@ impl Db {
         let migrator = Migrator::new(Embedded(self.backend))
             .await
             .context("loading migrations")?;
-        migrator
-            .run(&self.write)
-            .await
-            .context("running migrations")?;
+        migrator.run(&self.write).await.context("running migrations")?;
         Ok(())
     }
 
@@ -140,24 +137,15 @@ fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     Ok(())
 }
 
 type Embed = (i64, &'static str, &'static str);
 
-const SQLITE_MIGRATIONS: &[Embed] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[Embed] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE_MIGRATIONS: &[Embed] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+const POSTGRES_MIGRATIONS: &[Embed] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
 
 fn migrations(backend: Backend) -> &'static [Embed] {
     match backend {

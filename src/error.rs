@@ -35,9 +35,7 @@ impl FieldErrors {
     fn by_field(&self) -> Map<String, Value> {
         let mut fields = Map::new();
         for (key, msg) in &self.entries {
-            let list = fields
-                .entry(key.clone())
-                .or_insert_with(|| Value::Array(Vec::new()));
+            let list = fields.entry(key.clone()).or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(list) = list {
                 list.push(Value::String(msg.clone()));
             }
@@ -78,10 +76,7 @@ pub enum ApiError {
     NotFound(String),
     /// 409 with optional extra members (`quoted_price`, `status`).
     #[error("{detail}")]
-    Conflict {
-        detail: String,
-        extra: Map<String, Value>,
-    },
+    Conflict { detail: String, extra: Map<String, Value> },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -98,10 +93,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn invalid(errors: FieldErrors) -> Self {
-        Self::Validation {
-            message: None,
-            errors,
-        }
+        Self::Validation { message: None, errors }
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {

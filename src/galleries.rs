@@ -195,13 +195,12 @@ async fn remove_from_gallery(
         return Err(ApiError::invalid(f.errors));
     };
     let mut tx = state.db.begin().await?;
-    let removed =
-        sqlx::query("DELETE FROM gallery_artworks WHERE gallery_id = $1 AND artwork_id = $2")
-            .bind(gallery_id)
-            .bind(artwork_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    let removed = sqlx::query("DELETE FROM gallery_artworks WHERE gallery_id = $1 AND artwork_id = $2")
+        .bind(gallery_id)
+        .bind(artwork_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     tx.commit().await?;
     if removed == 0 {
         return Err(ApiError::not_found("Artwork is not in the gallery."));

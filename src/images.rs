@@ -15,10 +15,7 @@ use crate::input::{Fields, Id, JsonBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/images/artwork/{id}/images",
-            get(list_images).post(add_image),
-        )
+        .route("/api/images/artwork/{id}/images", get(list_images).post(add_image))
         .route("/api/images/image/{id}", delete(delete_image))
 }
 
@@ -53,9 +50,7 @@ async fn add_image(
         .await?
         .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
     if artwork.artist.id != member.id {
-        return Err(ApiError::forbidden(
-            "You can only add images to your own artworks.",
-        ));
+        return Err(ApiError::forbidden("You can only add images to your own artworks."));
     }
     // Touching the artwork locks it, so concurrent additions count one at a time.
     sqlx::query("UPDATE artworks SET updated_at = $1 WHERE id = $2")
@@ -63,10 +58,12 @@ async fn add_image(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let row = sqlx::query("SELECT COUNT(*) AS n, COALESCE(MAX(position), -1) AS last FROM artwork_images WHERE artwork_id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, COALESCE(MAX(position), -1) AS last FROM artwork_images WHERE artwork_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     let (count, last): (i64, i64) = (row.try_get("n")?, row.try_get("last")?);
     if count >= MAX_IMAGES as i64 {
         return Err(ApiError::field(

@@ -32,8 +32,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .and_then(|v| v.split(';').next())
             .map(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         if !is_json {
@@ -41,9 +40,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "Expected a JSON body with `Content-Type: application/json`.".into(),
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(body_rejection)?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
         parse_object(&bytes).map(JsonBody)
     }
 }
@@ -56,9 +53,7 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(body_rejection)?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
@@ -68,23 +63,16 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
 
 fn body_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge(format!(
-            "The body is larger than the limit of {JSON_LIMIT} bytes."
-        ))
+        ApiError::PayloadTooLarge(format!("The body is larger than the limit of {JSON_LIMIT} bytes."))
     } else {
-        ApiError::BadRequest(format!(
-            "The body could not be read: {}",
-            rejection.body_text()
-        ))
+        ApiError::BadRequest(format!("The body could not be read: {}", rejection.body_text()))
     }
 }
 
 fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadRequest(
-            "The JSON body must be an object.".into(),
-        )),
+        Ok(_) => Err(ApiError::BadRequest("The JSON body must be an object.".into())),
         Err(e) => Err(ApiError::BadRequest(format!("Malformed JSON: {e}"))),
     }
 }
@@ -120,19 +108,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(Query)
-            .map_err(|e| {
-                let field = e.path().to_string();
-                let mut errors = FieldErrors::default();
-                errors.add(
-                    if field == "." { "query" } else { &field },
-                    e.inner().to_string(),
-                );
-                ApiError::invalid(errors)
-            })
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
+            let field = e.path().to_string();
+            let mut errors = FieldErrors::default();
+            errors.add(if field == "." { "query" } else { &field }, e.inner().to_string());
+            ApiError::invalid(errors)
+        })
     }
 }
 
@@ -210,9 +192,7 @@ impl<'a> Fields<'a> {
 }
 
 fn as_text(value: &Value) -> Result<&str, String> {
-    value
-        .as_str()
-        .ok_or_else(|| "Not a valid string.".to_owned())
+    value.as_str().ok_or_else(|| "Not a valid string.".to_owned())
 }
 
 /// Text, trimmed, with a length in characters.
@@ -223,15 +203,9 @@ pub fn text(len: RangeInclusive<usize>) -> Parser<String> {
         if count == 0 && *len.start() > 0 {
             Err("This field may not be blank.".into())
         } else if count < *len.start() {
-            Err(format!(
-                "Ensure this field has at least {} characters.",
-                len.start()
-            ))
+            Err(format!("Ensure this field has at least {} characters.", len.start()))
         } else if count > *len.end() {
-            Err(format!(
-                "Ensure this field has no more than {} characters.",
-                len.end()
-            ))
+            Err(format!("Ensure this field has no more than {} characters.", len.end()))
         } else {
             Ok(text.to_owned())
         }
@@ -266,10 +240,7 @@ pub fn integer(range: RangeInclusive<i64>) -> Parser<i64> {
                 range.start()
             ))
         } else if number > *range.end() {
-            Err(format!(
-                "Ensure this value is less than or equal to {}.",
-                range.end()
-            ))
+            Err(format!("Ensure this value is less than or equal to {}.", range.end()))
         } else {
             Ok(number)
         }

@@ -8,11 +8,7 @@ use openstudio::config::Config;
 use openstudio::{admin, db::Db};
 
 #[derive(Parser)]
-#[command(
-    name = "openstudio",
-    about = "OpenStudio: an art marketplace server",
-    version
-)]
+#[command(name = "openstudio", about = "OpenStudio: an art marketplace server", version)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -92,10 +88,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let password = match std::env::var("OPENSTUDIO_ADMIN_PASSWORD") {
                 Ok(p) if !p.is_empty() => p,
                 _ => {
-                    let first =
-                        rpassword::prompt_password("Password: ").context("reading the password")?;
-                    let again = rpassword::prompt_password("Password (again): ")
-                        .context("reading the password")?;
+                    let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+                    let again = rpassword::prompt_password("Password (again): ").context("reading the password")?;
                     if first != again {
                         bail!("the passwords do not match");
                     }

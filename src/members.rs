@@ -171,10 +171,7 @@ fn parse_email(input: &str) -> Result<String, String> {
     let domain_ok = input
         .rsplit_once('@')
         .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
-    if email_address::EmailAddress::is_valid(input)
-        && domain_ok
-        && !input.chars().any(char::is_whitespace)
-    {
+    if email_address::EmailAddress::is_valid(input) && domain_ok && !input.chars().any(char::is_whitespace) {
         Ok(input.to_owned())
     } else {
         Err(INVALID.into())
@@ -190,10 +187,7 @@ fn parse_username(input: &str) -> Result<String, String> {
     if count > 150 {
         return Err("Ensure this field has no more than 150 characters.".into());
     }
-    if input
-        .chars()
-        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
-    {
+    if input.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c)) {
         Ok(input.to_owned())
     } else {
         Err("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.".into())
@@ -209,10 +203,7 @@ fn parse_website(input: &str) -> Result<String, String> {
         return Err("Ensure this field has no more than 200 characters.".into());
     }
     match url::Url::parse(input) {
-        Ok(u)
-            if matches!(u.scheme(), "http" | "https")
-                && u.host_str().is_some_and(|h| !h.is_empty()) =>
-        {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => {
             Ok(input.to_owned())
         }
         _ => Err("Enter a valid URL.".into()),
@@ -233,12 +224,7 @@ fn postcode() -> Parser<Postcode> {
 }
 
 /// Runs the password rules off the async workers (the estimator is CPU-bound).
-async fn check_password(
-    fields: &mut Fields<'_>,
-    key: &str,
-    password: &str,
-    inputs: Vec<String>,
-) -> ApiResult<()> {
+async fn check_password(fields: &mut Fields<'_>, key: &str, password: &str, inputs: Vec<String>) -> ApiResult<()> {
     let password = password.to_owned();
     let problems = tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
@@ -271,9 +257,7 @@ async fn register_member(
     let address = f.required("address", text(1..=255));
     let postcode = f.required("postcode", postcode());
     let bio = f.optional("bio", text(0..=700)).unwrap_or_default();
-    let website = f
-        .optional("website", parsed(parse_website))
-        .unwrap_or_default();
+    let website = f.optional("website", parsed(parse_website)).unwrap_or_default();
     let password = f.required("password", password_field());
     let confirmation = f.required("password_confirmation", password_field());
     if let (Some(p), Some(c)) = (&password, &confirmation) {
@@ -385,19 +369,12 @@ fn registration_conflict(error: sqlx::Error) -> ApiError {
 
 async fn taken(pool: &AnyPool, column: &str, value: &str) -> Result<bool, sqlx::Error> {
     let sql = format!("SELECT id FROM members WHERE {column} = $1");
-    Ok(sqlx::query(&sql)
-        .bind(value)
-        .fetch_optional(pool)
-        .await?
-        .is_some())
+    Ok(sqlx::query(&sql).bind(value).fetch_optional(pool).await?.is_some())
 }
 
 /// Logs a member in with email and password; an unknown email and a wrong password get
 /// the same 401 after the same amount of work.
-async fn login_member(
-    State(state): State<AppState>,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
+async fn login_member(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
     let mut f = Fields::new(&body);
     let email = f.required("email", text(1..=254));
     let password = f.required("password", password_field());
@@ -419,12 +396,7 @@ async fn login_member(
     let Some(member) = member.filter(|_| verified) else {
         return Err(ApiError::InvalidCredentials);
     };
-    let token = auth::issue_token(
-        &state.keys,
-        &member,
-        state.clock.now(),
-        state.config.token_ttl_days,
-    )?;
+    let token = auth::issue_token(&state.keys, &member, state.clock.now(), state.config.token_ttl_days)?;
     let mut body = json!({
         "token": token,
         "message": format!("Welcome back {} {}.", member.first_name, member.last_name),
@@ -461,9 +433,7 @@ async fn update_current_member(
     let last_name = f
         .optional("last_name", text(1..=50))
         .unwrap_or(member.last_name.clone());
-    let address = f
-        .optional("address", text(1..=255))
-        .unwrap_or(member.address.clone());
+    let address = f.optional("address", text(1..=255)).unwrap_or(member.address.clone());
     let postcode = f
         .optional("postcode", postcode())
         .map(|p| p.to_string())
@@ -474,8 +444,7 @@ async fn update_current_member(
         member.bio.clone()
     };
     let website = if body.contains_key("website") {
-        f.optional("website", parsed(parse_website))
-            .unwrap_or_default()
+        f.optional("website", parsed(parse_website)).unwrap_or_default()
     } else {
         member.website.clone()
     };
@@ -538,12 +507,14 @@ async fn change_password(
     f.finish()?;
     let hash = auth::hash_password(new).await?;
     let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE members SET password_hash = $1, token_generation = token_generation + 1, updated_at = $2 WHERE id = $3")
-        .bind(&hash)
-        .bind(clock::to_db(state.clock.now()))
-        .bind(member.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE members SET password_hash = $1, token_generation = token_generation + 1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(&hash)
+    .bind(clock::to_db(state.clock.now()))
+    .bind(member.id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     tracing::info!(member.id = member.id, "password changed");
     Ok(Json(json!({"message": "Password changed."})))

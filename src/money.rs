@@ -132,10 +132,7 @@ mod tests {
 
     #[test]
     fn rounds_half_away_from_zero() {
-        assert_eq!(
-            round2(parse_decimal("0.125").unwrap()),
-            parse_decimal("0.13").unwrap()
-        );
+        assert_eq!(round2(parse_decimal("0.125").unwrap()), parse_decimal("0.13").unwrap());
         assert_eq!(
             round2(parse_decimal("0.124999").unwrap()),
             parse_decimal("0.12").unwrap()

@@ -69,10 +69,7 @@ impl Page {
     /// `X-Total-Count` and `Link` for this page of `total` items at `uri`.
     pub fn headers(&self, uri: &Uri, total: i64) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            HeaderName::from_static("x-total-count"),
-            HeaderValue::from(total),
-        );
+        headers.insert(HeaderName::from_static("x-total-count"), HeaderValue::from(total));
         let last = self.last_page(total);
         let kept: Vec<(String, String)> = query_pairs(uri)
             .into_iter()
@@ -89,10 +86,7 @@ impl Page {
         };
         let mut links = vec![format!("{}; rel=\"first\"", link_to(1))];
         if self.page > 1 {
-            links.push(format!(
-                "{}; rel=\"prev\"",
-                link_to((self.page - 1).min(last))
-            ));
+            links.push(format!("{}; rel=\"prev\"", link_to((self.page - 1).min(last))));
         }
         if self.page < last {
             links.push(format!("{}; rel=\"next\"", link_to(self.page + 1)));
@@ -115,19 +109,10 @@ mod tests {
 
     #[test]
     fn reads_and_bounds_parameters() {
-        assert_eq!(
-            Page::from_pairs(&pairs("")).unwrap(),
-            Page {
-                page: 1,
-                per_page: 50
-            }
-        );
+        assert_eq!(Page::from_pairs(&pairs("")).unwrap(), Page { page: 1, per_page: 50 });
         assert_eq!(
             Page::from_pairs(&pairs("page=3&per_page=200")).unwrap(),
-            Page {
-                page: 3,
-                per_page: 200
-            }
+            Page { page: 3, per_page: 200 }
         );
         for bad in [
             "page=0",
@@ -143,13 +128,8 @@ mod tests {
 
     #[test]
     fn links_keep_other_parameters() {
-        let uri: Uri = "/api/artworks?q=blue%20sea&page=2&per_page=10"
-            .parse()
-            .unwrap();
-        let page = Page {
-            page: 2,
-            per_page: 10,
-        };
+        let uri: Uri = "/api/artworks?q=blue%20sea&page=2&per_page=10".parse().unwrap();
+        let page = Page { page: 2, per_page: 10 };
         let headers = page.headers(&uri, 35);
         assert_eq!(headers["x-total-count"], "35");
         let link = headers["link"].to_str().unwrap();
@@ -165,11 +145,7 @@ mod tests {
     #[test]
     fn past_the_end_has_no_next() {
         let uri: Uri = "/api/artworks?page=9".parse().unwrap();
-        let link = Page {
-            page: 9,
-            per_page: 50,
-        }
-        .headers(&uri, 3)["link"]
+        let link = Page { page: 9, per_page: 50 }.headers(&uri, 3)["link"]
             .to_str()
             .unwrap()
             .to_owned();

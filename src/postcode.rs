@@ -49,10 +49,7 @@ impl fmt::Display for Postcode {
 
 fn valid_inward(inward: &str) -> bool {
     let b = inward.as_bytes();
-    b.len() == 3
-        && b[0].is_ascii_digit()
-        && b[1].is_ascii_alphabetic()
-        && b[2].is_ascii_alphabetic()
+    b.len() == 3 && b[0].is_ascii_digit() && b[1].is_ascii_alphabetic() && b[2].is_ascii_alphabetic()
 }
 
 /// Outward codes: A9, A99, AA9, AA99, A9A, AA9A.
@@ -69,10 +66,7 @@ fn valid_outward(outward: &str) -> bool {
             }
         })
         .collect();
-    matches!(
-        shape.as_str(),
-        "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
-    )
+    matches!(shape.as_str(), "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A")
 }
 
 #[cfg(test)]
@@ -91,11 +85,7 @@ mod tests {
             ("CR2 6XH", "CR2 6XH"),
             ("M1 1AE", "M1 1AE"),
         ] {
-            assert_eq!(
-                Postcode::parse(input).unwrap().as_str(),
-                expected,
-                "{input}"
-            );
+            assert_eq!(Postcode::parse(input).unwrap().as_str(), expected, "{input}");
         }
     }
 

@@ -7,18 +7,17 @@ use crate::money::{round2, Measure, Money};
 
 const ZONE_1: &[&str] = &["EC", "WC", "N", "E", "SE", "SW", "W", "NW"];
 const ZONE_2: &[&str] = &[
-    "BR", "CR", "DA", "KT", "ME", "RH", "SM", "TN", "TW", "AL", "CB", "CM", "CO", "EN", "HP", "IG",
-    "LU", "RM", "SG", "SS", "B", "CV", "DY", "HR", "ST", "TF", "WR", "WS", "WV", "DE", "DN", "LE",
-    "LN", "NG", "NN", "PE",
+    "BR", "CR", "DA", "KT", "ME", "RH", "SM", "TN", "TW", "AL", "CB", "CM", "CO", "EN", "HP", "IG", "LU", "RM", "SG",
+    "SS", "B", "CV", "DY", "HR", "ST", "TF", "WR", "WS", "WV", "DE", "DN", "LE", "LN", "NG", "NN", "PE",
 ];
 const ZONE_3: &[&str] = &[
-    "BA", "BH", "BS", "DT", "EX", "GL", "PL", "PO", "SN", "SP", "TA", "TQ", "TR", "BD", "HD", "HG",
-    "HU", "HX", "LS", "S", "WF", "YO", "BB", "BL", "CA", "CH", "CW", "FY", "L", "LA", "M", "OL",
-    "PR", "SK", "WA", "WN", "DH", "DL", "NE", "SR", "TS", "CF", "LD", "LL", "NP", "SA", "SY",
+    "BA", "BH", "BS", "DT", "EX", "GL", "PL", "PO", "SN", "SP", "TA", "TQ", "TR", "BD", "HD", "HG", "HU", "HX", "LS",
+    "S", "WF", "YO", "BB", "BL", "CA", "CH", "CW", "FY", "L", "LA", "M", "OL", "PR", "SK", "WA", "WN", "DH", "DL",
+    "NE", "SR", "TS", "CF", "LD", "LL", "NP", "SA", "SY",
 ];
 const ZONE_4: &[&str] = &[
-    "AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "TD", "ZE",
-    "BT", "GY", "IM", "JE",
+    "AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "TD", "ZE", "BT", "GY", "IM",
+    "JE",
 ];
 
 fn listed_zone(area: &str) -> Option<u8> {
@@ -65,9 +64,7 @@ pub fn quote(parcel: Parcel, from_postcode: &str, to_postcode: &str) -> Quote {
     let to_zone = zone(to_postcode);
     let distance = Decimal::from(from_zone.abs_diff(to_zone));
     let volume = parcel.width.to_decimal() * parcel.depth.to_decimal() * parcel.height.to_decimal();
-    let base = (Decimal::from(5)
-        + Decimal::from(2) * parcel.weight.to_decimal()
-        + Decimal::new(1, 3) * volume)
+    let base = (Decimal::from(5) + Decimal::from(2) * parcel.weight.to_decimal() + Decimal::new(1, 3) * volume)
         * (Decimal::ONE + Decimal::new(2, 1) * distance);
     let insurance = Decimal::new(1, 2) * parcel.price.to_decimal();
     let total_shipping = base + insurance;

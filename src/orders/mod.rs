@@ -203,9 +203,7 @@ fn order_not_found() -> ApiError {
 
 /// Loads an order the caller is a party to; anyone else gets 404, as for a missing order.
 async fn order_for_party(state: &AppState, member: &Member, id: i64) -> ApiResult<(Order, Actor)> {
-    let order = find_order(state.db.pool(), id)
-        .await?
-        .ok_or_else(order_not_found)?;
+    let order = find_order(state.db.pool(), id).await?.ok_or_else(order_not_found)?;
     let party = order.party_of(member).ok_or_else(order_not_found)?;
     Ok((order, party))
 }
@@ -247,12 +245,7 @@ pub async fn record_event(
 /// Cancels every open order for an artwork (sold out, withdrawn), notifying each buyer.
 /// Pending ones first: an order can only move forward from pending to accepted, so one
 /// that is accepted between the two statements is still caught by the second.
-pub async fn cancel_open_orders(
-    tx: &mut Tx,
-    artwork_id: i64,
-    reason: &str,
-    now: &str,
-) -> Result<usize, sqlx::Error> {
+pub async fn cancel_open_orders(tx: &mut Tx, artwork_id: i64, reason: &str, now: &str) -> Result<usize, sqlx::Error> {
     let mut cancelled = 0;
     for from in [OrderStatus::Pending, OrderStatus::Accepted] {
         let ids: Vec<i64> = sqlx::query(
@@ -341,11 +334,7 @@ async fn create_order(
         .fetch_one(&mut *tx)
         .await?
         .try_get("postcode")?;
-    let measure = |column: &str| {
-        artwork
-            .try_get::<i64, _>(column)
-            .map(Measure::from_hundredths)
-    };
+    let measure = |column: &str| artwork.try_get::<i64, _>(column).map(Measure::from_hundredths);
     let parcel = Parcel {
         price: Money::from_hundredths(artwork.try_get("price_pence")?),
         width: measure("width_hundredths")?,
@@ -359,10 +348,7 @@ async fn create_order(
             let mut extra = Map::new();
             extra.insert("quoted_price".into(), json!(quote.total_price));
             return Err(ApiError::Conflict {
-                detail: format!(
-                    "The price has changed: the total is now £{}.",
-                    quote.total_price
-                ),
+                detail: format!("The price has changed: the total is now £{}.", quote.total_price),
                 extra,
             });
         }
@@ -381,9 +367,7 @@ async fn create_order(
     let order_id: i64 = match inserted {
         Ok(row) => row.try_get("id")?,
         Err(e) if crate::error::unique_violation(&e).is_some() => {
-            return Err(ApiError::conflict(
-                "You already have an open order for this artwork.",
-            ));
+            return Err(ApiError::conflict("You already have an open order for this artwork."));
         }
         Err(e) => return Err(e.into()),
     };
@@ -398,27 +382,15 @@ async fn create_order(
         &now,
     )
     .await?;
-    let order = find_order(&mut *tx, order_id)
-        .await?
-        .ok_or_else(order_not_found)?;
+    let order = find_order(&mut *tx, order_id).await?.ok_or_else(order_not_found)?;
     tx.commit().await?;
-    tracing::info!(
-        order.id = order_id,
-        artwork.id = artwork_id,
-        "order created"
-    );
+    tracing::info!(order.id = order_id, artwork.id = artwork_id, "order created");
     Ok((StatusCode::CREATED, Json(order.to_json(Viewer::Buyer))))
 }
 
 /// Applies `action` for the caller, who must be `route_party` on this order.
 /// The guard (`status = the status read`) is part of the write; losing a race is a 409.
-async fn apply(
-    state: &AppState,
-    member: &Member,
-    id: i64,
-    route_party: Actor,
-    action: Action,
-) -> ApiResult<Order> {
+async fn apply(state: &AppState, member: &Member, id: i64, route_party: Actor, action: Action) -> ApiResult<Order> {
     let (order, party) = order_for_party(state, member, id).await?;
     if party != route_party {
         return Err(ApiError::forbidden(format!(
@@ -453,42 +425,21 @@ async fn apply(
     if changed != 1 {
         return Err(raced(action));
     }
-    record_event(
-        &mut tx,
-        id,
-        Some(order.status),
-        to,
-        party,
-        Some(member.id),
-        None,
-        &now,
-    )
-    .await?;
-    let order = find_order(&mut *tx, id)
-        .await?
-        .ok_or_else(order_not_found)?;
+    record_event(&mut tx, id, Some(order.status), to, party, Some(member.id), None, &now).await?;
+    let order = find_order(&mut *tx, id).await?.ok_or_else(order_not_found)?;
     tx.commit().await?;
-    tracing::info!(
-        order.id = id,
-        order.status = to.as_str(),
-        "order {}",
-        action.verb()
-    );
+    tracing::info!(order.id = id, order.status = to.as_str(), "order {}", action.verb());
     Ok(order)
 }
 
 fn next_status(from: OrderStatus, action: Action, party: Actor) -> ApiResult<OrderStatus> {
     rules::transition(from, action, party).map_err(|refusal| match refusal {
-        Refusal::WrongParty => ApiError::forbidden(format!(
-            "The {} cannot {} this order.",
-            party.as_str(),
-            action.verb()
-        )),
-        Refusal::NotAllowed => ApiError::conflict(format!(
-            "Cannot {} an order that is {}.",
-            action.verb(),
-            from.as_str()
-        )),
+        Refusal::WrongParty => {
+            ApiError::forbidden(format!("The {} cannot {} this order.", party.as_str(), action.verb()))
+        }
+        Refusal::NotAllowed => {
+            ApiError::conflict(format!("Cannot {} an order that is {}.", action.verb(), from.as_str()))
+        }
     })
 }
 
@@ -576,9 +527,7 @@ async fn pay_order(
 ) -> ApiResult<Json<Value>> {
     let (order, party) = order_for_party(&state, &member, id).await?;
     if party != Actor::Buyer {
-        return Err(ApiError::forbidden(
-            "Only the buyer can pay for this order.",
-        ));
+        return Err(ApiError::forbidden("Only the buyer can pay for this order."));
     }
     let to = next_status(order.status, Action::Pay, party)?;
     let now = clock::to_db(state.clock.now());
@@ -623,12 +572,7 @@ async fn pay_order(
         cancel_open_orders(&mut tx, order.artwork.id, "sold out", &now).await?;
     }
     tx.commit().await?;
-    tracing::info!(
-        order.id = id,
-        artwork.id = order.artwork.id,
-        new_quantity,
-        "order paid"
-    );
+    tracing::info!(order.id = id, artwork.id = order.artwork.id, new_quantity, "order paid");
     Ok(Json(json!({
         "message": "Payment successful, order is ready to ship.",
         "new_quantity": new_quantity,
@@ -748,13 +692,10 @@ async fn order_page(
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
     let page = Page::from_pairs(&query_pairs(uri))?;
     let pool = state.db.pool();
-    let (limit, offset) = if who.is_some() {
-        ("$2", "$3")
-    } else {
-        ("$1", "$2")
-    };
+    let (limit, offset) = if who.is_some() { ("$2", "$3") } else { ("$1", "$2") };
     let count_sql = format!("SELECT COUNT(*) FROM orders o WHERE {filter}");
-    let list_sql = format!("{ORDER_SELECT} WHERE {filter} ORDER BY o.created_at DESC, o.id DESC LIMIT {limit} OFFSET {offset}");
+    let list_sql =
+        format!("{ORDER_SELECT} WHERE {filter} ORDER BY o.created_at DESC, o.id DESC LIMIT {limit} OFFSET {offset}");
     let mut count = sqlx::query(&count_sql);
     let mut list = sqlx::query(&list_sql);
     if let Some(who) = who {
@@ -762,11 +703,7 @@ async fn order_page(
         list = list.bind(who);
     }
     let total: i64 = count.fetch_one(pool).await?.try_get(0)?;
-    let rows = list
-        .bind(page.per_page)
-        .bind(page.offset())
-        .fetch_all(pool)
-        .await?;
+    let rows = list.bind(page.per_page).bind(page.offset()).fetch_all(pool).await?;
     let orders = rows
         .iter()
         .map(|row| order_from_row(row).map(|order| order.to_json(as_viewer)))
@@ -780,14 +717,7 @@ async fn list_purchases(
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
-    order_page(
-        &state,
-        &uri,
-        "o.buyer_id = $1",
-        Some(member.id),
-        Viewer::Buyer,
-    )
-    .await
+    order_page(&state, &uri, "o.buyer_id = $1", Some(member.id), Viewer::Buyer).await
 }
 
 /// The caller's orders as seller, newest first.
@@ -796,14 +726,7 @@ async fn list_sales(
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
-    order_page(
-        &state,
-        &uri,
-        "o.seller_id = $1",
-        Some(member.id),
-        Viewer::Seller,
-    )
-    .await
+    order_page(&state, &uri, "o.seller_id = $1", Some(member.id), Viewer::Seller).await
 }
 
 /// Every order, newest first (staff only).
@@ -839,9 +762,7 @@ async fn count_unviewed_orders(
     .fetch_one(state.db.pool())
     .await?
     .try_get(0)?;
-    Ok(Json(
-        json!({"has_unviewed_orders": count > 0, "count": count}),
-    ))
+    Ok(Json(json!({"has_unviewed_orders": count > 0, "count": count})))
 }
 
 fn order_ids() -> Parser<Vec<i64>> {
@@ -872,13 +793,10 @@ async fn mark_orders_viewed(
     let ids = f.optional("order_ids", order_ids());
     f.finish()?;
     let (owner, viewed) = side_column(side);
-    let mut sql =
-        format!("UPDATE orders SET {viewed} = TRUE WHERE {owner} = $1 AND {viewed} = FALSE");
+    let mut sql = format!("UPDATE orders SET {viewed} = TRUE WHERE {owner} = $1 AND {viewed} = FALSE");
     if let Some(ids) = &ids {
         if ids.is_empty() {
-            return Ok(Json(
-                json!({"message": "Marked 0 orders as viewed", "updated": 0}),
-            ));
+            return Ok(Json(json!({"message": "Marked 0 orders as viewed", "updated": 0})));
         }
         sql.push_str(&format!(" AND id IN ({})", placeholders(2, ids.len())));
     }

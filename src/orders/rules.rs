@@ -152,10 +152,7 @@ mod tests {
                     let got = transition(from, action, actor);
                     match allowed(from, action, actor) {
                         Some(to) => assert_eq!(got, Ok(to), "{from:?} {action:?} {actor:?}"),
-                        None => assert!(
-                            got.is_err(),
-                            "{from:?} {action:?} {actor:?} should be refused"
-                        ),
+                        None => assert!(got.is_err(), "{from:?} {action:?} {actor:?} should be refused"),
                     }
                 }
             }
@@ -175,22 +172,10 @@ mod tests {
 
     #[test]
     fn the_wrong_party_is_told_so_before_the_state_is_checked() {
-        assert_eq!(
-            transition(Accepted, Pay, Actor::Seller),
-            Err(Refusal::WrongParty)
-        );
-        assert_eq!(
-            transition(Shipped, Ship, Actor::Buyer),
-            Err(Refusal::WrongParty)
-        );
-        assert_eq!(
-            transition(Shipped, Accept, Actor::Buyer),
-            Err(Refusal::WrongParty)
-        );
-        assert_eq!(
-            transition(Cancelled, Accept, Actor::Seller),
-            Err(Refusal::NotAllowed)
-        );
+        assert_eq!(transition(Accepted, Pay, Actor::Seller), Err(Refusal::WrongParty));
+        assert_eq!(transition(Shipped, Ship, Actor::Buyer), Err(Refusal::WrongParty));
+        assert_eq!(transition(Shipped, Accept, Actor::Buyer), Err(Refusal::WrongParty));
+        assert_eq!(transition(Cancelled, Accept, Actor::Seller), Err(Refusal::NotAllowed));
     }
 
     #[test]

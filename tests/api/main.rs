@@ -1,1 +1,11 @@
+//! The API over real HTTP, against a real database (SQLite by default, PostgreSQL when
+//! TEST_DATABASE_URL is set).
 
+mod artworks;
+mod concurrency;
+mod errors;
+mod galleries;
+mod helpers;
+mod images;
+mod members;
+mod orders;
