@@ -215,31 +215,62 @@ fn viewer(party: Actor) -> Viewer {
     }
 }
 
+/// One step of an order's timeline.
+pub struct Step<'a> {
+    pub order_id: i64,
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub actor: Actor,
+    pub actor_id: Option<i64>,
+    pub reason: Option<&'a str>,
+}
+
 /// Records a transition in the order's timeline, inside the transition's transaction.
-pub async fn record_event(
-    tx: &mut Tx,
-    order_id: i64,
-    from: Option<OrderStatus>,
-    to: OrderStatus,
-    actor: Actor,
-    actor_id: Option<i64>,
-    reason: Option<&str>,
-    at: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn record_event(tx: &mut Tx, step: Step<'_>, at: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO order_events (order_id, from_status, to_status, actor, actor_id, reason, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(order_id)
-    .bind(from.map(OrderStatus::as_str))
-    .bind(to.as_str())
-    .bind(actor.as_str())
-    .bind(actor_id)
-    .bind(reason)
+    .bind(step.order_id)
+    .bind(step.from.map(OrderStatus::as_str))
+    .bind(step.to.as_str())
+    .bind(step.actor.as_str())
+    .bind(step.actor_id)
+    .bind(step.reason)
     .bind(at)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A step taken by the system (sold out, withdrawn, auto-completed).
+fn system_step(order_id: i64, from: OrderStatus, to: OrderStatus, reason: &str) -> Step<'_> {
+    Step {
+        order_id,
+        from: Some(from),
+        to,
+        actor: Actor::System,
+        actor_id: None,
+        reason: Some(reason),
+    }
+}
+
+/// A step taken by a party to the order.
+fn party_step(
+    order_id: i64,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: Actor,
+    member_id: i64,
+) -> Step<'static> {
+    Step {
+        order_id,
+        from,
+        to,
+        actor,
+        actor_id: Some(member_id),
+        reason: None,
+    }
 }
 
 /// Cancels every open order for an artwork (sold out, withdrawn), notifying each buyer.
@@ -261,17 +292,7 @@ pub async fn cancel_open_orders(tx: &mut Tx, artwork_id: i64, reason: &str, now:
         .map(|row| row.try_get("id"))
         .collect::<Result<_, _>>()?;
         for id in &ids {
-            record_event(
-                tx,
-                *id,
-                Some(from),
-                OrderStatus::Cancelled,
-                Actor::System,
-                None,
-                Some(reason),
-                now,
-            )
-            .await?;
+            record_event(tx, system_step(*id, from, OrderStatus::Cancelled, reason), now).await?;
         }
         cancelled += ids.len();
     }
@@ -373,12 +394,7 @@ async fn create_order(
     };
     record_event(
         &mut tx,
-        order_id,
-        None,
-        OrderStatus::Pending,
-        Actor::Buyer,
-        Some(member.id),
-        None,
+        party_step(order_id, None, OrderStatus::Pending, Actor::Buyer, member.id),
         &now,
     )
     .await?;
@@ -425,7 +441,7 @@ async fn apply(state: &AppState, member: &Member, id: i64, route_party: Actor, a
     if changed != 1 {
         return Err(raced(action));
     }
-    record_event(&mut tx, id, Some(order.status), to, party, Some(member.id), None, &now).await?;
+    record_event(&mut tx, party_step(id, Some(order.status), to, party, member.id), &now).await?;
     let order = find_order(&mut *tx, id).await?.ok_or_else(order_not_found)?;
     tx.commit().await?;
     tracing::info!(order.id = id, order.status = to.as_str(), "order {}", action.verb());
@@ -559,12 +575,7 @@ async fn pay_order(
     }
     record_event(
         &mut tx,
-        id,
-        Some(order.status),
-        to,
-        Actor::Buyer,
-        Some(member.id),
-        None,
+        party_step(id, Some(order.status), to, Actor::Buyer, member.id),
         &now,
     )
     .await?;
@@ -599,17 +610,8 @@ pub async fn complete_overdue(state: &AppState) -> Result<usize, sqlx::Error> {
     .map(|row| row.try_get("id"))
     .collect::<Result<_, _>>()?;
     for id in &ids {
-        record_event(
-            &mut tx,
-            *id,
-            Some(OrderStatus::Shipped),
-            OrderStatus::Completed,
-            Actor::System,
-            None,
-            Some("auto-completed"),
-            &now,
-        )
-        .await?;
+        let step = system_step(*id, OrderStatus::Shipped, OrderStatus::Completed, "auto-completed");
+        record_event(&mut tx, step, &now).await?;
     }
     tx.commit().await?;
     if !ids.is_empty() {

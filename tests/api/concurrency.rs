@@ -18,21 +18,55 @@ async fn fifty_concurrent_payments_for_three_in_stock() {
     let mut orders = Vec::new();
     for buyer in &buyers {
         let order = app.order(buyer, artwork).await;
-        app.patch(&format!("/api/orders/review/{order}"), Some(&artist.token), json!({"action": "accept"}))
-            .await
-            .assert_status(200);
+        app.patch(
+            &format!("/api/orders/review/{order}"),
+            Some(&artist.token),
+            json!({"action": "accept"}),
+        )
+        .await
+        .assert_status(200);
         orders.push(order);
     }
-    let paths: Vec<String> = orders.iter().map(|order| format!("/api/orders/payment/{order}")).collect();
-    let results =
-        join_all(buyers.iter().zip(&paths).map(|(buyer, path)| app.patch(path, Some(&buyer.token), json!({})))).await;
+    let paths: Vec<String> = orders
+        .iter()
+        .map(|order| format!("/api/orders/payment/{order}"))
+        .collect();
+    let results = join_all(
+        buyers
+            .iter()
+            .zip(&paths)
+            .map(|(buyer, path)| app.patch(path, Some(&buyer.token), json!({}))),
+    )
+    .await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 3, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 47, "{statuses:?}");
-    assert_eq!(app.scalar("SELECT quantity_for_sale FROM artworks WHERE id = $1", artwork).await, 0);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM orders WHERE artwork_id = $1 AND status = 'ready to ship'", artwork).await, 3);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM orders WHERE artwork_id = $1 AND status = 'cancelled'", artwork).await, 47);
-    let mut quantities: Vec<i64> = results.iter().filter(|r| r.status == 200).map(|r| r.body["new_quantity"].as_i64().unwrap()).collect();
+    assert_eq!(
+        app.scalar("SELECT quantity_for_sale FROM artworks WHERE id = $1", artwork)
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM orders WHERE artwork_id = $1 AND status = 'ready to ship'",
+            artwork
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM orders WHERE artwork_id = $1 AND status = 'cancelled'",
+            artwork
+        )
+        .await,
+        47
+    );
+    let mut quantities: Vec<i64> = results
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.body["new_quantity"].as_i64().unwrap())
+        .collect();
     quantities.sort();
     assert_eq!(quantities, vec![0, 1, 2]);
     let artwork_now = app.get(&format!("/api/artworks/{artwork}"), None).await;
@@ -50,7 +84,11 @@ async fn twenty_concurrent_gallery_adds_make_one_row() {
     let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 19, "{statuses:?}");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM gallery_artworks WHERE artwork_id = $1", artwork).await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM gallery_artworks WHERE artwork_id = $1", artwork)
+            .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -70,12 +108,22 @@ async fn ten_concurrent_registrations_of_one_email() {
             body
         })
         .collect();
-    let results = join_all(bodies.into_iter().map(|body| app.post("/api/members/register/", None, body))).await;
+    let results = join_all(
+        bodies
+            .into_iter()
+            .map(|body| app.post("/api/members/register/", None, body)),
+    )
+    .await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 9, "{statuses:?}");
     for res in results.iter().filter(|r| r.status == 400) {
-        assert!(res.errors().contains(&"Email: a member with this email already exists.".to_owned()), "{}", res.body);
+        assert!(
+            res.errors()
+                .contains(&"Email: a member with this email already exists.".to_owned()),
+            "{}",
+            res.body
+        );
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM members WHERE id > $1", 0).await, 1);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM galleries WHERE id > $1", 0).await, 1);
@@ -97,8 +145,16 @@ async fn concurrent_transitions_of_one_order_pass_the_guard_once() {
     let pay = app.patch(&payment, Some(&buyer.token), json!({}));
     let cancel = app.patch(&review, Some(&artist.token), json!({"action": "cancel"}));
     let (pay, cancel) = tokio::join!(pay, cancel);
-    assert_eq!([pay.status, cancel.status].iter().filter(|s| **s == 200).count(), 1, "{} {}", pay.body, cancel.body);
-    let events = app.scalar("SELECT COUNT(*) FROM order_events WHERE order_id = $1", order).await;
+    assert_eq!(
+        [pay.status, cancel.status].iter().filter(|s| **s == 200).count(),
+        1,
+        "{} {}",
+        pay.body,
+        cancel.body
+    );
+    let events = app
+        .scalar("SELECT COUNT(*) FROM order_events WHERE order_id = $1", order)
+        .await;
     assert_eq!(events, 3, "created, accepted, and one of paid/cancelled");
 }
 
@@ -108,10 +164,21 @@ async fn concurrent_orders_from_one_buyer_make_one_open_order() {
     let artist = app.artist().await;
     let buyer = app.collector().await;
     let artwork = app.artwork(&artist, 5).await;
-    let results = join_all((0..10).map(|_| app.post("/api/orders/create/", Some(&buyer.token), json!({"artwork_id": artwork})))).await;
+    let results = join_all((0..10).map(|_| {
+        app.post(
+            "/api/orders/create/",
+            Some(&buyer.token),
+            json!({"artwork_id": artwork}),
+        )
+    }))
+    .await;
     assert_eq!(results.iter().filter(|r| r.status == 201).count(), 1);
     assert!(results.iter().all(|r| r.status == 201 || r.status == 409));
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM orders WHERE artwork_id = $1", artwork).await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM orders WHERE artwork_id = $1", artwork)
+            .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -122,15 +189,31 @@ async fn two_sweeps_at_once_complete_each_order_once() {
     let artwork = app.artwork(&artist, 5).await;
     for buyer in &buyers {
         let order = app.order(buyer, artwork).await;
-        app.patch(&format!("/api/orders/review/{order}"), Some(&artist.token), json!({"action": "accept"})).await;
-        app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({})).await.assert_status(200);
-        app.patch(&format!("/api/orders/shipped/{order}"), Some(&artist.token), json!({})).await.assert_status(200);
+        app.patch(
+            &format!("/api/orders/review/{order}"),
+            Some(&artist.token),
+            json!({"action": "accept"}),
+        )
+        .await;
+        app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({}))
+            .await
+            .assert_status(200);
+        app.patch(&format!("/api/orders/shipped/{order}"), Some(&artist.token), json!({}))
+            .await
+            .assert_status(200);
     }
     app.state.clock.advance(chrono::Duration::days(20));
-    let (a, b) = tokio::join!(openstudio::orders::complete_overdue(&app.state), openstudio::orders::complete_overdue(&app.state));
+    let (a, b) = tokio::join!(
+        openstudio::orders::complete_overdue(&app.state),
+        openstudio::orders::complete_overdue(&app.state)
+    );
     assert_eq!(a.unwrap() + b.unwrap(), 3);
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM order_events WHERE to_status = 'completed' AND order_id > $1", 0).await,
+        app.scalar(
+            "SELECT COUNT(*) FROM order_events WHERE to_status = 'completed' AND order_id > $1",
+            0
+        )
+        .await,
         3
     );
 }

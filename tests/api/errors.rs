@@ -4,7 +4,14 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-async fn raw(app: &TestApp, method: reqwest::Method, path: &str, content_type: Option<&str>, body: Vec<u8>, token: Option<&str>) -> (u16, String, serde_json::Value) {
+async fn raw(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+    token: Option<&str>,
+) -> (u16, String, serde_json::Value) {
     let mut req = app.client.request(method, format!("{}{}", app.base, path)).body(body);
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
@@ -14,7 +21,11 @@ async fn raw(app: &TestApp, method: reqwest::Method, path: &str, content_type: O
     }
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
-    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
     let body = res.json().await.unwrap_or(serde_json::Value::Null);
     (status, ct, body)
 }
@@ -22,16 +33,47 @@ async fn raw(app: &TestApp, method: reqwest::Method, path: &str, content_type: O
 #[tokio::test]
 async fn rejections_are_problem_json() {
     let app = TestApp::spawn().await;
-    let cases: Vec<(reqwest::Method, &str, Option<&str>, Vec<u8>, u16)> = vec![
-        (reqwest::Method::POST, "/api/members/login/", Some("application/json"), b"{not json".to_vec(), 400),
-        (reqwest::Method::POST, "/api/members/login/", Some("application/json"), b"[1, 2]".to_vec(), 400),
-        (reqwest::Method::POST, "/api/members/login/", Some("text/plain"), b"{}".to_vec(), 415),
+    type Case = (reqwest::Method, &'static str, Option<&'static str>, Vec<u8>, u16);
+    let cases: Vec<Case> = vec![
+        (
+            reqwest::Method::POST,
+            "/api/members/login/",
+            Some("application/json"),
+            b"{not json".to_vec(),
+            400,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/members/login/",
+            Some("application/json"),
+            b"[1, 2]".to_vec(),
+            400,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/members/login/",
+            Some("text/plain"),
+            b"{}".to_vec(),
+            415,
+        ),
         (reqwest::Method::POST, "/api/members/login/", None, b"{}".to_vec(), 415),
-        (reqwest::Method::POST, "/api/members/register/", Some("application/json"), vec![b' '; 1024 * 1024 + 10], 413),
+        (
+            reqwest::Method::POST,
+            "/api/members/register/",
+            Some("application/json"),
+            vec![b' '; 1024 * 1024 + 10],
+            413,
+        ),
         (reqwest::Method::GET, "/api/no/such/route", None, vec![], 404),
         (reqwest::Method::GET, "/nothing", None, vec![], 404),
         (reqwest::Method::DELETE, "/api/members/register/", None, vec![], 405),
-        (reqwest::Method::PUT, "/api/orders/create", Some("application/json"), b"{}".to_vec(), 405),
+        (
+            reqwest::Method::PUT,
+            "/api/orders/create",
+            Some("application/json"),
+            b"{}".to_vec(),
+            405,
+        ),
     ];
     for (method, path, ct, body, expected) in cases {
         let (status, content_type, body) = raw(&app, method.clone(), path, ct, body, None).await;
@@ -54,13 +96,28 @@ async fn routes_answer_with_and_without_a_trailing_slash() {
     let root = app.get("/api/", None).await;
     assert_eq!(root.body["message"], "Welcome to OpenStudio API");
     assert!(root.body["endpoints"].is_object());
-    let order = app.post("/api/orders/create", Some(&buyer.token), json!({"artwork_id": artwork})).await;
+    let order = app
+        .post("/api/orders/create", Some(&buyer.token), json!({"artwork_id": artwork}))
+        .await;
     order.assert_status(201);
     let id = order.body["id"].as_i64().unwrap();
     // No redirect anywhere: the client's POST and PATCH bodies must arrive.
-    app.patch(&format!("/api/orders/review/{id}"), Some(&artist.token), json!({"action": "accept"})).await.assert_status(200);
-    app.patch(&format!("/api/orders/cancel/{id}/"), Some(&buyer.token), json!({})).await.assert_status(200);
-    let res = app.client.get(format!("{}/api/artworks/", app.base)).send().await.unwrap();
+    app.patch(
+        &format!("/api/orders/review/{id}"),
+        Some(&artist.token),
+        json!({"action": "accept"}),
+    )
+    .await
+    .assert_status(200);
+    app.patch(&format!("/api/orders/cancel/{id}/"), Some(&buyer.token), json!({}))
+        .await
+        .assert_status(200);
+    let res = app
+        .client
+        .get(format!("{}/api/artworks/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
 }
 
@@ -103,7 +160,13 @@ async fn junk_input_never_makes_a_500() {
             }
         }
     }
-    for query in ["?page=-1", "?per_page=1e9", "?page=99999999999999999999", "?artwork=%FF", "?page=%00"] {
+    for query in [
+        "?page=-1",
+        "?per_page=1e9",
+        "?page=99999999999999999999",
+        "?artwork=%FF",
+        "?page=%00",
+    ] {
         let res = app.get(&format!("/api/artworks/{query}"), None).await;
         assert!(res.status < 500, "{query}");
     }

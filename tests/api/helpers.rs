@@ -16,7 +16,11 @@ pub const SECRET: &str = "test-secret-key-that-is-long-enough-for-hs256";
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}{}x{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Where a test's database lives; dropping it removes the database.
@@ -31,10 +35,14 @@ impl Drop for DbGuard {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs outside async context; a small runtime of its own does the work.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    return;
+                };
                 rt.block_on(async move {
                     if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
                     }
                 });
             })
@@ -58,7 +66,11 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> String {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
     }
 
     #[track_caller]
@@ -69,7 +81,10 @@ impl Resp {
 
     /// The `errors` list of a validation problem.
     pub fn errors(&self) -> Vec<String> {
-        self.body["errors"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -91,8 +106,13 @@ impl TestApp {
         let (url, guard) = match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(admin_url) => {
                 let name = unique("openstudio_test_");
-                let mut conn = sqlx::AnyConnection::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
-                sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.expect("create test database");
+                let mut conn = sqlx::AnyConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
                 let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&format!("/{name}"));
                 (url.to_string(), DbGuard::Postgres { admin_url, name })
@@ -105,7 +125,9 @@ impl TestApp {
         };
         let mut config = Config::for_database(&url, SECRET);
         adjust(&mut config);
-        let db = Db::connect(&config.database_url, config.database_max_connections).await.expect("connect");
+        let db = Db::connect(&config.database_url, config.database_max_connections)
+            .await
+            .expect("connect");
         db.migrate().await.expect("migrate");
         let state = AppState::new(db, config, Clock::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -114,7 +136,12 @@ impl TestApp {
         tokio::spawn(async move {
             let _ = axum::serve(listener, axum::ServiceExt::into_make_service(service)).await;
         });
-        TestApp { base, client: reqwest::Client::new(), state, _db: guard }
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            state,
+            _db: guard,
+        }
     }
 
     pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
@@ -129,7 +156,11 @@ impl TestApp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         Resp { status, headers, body }
     }
 
@@ -168,7 +199,13 @@ impl TestApp {
         let res = self.post("/api/members/register/", None, body.clone()).await;
         res.assert_status(201);
         let email = body["email"].as_str().unwrap_or_default().to_owned();
-        let login = self.post("/api/members/login/", None, json!({"email": email, "password": body["password"]})).await;
+        let login = self
+            .post(
+                "/api/members/login/",
+                None,
+                json!({"email": email, "password": body["password"]}),
+            )
+            .await;
         login.assert_status(200);
         User {
             id: res.body["id"].as_i64().expect("id"),
@@ -225,19 +262,33 @@ impl TestApp {
     }
 
     pub async fn order(&self, buyer: &User, artwork_id: i64) -> i64 {
-        let res = self.post("/api/orders/create/", Some(&buyer.token), json!({"artwork_id": artwork_id})).await;
+        let res = self
+            .post(
+                "/api/orders/create/",
+                Some(&buyer.token),
+                json!({"artwork_id": artwork_id}),
+            )
+            .await;
         res.assert_status(201);
         res.body["id"].as_i64().expect("order id")
     }
 
     pub async fn order_status(&self, user: &User, order_id: i64) -> String {
-        let res = self.get(&format!("/api/orders/order-details/{order_id}"), Some(&user.token)).await;
+        let res = self
+            .get(&format!("/api/orders/order-details/{order_id}"), Some(&user.token))
+            .await;
         res.assert_status(200);
         res.body["status"].as_str().unwrap_or_default().to_owned()
     }
 
     pub async fn scalar(&self, sql: &str, id: i64) -> i64 {
         use sqlx::Row;
-        sqlx::query(sql).bind(id).fetch_one(self.state.db.pool()).await.expect("scalar").try_get(0).expect("i64")
+        sqlx::query(sql)
+            .bind(id)
+            .fetch_one(self.state.db.pool())
+            .await
+            .expect("scalar")
+            .try_get(0)
+            .expect("i64")
     }
 }

@@ -10,7 +10,13 @@ async fn registration_succeeds_and_normalises() {
     let res = app.post("/api/members/register/", None, body).await;
     res.assert_status(201);
     assert_eq!(res.body["message"], "Registration Successful. Welcome to the studio.");
-    let login = app.post("/api/members/login", None, json!({"email": "frida.k@example.com", "password": PASSWORD})).await;
+    let login = app
+        .post(
+            "/api/members/login",
+            None,
+            json!({"email": "frida.k@example.com", "password": PASSWORD}),
+        )
+        .await;
     login.assert_status(200);
     assert_eq!(login.body["message"], "Welcome back Frida Kahlo.");
     let gallery_id = login.body["gallery_id"].as_i64().expect("collectors get a gallery");
@@ -55,7 +61,10 @@ async fn registration_reports_every_invalid_field() {
     let res = app.post("/api/members/register/", None, body).await;
     res.assert_status(400);
     assert_eq!(res.header("content-type"), "application/problem+json");
-    assert_eq!(res.body["message"], "Registration failed. Please correct the following errors:");
+    assert_eq!(
+        res.body["message"],
+        "Registration failed. Please correct the following errors:"
+    );
     let errors = res.errors();
     for prefix in [
         "Email: ",
@@ -70,7 +79,10 @@ async fn registration_reports_every_invalid_field() {
         "Website: ",
         "Bio: ",
     ] {
-        assert!(errors.iter().any(|e| e.starts_with(prefix)), "no {prefix:?} in {errors:?}");
+        assert!(
+            errors.iter().any(|e| e.starts_with(prefix)),
+            "no {prefix:?} in {errors:?}"
+        );
     }
     for field in ["email", "username", "postcode", "password", "user_type"] {
         assert!(res.body["fields"][field].is_array(), "fields.{field}");
@@ -113,7 +125,13 @@ async fn every_failed_password_rule_is_reported() {
     body["password_confirmation"] = json!("georgiaokeeffe");
     let res = app.post("/api/members/register/", None, body).await;
     res.assert_status(400);
-    assert!(res.errors().iter().any(|e| e.starts_with("Password: ") && e.contains("too similar")), "{:?}", res.errors());
+    assert!(
+        res.errors()
+            .iter()
+            .any(|e| e.starts_with("Password: ") && e.contains("too similar")),
+        "{:?}",
+        res.errors()
+    );
 }
 
 #[tokio::test]
@@ -125,37 +143,70 @@ async fn emails_and_usernames_are_unique_in_any_letter_case() {
     again["email"] = json!(first["email"].as_str().unwrap().to_uppercase());
     let res = app.post("/api/members/register/", None, again).await;
     res.assert_status(400);
-    assert!(res.errors().contains(&"Email: a member with this email already exists.".to_owned()), "{:?}", res.errors());
+    assert!(
+        res.errors()
+            .contains(&"Email: a member with this email already exists.".to_owned()),
+        "{:?}",
+        res.errors()
+    );
 
     let mut again = TestApp::registration("artist", "N1 9GU");
     again["username"] = json!(first["username"].as_str().unwrap().to_uppercase());
     let res = app.post("/api/members/register/", None, again).await;
     res.assert_status(400);
-    assert!(res.errors().iter().any(|e| e.starts_with("Username: ")), "{:?}", res.errors());
+    assert!(
+        res.errors().iter().any(|e| e.starts_with("Username: ")),
+        "{:?}",
+        res.errors()
+    );
 }
 
 #[tokio::test]
 async fn login_does_not_reveal_whether_an_email_exists() {
     let app = TestApp::spawn().await;
     let user = app.collector().await;
-    let wrong = app.post("/api/members/login/", None, json!({"email": user.email, "password": "wrong-password-123"})).await;
-    let unknown = app.post("/api/members/login/", None, json!({"email": "nobody@example.com", "password": PASSWORD})).await;
+    let wrong = app
+        .post(
+            "/api/members/login/",
+            None,
+            json!({"email": user.email, "password": "wrong-password-123"}),
+        )
+        .await;
+    let unknown = app
+        .post(
+            "/api/members/login/",
+            None,
+            json!({"email": "nobody@example.com", "password": PASSWORD}),
+        )
+        .await;
     for res in [&wrong, &unknown] {
         res.assert_status(401);
         assert_eq!(res.errors(), vec!["Invalid email or password."]);
     }
     assert_eq!(wrong.body, unknown.body);
-    let missing = app.post("/api/members/login/", None, json!({"email": "", "password": ""})).await;
+    let missing = app
+        .post("/api/members/login/", None, json!({"email": "", "password": ""}))
+        .await;
     missing.assert_status(400);
     assert!(!missing.errors().is_empty());
-    let upper = app.post("/api/members/login/", None, json!({"email": user.email.to_uppercase(), "password": PASSWORD})).await;
+    let upper = app
+        .post(
+            "/api/members/login/",
+            None,
+            json!({"email": user.email.to_uppercase(), "password": PASSWORD}),
+        )
+        .await;
     upper.assert_status(200);
 }
 
 fn forge(sub: &str, iat: i64, exp: i64, secret: &str) -> String {
     let claims = json!({"sub": sub, "iat": iat, "exp": exp, "pwd": 0});
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()))
-        .unwrap()
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -188,8 +239,14 @@ async fn bad_tokens_are_401_with_www_authenticate() {
 async fn a_deleted_members_token_is_refused() {
     let app = TestApp::spawn().await;
     let user = app.artist().await;
-    sqlx::query("DELETE FROM members WHERE id = $1").bind(user.id).execute(app.state.db.pool()).await.unwrap();
-    app.get("/api/members/user/", Some(&user.token)).await.assert_status(401);
+    sqlx::query("DELETE FROM members WHERE id = $1")
+        .bind(user.id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    app.get("/api/members/user/", Some(&user.token))
+        .await
+        .assert_status(401);
 }
 
 #[tokio::test]
@@ -223,11 +280,27 @@ async fn changing_the_password_revokes_older_tokens() {
         .await;
     ok.assert_status(200);
     assert_eq!(ok.body["message"], "Password changed.");
-    app.get("/api/members/user/", Some(&user.token)).await.assert_status(401);
-    app.post("/api/members/login/", None, json!({"email": user.email, "password": PASSWORD})).await.assert_status(401);
-    let login = app.post("/api/members/login/", None, json!({"email": user.email, "password": new_password})).await;
+    app.get("/api/members/user/", Some(&user.token))
+        .await
+        .assert_status(401);
+    app.post(
+        "/api/members/login/",
+        None,
+        json!({"email": user.email, "password": PASSWORD}),
+    )
+    .await
+    .assert_status(401);
+    let login = app
+        .post(
+            "/api/members/login/",
+            None,
+            json!({"email": user.email, "password": new_password}),
+        )
+        .await;
     login.assert_status(200);
-    app.get("/api/members/user/", login.body["token"].as_str()).await.assert_status(200);
+    app.get("/api/members/user/", login.body["token"].as_str())
+        .await
+        .assert_status(200);
 }
 
 #[tokio::test]
@@ -246,7 +319,13 @@ async fn members_update_their_own_profile() {
     assert_eq!(res.body["postcode"], "M1 1AE");
     assert_eq!(res.body["website"], "https://vincent.example");
     assert_eq!(res.body["email"], user.email.as_str());
-    let bad = app.patch("/api/members/user/", Some(&user.token), json!({"postcode": "nowhere", "website": "x"})).await;
+    let bad = app
+        .patch(
+            "/api/members/user/",
+            Some(&user.token),
+            json!({"postcode": "nowhere", "website": "x"}),
+        )
+        .await;
     bad.assert_status(400);
     assert_eq!(bad.body["fields"].as_object().unwrap().len(), 2);
     let me = app.get("/api/members/user/", Some(&user.token)).await;

@@ -3,11 +3,17 @@ use serde_json::{json, Value};
 use crate::helpers::{TestApp, User};
 
 async fn review(app: &TestApp, seller: &User, order: i64, action: &str) -> crate::helpers::Resp {
-    app.patch(&format!("/api/orders/review/{order}"), Some(&seller.token), json!({"action": action})).await
+    app.patch(
+        &format!("/api/orders/review/{order}"),
+        Some(&seller.token),
+        json!({"action": action}),
+    )
+    .await
 }
 
 async fn act(app: &TestApp, user: &User, route: &str, order: i64) -> crate::helpers::Resp {
-    app.patch(&format!("/api/orders/{route}/{order}"), Some(&user.token), json!({})).await
+    app.patch(&format!("/api/orders/{route}/{order}"), Some(&user.token), json!({}))
+        .await
 }
 
 #[tokio::test]
@@ -18,42 +24,96 @@ async fn a_purchase_from_request_to_completion() {
     let artwork = app.artwork(&artist, 2).await;
 
     // The server computes the price: £1,250.50 + shipping from London (1) to Edinburgh (4).
-    let created = app.post("/api/orders/create/", Some(&buyer.token), json!({"artwork_id": artwork, "price": 1})).await;
+    let created = app
+        .post(
+            "/api/orders/create/",
+            Some(&buyer.token),
+            json!({"artwork_id": artwork, "price": 1}),
+        )
+        .await;
     created.assert_status(201);
     let order = created.body["id"].as_i64().unwrap();
     assert_eq!(created.body["price"].to_string(), "1288.61");
     assert_eq!(created.body["status"], "pending");
-    assert_eq!((created.body["viewed_by_buyer"].as_bool(), created.body["viewed_by_seller"].as_bool()), (Some(true), Some(false)));
-    assert_eq!(created.body["buyer_info"]["address"], "12 Gallery Road", "the buyer sees their own address");
+    assert_eq!(
+        (
+            created.body["viewed_by_buyer"].as_bool(),
+            created.body["viewed_by_seller"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    assert_eq!(
+        created.body["buyer_info"]["address"], "12 Gallery Road",
+        "the buyer sees their own address"
+    );
     assert_eq!(created.body["buyer_info"]["postcode"], "EH1 1YZ");
     assert_eq!(created.body["seller_info"]["postcode"], "SW1A");
-    assert_eq!(created.body["artwork_info"], json!({"id": artwork, "title": "Blue Harbour", "width": 50, "depth": 40, "height": 3, "weight": 2.5}));
+    assert_eq!(
+        created.body["artwork_info"],
+        json!({"id": artwork, "title": "Blue Harbour", "width": 50, "depth": 40, "height": 3, "weight": 2.5})
+    );
 
     let unviewed = app.get("/api/orders/unviewed-orders/", Some(&artist.token)).await;
     assert_eq!(unviewed.body, json!({"has_unviewed_orders": true, "count": 1}));
-    let seller_view = app.get(&format!("/api/orders/order-details/{order}"), Some(&artist.token)).await;
+    let seller_view = app
+        .get(&format!("/api/orders/order-details/{order}"), Some(&artist.token))
+        .await;
     seller_view.assert_status(200);
-    assert_eq!(seller_view.body["buyer_info"]["address"], "", "no address before payment");
+    assert_eq!(
+        seller_view.body["buyer_info"]["address"], "",
+        "no address before payment"
+    );
     assert_eq!(seller_view.body["buyer_info"]["postcode"], "EH1");
 
-    let marked = app.post("/api/orders/mark-viewed/", Some(&artist.token), json!({"user_type": "artist"})).await;
-    assert_eq!(marked.body, json!({"message": "Marked 1 orders as viewed", "updated": 1}));
-    assert_eq!(app.get("/api/orders/unviewed-orders/", Some(&artist.token)).await.body["has_unviewed_orders"], false);
+    let marked = app
+        .post(
+            "/api/orders/mark-viewed/",
+            Some(&artist.token),
+            json!({"user_type": "artist"}),
+        )
+        .await;
+    assert_eq!(
+        marked.body,
+        json!({"message": "Marked 1 orders as viewed", "updated": 1})
+    );
+    assert_eq!(
+        app.get("/api/orders/unviewed-orders/", Some(&artist.token)).await.body["has_unviewed_orders"],
+        false
+    );
 
     let accepted = review(&app, &artist, order, "accept").await;
     accepted.assert_status(200);
-    assert_eq!(accepted.body, json!({"message": "Order accepted", "status": "accepted"}));
-    assert_eq!(app.get("/api/orders/unviewed-orders/", Some(&buyer.token)).await.body["count"], 1, "the buyer is notified");
+    assert_eq!(
+        accepted.body,
+        json!({"message": "Order accepted", "status": "accepted"})
+    );
+    assert_eq!(
+        app.get("/api/orders/unviewed-orders/", Some(&buyer.token)).await.body["count"],
+        1,
+        "the buyer is notified"
+    );
 
     let paid = app
-        .patch(&format!("/api/orders/payment/{order}/"), Some(&buyer.token), json!({"card_number": "4242424242424242", "cvc": "123"}))
+        .patch(
+            &format!("/api/orders/payment/{order}/"),
+            Some(&buyer.token),
+            json!({"card_number": "4242424242424242", "cvc": "123"}),
+        )
         .await;
     paid.assert_status(200);
-    assert_eq!(paid.body, json!({"message": "Payment successful, order is ready to ship.", "new_quantity": 1, "is_for_sale": true}));
-    let seller_view = app.get(&format!("/api/orders/order-details/{order}/"), Some(&artist.token)).await;
+    assert_eq!(
+        paid.body,
+        json!({"message": "Payment successful, order is ready to ship.", "new_quantity": 1, "is_for_sale": true})
+    );
+    let seller_view = app
+        .get(&format!("/api/orders/order-details/{order}/"), Some(&artist.token))
+        .await;
     assert_eq!(seller_view.body["status"], "ready to ship");
     assert_eq!(seller_view.body["viewed_by_seller"], false);
-    assert_eq!(seller_view.body["buyer_info"]["address"], "12 Gallery Road", "the seller needs it to ship");
+    assert_eq!(
+        seller_view.body["buyer_info"]["address"], "12 Gallery Road",
+        "the seller needs it to ship"
+    );
     assert_eq!(seller_view.body["buyer_info"]["postcode"], "EH1 1YZ");
 
     let shipped = act(&app, &artist, "shipped", order).await;
@@ -63,10 +123,17 @@ async fn a_purchase_from_request_to_completion() {
     completed.assert_status(200);
     assert_eq!(completed.body["status"], "completed");
 
-    let events = app.get(&format!("/api/orders/{order}/events"), Some(&artist.token)).await;
+    let events = app
+        .get(&format!("/api/orders/{order}/events"), Some(&artist.token))
+        .await;
     events.assert_status(200);
-    let steps: Vec<(Value, Value, Value)> =
-        events.body.as_array().unwrap().iter().map(|e| (e["from"].clone(), e["to"].clone(), e["actor"].clone())).collect();
+    let steps: Vec<(Value, Value, Value)> = events
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["from"].clone(), e["to"].clone(), e["actor"].clone()))
+        .collect();
     assert_eq!(
         steps,
         vec![
@@ -97,7 +164,9 @@ async fn order_creation_rules() {
     };
     create(json!({"artwork_id": artwork}), &artist).await.assert_status(403);
     let other_artist = app.artist().await;
-    create(json!({"artwork_id": artwork}), &other_artist).await.assert_status(403);
+    create(json!({"artwork_id": artwork}), &other_artist)
+        .await
+        .assert_status(403);
     create(json!({"artwork_id": 999999}), &buyer).await.assert_status(404);
     create(json!({}), &buyer).await.assert_status(400);
     create(json!({"artwork_id": "seven"}), &buyer).await.assert_status(400);
@@ -108,10 +177,19 @@ async fn order_creation_rules() {
     close.assert_status(201);
     let again = create(json!({"artwork_id": artwork}), &buyer).await;
     again.assert_status(409);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM orders WHERE buyer_id = $1", buyer.id).await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM orders WHERE buyer_id = $1", buyer.id)
+            .await,
+        1
+    );
 
     let off_sale = app.artwork(&artist, 3).await;
-    app.patch(&format!("/api/artworks/{off_sale}"), Some(&artist.token), json!({"is_for_sale": false})).await;
+    app.patch(
+        &format!("/api/artworks/{off_sale}"),
+        Some(&artist.token),
+        json!({"is_for_sale": false}),
+    )
+    .await;
     create(json!({"artwork_id": off_sale}), &buyer).await.assert_status(409);
     let sold_out = app.artwork(&artist, 0).await;
     create(json!({"artwork_id": sold_out}), &buyer).await.assert_status(409);
@@ -129,12 +207,19 @@ async fn strangers_get_404_and_staff_see_everything() {
     let stranger = app.collector().await;
     let staff = app.staff().await;
     let order = app.order(&buyer, app.artwork(&artist, 1).await).await;
-    for path in [format!("/api/orders/order-details/{order}"), format!("/api/orders/{order}/events")] {
+    for path in [
+        format!("/api/orders/order-details/{order}"),
+        format!("/api/orders/{order}/events"),
+    ] {
         app.get(&path, Some(&stranger.token)).await.assert_status(404);
         app.get(&path, None).await.assert_status(401);
     }
-    app.get("/api/orders/order-details/abc", Some(&buyer.token)).await.assert_status(404);
-    app.get("/api/orders/order-details/77777", Some(&buyer.token)).await.assert_status(404);
+    app.get("/api/orders/order-details/abc", Some(&buyer.token))
+        .await
+        .assert_status(404);
+    app.get("/api/orders/order-details/77777", Some(&buyer.token))
+        .await
+        .assert_status(404);
     app.get("/api/orders/all/", Some(&buyer.token)).await.assert_status(403);
     let all = app.get("/api/orders/all/", Some(&staff.token)).await;
     all.assert_status(200);
@@ -149,14 +234,28 @@ async fn review_needs_a_known_action() {
     let buyer = app.collector().await;
     let order = app.order(&buyer, app.artwork(&artist, 1).await).await;
     review(&app, &artist, order, "ship").await.assert_status(400);
-    app.patch(&format!("/api/orders/review/{order}"), Some(&artist.token), json!({})).await.assert_status(400);
+    app.patch(&format!("/api/orders/review/{order}"), Some(&artist.token), json!({}))
+        .await
+        .assert_status(400);
     let cancelled = review(&app, &artist, order, "cancel").await;
-    assert_eq!(cancelled.body, json!({"message": "Order cancelled", "status": "cancelled"}));
-    let details = app.get(&format!("/api/orders/order-details/{order}"), Some(&buyer.token)).await;
+    assert_eq!(
+        cancelled.body,
+        json!({"message": "Order cancelled", "status": "cancelled"})
+    );
+    let details = app
+        .get(&format!("/api/orders/order-details/{order}"), Some(&buyer.token))
+        .await;
     assert_eq!(details.body["viewed_by_buyer"], false);
 }
 
-const STATES: [&str; 6] = ["pending", "accepted", "ready to ship", "shipped", "completed", "cancelled"];
+const STATES: [&str; 6] = [
+    "pending",
+    "accepted",
+    "ready to ship",
+    "shipped",
+    "completed",
+    "cancelled",
+];
 
 /// A new order brought to `state` through the API.
 async fn order_in(app: &TestApp, artist: &User, buyer: &User, state: &str) -> i64 {
@@ -166,7 +265,12 @@ async fn order_in(app: &TestApp, artist: &User, buyer: &User, state: &str) -> i6
         "accepted" => &[("accept", true)],
         "ready to ship" => &[("accept", true), ("payment", false)],
         "shipped" => &[("accept", true), ("payment", false), ("shipped", true)],
-        "completed" => &[("accept", true), ("payment", false), ("shipped", true), ("complete", false)],
+        "completed" => &[
+            ("accept", true),
+            ("payment", false),
+            ("shipped", true),
+            ("complete", false),
+        ],
         "cancelled" => &[("cancel", false)],
         _ => unreachable!(),
     };
@@ -206,13 +310,25 @@ async fn the_full_transition_matrix() {
                 async move {
                     match name.strip_prefix("review ") {
                         Some(action) => {
-                            app.patch(&format!("/api/orders/review/{order}"), Some(&token), json!({"action": action})).await
+                            app.patch(
+                                &format!("/api/orders/review/{order}"),
+                                Some(&token),
+                                json!({"action": action}),
+                            )
+                            .await
                         }
-                        None => app.patch(&format!("/api/orders/{name}/{order}"), Some(&token), json!({})).await,
+                        None => {
+                            app.patch(&format!("/api/orders/{name}/{order}"), Some(&token), json!({}))
+                                .await
+                        }
                     }
                 }
             };
-            let (party, other) = if by_seller { (&artist, &buyer) } else { (&buyer, &artist) };
+            let (party, other) = if by_seller {
+                (&artist, &buyer)
+            } else {
+                (&buyer, &artist)
+            };
             assert_eq!(call(&stranger).await.status, 404, "{state} / {name} / stranger");
             assert_eq!(call(other).await.status, 403, "{state} / {name} / other party");
             assert_eq!(app.order_status(&buyer, order).await, state, "refusals change nothing");
@@ -223,7 +339,11 @@ async fn the_full_transition_matrix() {
             } else {
                 assert_eq!(res.status, 409, "{state} / {name}: {}", res.body);
                 assert_eq!(res.header("content-type"), "application/problem+json");
-                assert_eq!(app.order_status(&buyer, order).await, state, "{state} / {name} changed the order");
+                assert_eq!(
+                    app.order_status(&buyer, order).await,
+                    state,
+                    "{state} / {name} changed the order"
+                );
             }
         }
     }
@@ -242,19 +362,31 @@ async fn selling_the_last_unit_cancels_the_other_open_orders() {
     let lose_accepted = app.order(&accepted, artwork).await;
     review(&app, &artist, win, "accept").await.assert_status(200);
     review(&app, &artist, lose_accepted, "accept").await.assert_status(200);
-    app.post("/api/orders/mark-viewed/", Some(&accepted.token), json!({})).await;
+    app.post("/api/orders/mark-viewed/", Some(&accepted.token), json!({}))
+        .await;
     let paid = act(&app, &winner, "payment", win).await;
     paid.assert_status(200);
-    assert_eq!((paid.body["new_quantity"].as_i64(), paid.body["is_for_sale"].as_bool()), (Some(0), Some(false)));
+    assert_eq!(
+        (paid.body["new_quantity"].as_i64(), paid.body["is_for_sale"].as_bool()),
+        (Some(0), Some(false))
+    );
     for (user, order) in [(&pending, lose_pending), (&accepted, lose_accepted)] {
-        let details = app.get(&format!("/api/orders/order-details/{order}"), Some(&user.token)).await;
+        let details = app
+            .get(&format!("/api/orders/order-details/{order}"), Some(&user.token))
+            .await;
         assert_eq!(details.body["status"], "cancelled");
         assert_eq!(details.body["viewed_by_buyer"], false);
         let events = app.get(&format!("/api/orders/{order}/events"), Some(&user.token)).await;
         assert_eq!(events.body.as_array().unwrap().last().unwrap()["reason"], "sold out");
     }
     let artwork_now = app.get(&format!("/api/artworks/{artwork}"), None).await;
-    assert_eq!((artwork_now.body["quantity_for_sale"].as_i64(), artwork_now.body["is_for_sale"].as_bool()), (Some(0), Some(false)));
+    assert_eq!(
+        (
+            artwork_now.body["quantity_for_sale"].as_i64(),
+            artwork_now.body["is_for_sale"].as_bool()
+        ),
+        (Some(0), Some(false))
+    );
 }
 
 #[tokio::test]
@@ -265,10 +397,20 @@ async fn paying_for_a_sold_out_artwork_is_refused_and_changes_nothing() {
     let artwork = app.artwork(&artist, 1).await;
     let order = app.order(&buyer, artwork).await;
     review(&app, &artist, order, "accept").await;
-    app.patch(&format!("/api/artworks/{artwork}"), Some(&artist.token), json!({"quantity_for_sale": 0})).await.assert_status(200);
+    app.patch(
+        &format!("/api/artworks/{artwork}"),
+        Some(&artist.token),
+        json!({"quantity_for_sale": 0}),
+    )
+    .await
+    .assert_status(200);
     act(&app, &buyer, "payment", order).await.assert_status(409);
     assert_eq!(app.order_status(&buyer, order).await, "accepted");
-    assert_eq!(app.scalar("SELECT quantity_for_sale FROM artworks WHERE id = $1", artwork).await, 0);
+    assert_eq!(
+        app.scalar("SELECT quantity_for_sale FROM artworks WHERE id = $1", artwork)
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -281,15 +423,32 @@ async fn shipped_orders_complete_automatically() {
     assert_eq!(early, 0);
     app.state.clock.advance(chrono::Duration::days(13));
     assert_eq!(openstudio::orders::complete_overdue(&app.state).await.unwrap(), 0);
-    app.state.clock.advance(chrono::Duration::days(1) + chrono::Duration::seconds(5));
+    app.state
+        .clock
+        .advance(chrono::Duration::days(1) + chrono::Duration::seconds(5));
     assert_eq!(openstudio::orders::complete_overdue(&app.state).await.unwrap(), 1);
-    let details = app.get(&format!("/api/orders/order-details/{order}"), Some(&artist.token)).await;
+    let details = app
+        .get(&format!("/api/orders/order-details/{order}"), Some(&artist.token))
+        .await;
     assert_eq!(details.body["status"], "completed");
     assert_eq!(details.body["viewed_by_seller"], false, "the seller is notified");
-    let events = app.get(&format!("/api/orders/{order}/events"), Some(&buyer.token)).await;
+    let events = app
+        .get(&format!("/api/orders/{order}/events"), Some(&buyer.token))
+        .await;
     let last = events.body.as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["actor"].as_str(), last["reason"].as_str(), last["actor_id"].is_null()), (Some("system"), Some("auto-completed"), true));
-    assert_eq!(openstudio::orders::complete_overdue(&app.state).await.unwrap(), 0, "exactly once");
+    assert_eq!(
+        (
+            last["actor"].as_str(),
+            last["reason"].as_str(),
+            last["actor_id"].is_null()
+        ),
+        (Some("system"), Some("auto-completed"), true)
+    );
+    assert_eq!(
+        openstudio::orders::complete_overdue(&app.state).await.unwrap(),
+        0,
+        "exactly once"
+    );
 }
 
 #[tokio::test]
@@ -299,7 +458,10 @@ async fn the_background_sweep_completes_orders() {
     let buyer = app.collector().await;
     let order = order_in(&app, &artist, &buyer, "shipped").await;
     app.state.clock.advance(chrono::Duration::days(15));
-    let sweep = tokio::spawn(openstudio::orders::run_auto_completion(app.state.clone(), std::time::Duration::from_millis(20)));
+    let sweep = tokio::spawn(openstudio::orders::run_auto_completion(
+        app.state.clone(),
+        std::time::Duration::from_millis(20),
+    ));
     let mut status = String::new();
     for _ in 0..100 {
         status = app.order_status(&buyer, order).await;
@@ -320,11 +482,40 @@ async fn mark_viewed_touches_only_the_callers_orders() {
     let buyer = app.collector().await;
     let mine = app.order(&buyer, app.artwork(&artist, 1).await).await;
     let theirs = app.order(&buyer, app.artwork(&other_artist, 1).await).await;
-    let res = app.post("/api/orders/mark-viewed/", Some(&artist.token), json!({"order_ids": [mine, theirs]})).await;
+    let res = app
+        .post(
+            "/api/orders/mark-viewed/",
+            Some(&artist.token),
+            json!({"order_ids": [mine, theirs]}),
+        )
+        .await;
     assert_eq!(res.body["updated"], 1);
-    let res = app.post("/api/orders/mark-viewed/", Some(&artist.token), json!({"user_type": "collector"})).await;
+    let res = app
+        .post(
+            "/api/orders/mark-viewed/",
+            Some(&artist.token),
+            json!({"user_type": "collector"}),
+        )
+        .await;
     assert_eq!(res.body["updated"], 0, "an artist has no purchases to mark");
-    assert_eq!(app.get("/api/orders/unviewed-orders/", Some(&other_artist.token)).await.body["count"], 1);
-    app.post("/api/orders/mark-viewed/", Some(&artist.token), json!({"user_type": "staff"})).await.assert_status(400);
-    app.post("/api/orders/mark-viewed/", Some(&artist.token), json!({"order_ids": "all"})).await.assert_status(400);
+    assert_eq!(
+        app.get("/api/orders/unviewed-orders/", Some(&other_artist.token))
+            .await
+            .body["count"],
+        1
+    );
+    app.post(
+        "/api/orders/mark-viewed/",
+        Some(&artist.token),
+        json!({"user_type": "staff"}),
+    )
+    .await
+    .assert_status(400);
+    app.post(
+        "/api/orders/mark-viewed/",
+        Some(&artist.token),
+        json!({"order_ids": "all"}),
+    )
+    .await
+    .assert_status(400);
 }
