@@ -275,6 +275,9 @@ pub fn parse_image_url(input: &str) -> Result<String, String> {
     if input.chars().count() > 500 {
         return Err("Ensure this field has no more than 500 characters.".into());
     }
+    if input.chars().any(char::is_control) {
+        return Err("Enter a valid http(s) URL.".into());
+    }
     match url::Url::parse(input) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => {
             Ok(input.to_owned())

@@ -191,8 +191,13 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn as_text(value: &Value) -> Result<&str, String> {
-    value.as_str().ok_or_else(|| "Not a valid string.".to_owned())
+/// A JSON string; NUL characters are refused (PostgreSQL cannot store them).
+pub fn as_text(value: &Value) -> Result<&str, String> {
+    let text = value.as_str().ok_or_else(|| "Not a valid string.".to_owned())?;
+    if text.contains('\0') {
+        return Err("Null characters are not allowed.".into());
+    }
+    Ok(text)
 }
 
 /// Text, trimmed, with a length in characters.

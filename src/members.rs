@@ -14,7 +14,7 @@ use crate::auth::{self, CurrentMember};
 use crate::clock;
 use crate::db::flag;
 use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
-use crate::input::{parsed, text, Fields, JsonBody, Parser};
+use crate::input::{as_text, parsed, text, Fields, JsonBody, Parser};
 use crate::postcode::{outward_code, Postcode};
 
 pub fn routes() -> Router<AppState> {
@@ -202,6 +202,9 @@ fn parse_website(input: &str) -> Result<String, String> {
     if input.chars().count() > 200 {
         return Err("Ensure this field has no more than 200 characters.".into());
     }
+    if input.chars().any(char::is_control) {
+        return Err("Enter a valid URL.".into());
+    }
     match url::Url::parse(input) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => {
             Ok(input.to_owned())
@@ -212,10 +215,9 @@ fn parse_website(input: &str) -> Result<String, String> {
 
 /// A password exactly as typed: not trimmed, not blank.
 fn password_field() -> Parser<String> {
-    Box::new(|value| match value.as_str() {
-        Some("") => Err("This field may not be blank.".into()),
-        Some(s) => Ok(s.to_owned()),
-        None => Err("Not a valid string.".into()),
+    Box::new(|value| match as_text(value)? {
+        "" => Err("This field may not be blank.".into()),
+        s => Ok(s.to_owned()),
     })
 }
 

@@ -40,7 +40,7 @@ macro_rules! hundredths {
                 if value.scale() > 2 {
                     return None;
                 }
-                (value * Decimal::ONE_HUNDRED).to_i64().map(Self)
+                value.checked_mul(Decimal::ONE_HUNDRED)?.to_i64().map(Self)
             }
         }
 
@@ -128,6 +128,9 @@ mod tests {
         assert!(parse_decimal("abc").is_none());
         assert!(parse_decimal("").is_none());
         assert!(parse_decimal("NaN").is_none());
+        // Too large for pence: refused, not a panic.
+        let huge = parse_decimal("79228162514264337593543950335").unwrap();
+        assert_eq!(Money::from_decimal(huge), None);
     }
 
     #[test]

@@ -365,7 +365,8 @@ async fn create_order(
     };
     let quote = shipping::quote(parcel, &seller_postcode, &member.postcode);
     if let Some(asked) = final_price {
-        if (asked - quote.total_price.to_decimal()).abs() > rust_decimal::Decimal::new(1, 2) {
+        let difference = asked.checked_sub(quote.total_price.to_decimal()).map(|d| d.abs());
+        if difference.is_none_or(|d| d > rust_decimal::Decimal::new(1, 2)) {
             let mut extra = Map::new();
             extra.insert("quoted_price".into(), json!(quote.total_price));
             return Err(ApiError::Conflict {
@@ -539,7 +540,6 @@ async fn pay_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
-    _card_form_ignored: OptionalJsonBody,
 ) -> ApiResult<Json<Value>> {
     let (order, party) = order_for_party(&state, &member, id).await?;
     if party != Actor::Buyer {

@@ -171,3 +171,59 @@ async fn junk_input_never_makes_a_500() {
         assert!(res.status < 500, "{query}");
     }
 }
+
+/// Values that pass a careless check but break a database or an arithmetic operation.
+#[tokio::test]
+async fn hostile_values_in_otherwise_valid_bodies_are_400() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let artwork = app.artwork(&artist, 1).await;
+    for (field, value) in [
+        ("title", json!("Blue\u{0000}Harbour")),
+        ("material", json!("\u{0000}")),
+        ("price", json!("79228162514264337593543950335")),
+        ("width", json!(-79228162514264337593543950335.0)),
+        ("artworks_images", json!(["https://img.example/a\u{0000}.jpg"])),
+    ] {
+        let mut body = TestApp::artwork_body();
+        body[field] = value;
+        let res = app.post("/api/artworks/", Some(&artist.token), body).await;
+        res.assert_status(400);
+        assert!(res.body["fields"][field].is_array(), "{field}: {}", res.body);
+    }
+    for (field, value) in [
+        ("address", json!("1\u{0000}Road")),
+        ("website", json!("https://a.example/\u{0000}")),
+    ] {
+        let mut body = TestApp::registration("collector", "N1 9GU");
+        body[field] = value;
+        app.post("/api/members/register/", None, body).await.assert_status(400);
+    }
+    app.post(
+        "/api/members/login/",
+        None,
+        json!({"email": "a\u{0000}@example.com", "password": "x"}),
+    )
+    .await
+    .assert_status(400);
+    for price in [
+        "-79228162514264337593543950335",
+        "79228162514264337593543950335",
+        "1e28",
+    ] {
+        let res = app
+            .post(
+                "/api/orders/create/",
+                Some(&buyer.token),
+                json!({"artwork_id": artwork, "final_price": price}),
+            )
+            .await;
+        res.assert_status(409);
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM orders WHERE buyer_id = $1", buyer.id)
+            .await,
+        0
+    );
+}

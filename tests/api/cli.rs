@@ -1,0 +1,144 @@
+//! The `openstudio` binary itself: create-admin, start-up checks, graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, SECRET};
+
+const ADMIN_PASSWORD: &str = "granite-orchard-kestrel-19";
+
+fn openstudio(database_url: &str, dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_openstudio"));
+    command
+        .current_dir(dir)
+        .env("DATABASE_URL", database_url)
+        .env("SECRET_KEY", SECRET)
+        .env("DATA_DIR", dir)
+        .env("RUST_LOG", "info")
+        .env_remove("ENVIRONMENT")
+        .env_remove("OPENSTUDIO_ADMIN_PASSWORD");
+    command
+}
+
+async fn run(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().expect("run openstudio"))
+        .await
+        .expect("join")
+}
+
+#[tokio::test]
+async fn create_admin_makes_or_promotes_staff() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = app.state.config.database_url.clone();
+
+    let mut command = openstudio(&url, dir.path());
+    command.args(["create-admin", "--email", "boss@example.com", "--username", "boss"]);
+    command
+        .env("OPENSTUDIO_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stdin(Stdio::null());
+    let out = run(command).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created"));
+    let login = app
+        .post(
+            "/api/members/login/",
+            None,
+            json!({"email": "boss@example.com", "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    login.assert_status(200);
+    app.get("/api/orders/all/", login.body["token"].as_str())
+        .await
+        .assert_status(200);
+
+    let member = app.collector().await;
+    app.get("/api/galleries/all/", Some(&member.token))
+        .await
+        .assert_status(403);
+    let mut command = openstudio(&url, dir.path());
+    command.args([
+        "create-admin",
+        "--email",
+        &member.email.to_uppercase(),
+        "--username",
+        "someone-else",
+    ]);
+    command.env("OPENSTUDIO_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let out = run(command).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is now staff"));
+    app.get("/api/galleries/all/", Some(&member.token))
+        .await
+        .assert_status(200);
+
+    let mut command = openstudio(&url, dir.path());
+    command.args(["create-admin", "--email", "weak@example.com", "--username", "weak"]);
+    command.env("OPENSTUDIO_ADMIN_PASSWORD", "password");
+    let out = run(command).await;
+    assert!(!out.status.success());
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM members WHERE is_staff = TRUE AND id > $1", 0)
+            .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn misconfiguration_fails_at_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("x.db").display());
+    let mut command = openstudio(&url, dir.path());
+    command
+        .env_remove("SECRET_KEY")
+        .env("ENVIRONMENT", "PROD")
+        .arg("migrate");
+    let out = run(command).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SECRET_KEY"));
+
+    let mut command = openstudio(&url, dir.path());
+    command.env("PORT", "not-a-port").arg("serve");
+    let out = run(command).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PORT"));
+}
+
+#[tokio::test]
+async fn serve_answers_and_stops_gracefully_on_sigterm() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = openstudio(&app.state.config.database_url, dir.path());
+    command
+        .env("PORT", "0")
+        .env("NO_COLOR", "1")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let base = tokio::task::spawn_blocking(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("http://") {
+                return Some(line[at..].split_whitespace().next().unwrap_or_default().to_owned());
+            }
+        }
+        None
+    })
+    .await
+    .unwrap()
+    .expect("the server says where it listens");
+    let res = app.client.get(format!("{base}/api/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || child.wait().expect("wait"))
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
