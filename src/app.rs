@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::input::JSON_LIMIT;
-use crate::{artworks, galleries, images, members, orders};
+use crate::{artists, artworks, galleries, images, members, orders};
 
 /// What every handler can reach: cheap to clone.
 #[derive(Clone)]
@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api", get(api_root))
         .merge(members::routes())
+        .merge(artists::routes())
         .merge(artworks::routes())
         .merge(images::routes())
         .merge(galleries::routes())
@@ -132,6 +133,8 @@ async fn api_root() -> Json<Value> {
             "change_password": "/api/members/password/",
             "artworks": "/api/artworks/",
             "artwork": "/api/artworks/{id}/",
+            "shipping_quote": "/api/artworks/{id}/shipping-quote/?postcode=",
+            "artist": "/api/artists/{id}/",
             "artwork_images": "/api/images/artwork/{id}/images/",
             "my_gallery": "/api/galleries/my-gallery/",
             "gallery_artworks": "/api/galleries/{id}/artworks/",

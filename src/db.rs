@@ -144,8 +144,14 @@ fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
 
 type Embed = (i64, &'static str, &'static str);
 
-const SQLITE_MIGRATIONS: &[Embed] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES_MIGRATIONS: &[Embed] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[Embed] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "search and indexes", include_str!("../migrations/sqlite/0002_search_and_indexes.sql")),
+];
+const POSTGRES_MIGRATIONS: &[Embed] = &[
+    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+    (2, "search and indexes", include_str!("../migrations/postgres/0002_search_and_indexes.sql")),
+];
 
 fn migrations(backend: Backend) -> &'static [Embed] {
     match backend {
@@ -211,6 +217,40 @@ pub fn placeholders(start: usize, count: usize) -> String {
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A value for a query built at run time.
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Int(i64),
+    Text(String),
+    Bool(bool),
+}
+
+/// The values of a query built at run time, numbered as they are pushed.
+#[derive(Debug, Clone, Default)]
+pub struct Binds(Vec<Bind>);
+
+impl Binds {
+    /// Adds a value and returns its placeholder (`$n`).
+    pub fn push(&mut self, value: Bind) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
+    }
+
+    pub fn apply<'q>(
+        &self,
+        mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+        for value in &self.0 {
+            query = match value {
+                Bind::Int(n) => query.bind(*n),
+                Bind::Text(text) => query.bind(text.clone()),
+                Bind::Bool(b) => query.bind(*b),
+            };
+        }
+        query
+    }
 }
 
 /// Reads a stored timestamp column.

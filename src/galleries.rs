@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use crate::app::AppState;
-use crate::artworks::{self, Artwork, ARTWORK_SELECT};
+use crate::artworks::{self, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM};
 use crate::auth::CurrentMember;
 use crate::clock;
 use crate::db::timestamp;
@@ -58,10 +58,8 @@ async fn gallery_page(
     .await?
     .try_get(0)?;
     let rows = sqlx::query(&format!(
-        "{}, ga.added_at FROM artworks a JOIN members m ON m.id = a.artist_id \
-         JOIN gallery_artworks ga ON ga.artwork_id = a.id \
-         WHERE ga.gallery_id = $1 AND a.archived_at IS NULL ORDER BY ga.added_at, a.id LIMIT $2 OFFSET $3",
-        ARTWORK_SELECT.split(" FROM ").next().unwrap_or_default()
+        "SELECT {ARTWORK_COLUMNS}, ga.added_at {ARTWORK_FROM} JOIN gallery_artworks ga ON ga.artwork_id = a.id \
+         WHERE ga.gallery_id = $1 AND a.archived_at IS NULL ORDER BY ga.added_at, a.id LIMIT $2 OFFSET $3"
     ))
     .bind(gallery_id)
     .bind(page.per_page)

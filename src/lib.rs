@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod artists;
 pub mod artworks;
 pub mod auth;
 pub mod clock;

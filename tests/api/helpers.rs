@@ -261,6 +261,24 @@ impl TestApp {
         res.body["id"].as_i64().expect("artwork id")
     }
 
+    /// Creates an artwork with some fields changed from [`TestApp::artwork_body`].
+    pub async fn artwork_with(&self, artist: &User, changes: Value) -> i64 {
+        let mut body = Self::artwork_body();
+        if let (Some(body), Some(changes)) = (body.as_object_mut(), changes.as_object()) {
+            body.extend(changes.clone());
+        }
+        let res = self.post("/api/artworks/", Some(&artist.token), body).await;
+        res.assert_status(201);
+        res.body["id"].as_i64().expect("artwork id")
+    }
+
+    /// The ids in a list response, in order.
+    pub async fn ids(&self, path: &str) -> Vec<i64> {
+        let res = self.get(path, None).await;
+        res.assert_status(200);
+        res.body.as_array().expect("a list").iter().filter_map(|a| a["id"].as_i64()).collect()
+    }
+
     pub async fn order(&self, buyer: &User, artwork_id: i64) -> i64 {
         let res = self
             .post(

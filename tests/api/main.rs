@@ -2,6 +2,7 @@
 //! TEST_DATABASE_URL is set).
 
 mod artworks;
+mod browse;
 mod cli;
 mod concurrency;
 mod errors;

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Datelike, Utc};
@@ -21,12 +21,15 @@ use crate::input::{boolean, integer, measure, money, parsed, text, Fields, Id, J
 use crate::members::Member;
 use crate::money::{Measure, Money};
 use crate::orders;
-use crate::paging::{query_pairs, Page};
 use crate::postcode::outward_code;
+
+mod browse;
+mod quote;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/artworks", get(list_artworks).post(create_artwork))
+        .route("/api/artworks", get(browse::list_artworks).post(create_artwork))
+        .route("/api/artworks/{id}/shipping-quote", get(quote::quote_shipping))
         .route("/api/artworks/create", axum::routing::post(create_artwork))
         .route(
             "/api/artworks/{id}",
@@ -137,11 +140,14 @@ pub struct Artwork {
     pub listed: bool,
 }
 
-/// Columns of an artwork joined with its artist (`a` and `m`).
-pub const ARTWORK_SELECT: &str = "SELECT a.id, a.title, a.description, a.year, a.price_pence, a.quantity_for_sale, \
+/// Columns of an artwork (`a`) and its artist (`m`).
+pub const ARTWORK_COLUMNS: &str = "a.id, a.title, a.description, a.year, a.price_pence, a.quantity_for_sale, \
      a.listed, a.is_for_sale, a.medium, a.material, a.width_hundredths, a.depth_hundredths, a.height_hundredths, \
      a.weight_hundredths, a.created_at, a.updated_at, a.artist_id, m.username, m.first_name, m.last_name, m.bio, \
-     m.website, m.postcode FROM artworks a JOIN members m ON m.id = a.artist_id";
+     m.website, m.postcode";
+
+/// An artwork joined with its artist.
+pub const ARTWORK_FROM: &str = "FROM artworks a JOIN members m ON m.id = a.artist_id";
 
 fn artwork_from_row(row: &AnyRow) -> Result<Artwork, sqlx::Error> {
     let medium: String = row.try_get("medium")?;
@@ -221,7 +227,7 @@ pub async fn populate(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<A
 
 /// One visible (not withdrawn) artwork, populated.
 pub async fn find_visible(conn: &mut AnyConnection, id: i64) -> Result<Option<Artwork>, sqlx::Error> {
-    let rows = sqlx::query(&format!("{ARTWORK_SELECT} WHERE a.id = $1 AND a.archived_at IS NULL"))
+    let rows = sqlx::query(&format!("SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM} WHERE a.id = $1 AND a.archived_at IS NULL"))
         .bind(id)
         .fetch_all(&mut *conn)
         .await?;
@@ -230,29 +236,6 @@ pub async fn find_visible(conn: &mut AnyConnection, id: i64) -> Result<Option<Ar
 
 fn not_found() -> ApiError {
     ApiError::not_found("Artwork not found.")
-}
-
-/// Lists the artworks on show, newest first, a page at a time.
-async fn list_artworks(
-    State(state): State<AppState>,
-    MaybeMember(_): MaybeMember,
-    OriginalUri(uri): OriginalUri,
-) -> ApiResult<(HeaderMap, Json<Vec<Artwork>>)> {
-    let page = Page::from_pairs(&query_pairs(&uri))?;
-    let mut conn = state.db.pool().acquire().await?;
-    let total: i64 = sqlx::query("SELECT COUNT(*) FROM artworks WHERE archived_at IS NULL")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    let rows = sqlx::query(&format!(
-        "{ARTWORK_SELECT} WHERE a.archived_at IS NULL ORDER BY a.created_at DESC, a.id DESC LIMIT $1 OFFSET $2"
-    ))
-    .bind(page.per_page)
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let artworks = populate(&mut conn, &rows).await?;
-    Ok((page.headers(&uri, total), Json(artworks)))
 }
 
 /// One artwork with its artist and images.

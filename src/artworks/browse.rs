@@ -1,0 +1,252 @@
+//! Browsing the catalogue: filters, full-text search (SQLite FTS5, PostgreSQL tsvector),
+//! ordering and pages. A page costs three queries whatever its size: the count, the
+//! artworks with their artists, and all their images.
+
+use axum::extract::{OriginalUri, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use sqlx::Row;
+
+use super::{populate, Artwork, Medium, ARTWORK_COLUMNS, ARTWORK_FROM};
+use crate::app::AppState;
+use crate::auth::MaybeMember;
+use crate::db::{Backend, Bind, Binds};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::money::{parse_decimal, Money};
+use crate::paging::{query_pairs, Page};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    Price,
+    PriceDesc,
+    Year,
+    YearDesc,
+    Created,
+    CreatedDesc,
+    Title,
+}
+
+impl Ordering {
+    fn parse(input: &str) -> Option<Self> {
+        Some(match input {
+            "price" => Self::Price,
+            "-price" => Self::PriceDesc,
+            "year" => Self::Year,
+            "-year" => Self::YearDesc,
+            "created" => Self::Created,
+            "-created" => Self::CreatedDesc,
+            "title" => Self::Title,
+            _ => return None,
+        })
+    }
+
+    /// Each ordering has an index (`artworks_visible_*`); the id breaks ties.
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Price => "a.price_pence ASC, a.id ASC",
+            Self::PriceDesc => "a.price_pence DESC, a.id DESC",
+            Self::Year => "a.year ASC, a.id ASC",
+            Self::YearDesc => "a.year DESC, a.id DESC",
+            Self::Created => "a.created_at ASC, a.id ASC",
+            Self::CreatedDesc => "a.created_at DESC, a.id DESC",
+            Self::Title => "LOWER(a.title) ASC, a.id ASC",
+        }
+    }
+}
+
+/// What a visitor asked to see.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub words: Vec<String>,
+    pub media: Vec<Medium>,
+    pub artist: Option<i64>,
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    pub for_sale: Option<bool>,
+    pub year_min: Option<i64>,
+    pub year_max: Option<i64>,
+    pub ordering: Option<Ordering>,
+}
+
+/// The words of a search, lower-cased: letters and digits only, so nothing a visitor
+/// types can reach either engine's query syntax.
+pub fn search_words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
+        .take(16)
+        .collect()
+}
+
+fn price(value: &str) -> Option<Money> {
+    let decimal = parse_decimal(value)?;
+    Money::from_decimal(decimal).filter(|m| m.hundredths() >= 0)
+}
+
+impl Filter {
+    /// Reads the query string; every bad parameter is named in one 400.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError> {
+        let mut filter = Self::default();
+        let mut errors = FieldErrors::default();
+        for (key, value) in pairs {
+            let value = value.trim();
+            match key.as_str() {
+                "q" => filter.words.extend(search_words(value)),
+                "medium" => match Medium::parse(value) {
+                    Ok(medium) => filter.media.push(medium),
+                    Err(message) => errors.add("medium", message),
+                },
+                "artist" => match value.parse::<i64>() {
+                    Ok(id) if id > 0 => filter.artist = Some(id),
+                    _ => errors.add("artist", "An artist id is required."),
+                },
+                "min_price" | "max_price" => match price(value) {
+                    Some(p) if key == "min_price" => filter.min_price = Some(p),
+                    Some(p) => filter.max_price = Some(p),
+                    None => errors.add(key, "A price of at least 0 with at most 2 decimal places is required."),
+                },
+                "for_sale" => match value.to_ascii_lowercase().as_str() {
+                    "true" | "1" => filter.for_sale = Some(true),
+                    "false" | "0" => filter.for_sale = Some(false),
+                    _ => errors.add("for_sale", "Use true or false."),
+                },
+                "year_min" | "year_max" => match value.parse::<i64>() {
+                    Ok(year) if (0..=9999).contains(&year) => {
+                        if key == "year_min" {
+                            filter.year_min = Some(year)
+                        } else {
+                            filter.year_max = Some(year)
+                        }
+                    }
+                    _ => errors.add(key, "A year is required."),
+                },
+                "ordering" => match Ordering::parse(value) {
+                    Some(ordering) => filter.ordering = Some(ordering),
+                    None => errors.add(
+                        "ordering",
+                        "Use one of price, -price, year, -year, created, -created, title.",
+                    ),
+                },
+                _ => {}
+            }
+        }
+        if errors.is_empty() {
+            Ok(filter)
+        } else {
+            Err(ApiError::invalid(errors))
+        }
+    }
+
+    /// The joins, the condition and the order for this filter on `backend`.
+    fn to_sql(&self, backend: Backend, binds: &mut Binds) -> (String, String, String) {
+        let mut join = String::new();
+        let mut conditions = vec!["a.archived_at IS NULL".to_owned()];
+        let mut relevance = None;
+        if !self.words.is_empty() {
+            match backend {
+                Backend::Sqlite => {
+                    let phrase = self.words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ");
+                    let p = binds.push(Bind::Text(phrase));
+                    join.push_str(" JOIN artworks_fts ON artworks_fts.rowid = a.id");
+                    conditions.push(format!("artworks_fts MATCH {p}"));
+                    // Title matters most, then the artist, the material, the description.
+                    relevance = Some("bm25(artworks_fts, 10.0, 1.0, 3.0, 5.0) ASC, a.created_at DESC, a.id DESC".to_owned());
+                }
+                Backend::Postgres => {
+                    let p = binds.push(Bind::Text(self.words.join(" ")));
+                    conditions.push(format!("a.search @@ websearch_to_tsquery('english', {p})"));
+                    relevance = Some(format!(
+                        "ts_rank(a.search, websearch_to_tsquery('english', {p})) DESC, a.created_at DESC, a.id DESC"
+                    ));
+                }
+            }
+        }
+        if !self.media.is_empty() {
+            let list: Vec<String> = self.media.iter().map(|m| binds.push(Bind::Text(m.as_str().to_owned()))).collect();
+            conditions.push(format!("a.medium IN ({})", list.join(", ")));
+        }
+        let mut compare = |sql: &str, value: Option<Bind>| {
+            if let Some(value) = value {
+                let p = binds.push(value);
+                conditions.push(format!("{sql} {p}"));
+            }
+        };
+        compare("a.artist_id =", self.artist.map(Bind::Int));
+        compare("a.price_pence >=", self.min_price.map(|m| Bind::Int(m.hundredths())));
+        compare("a.price_pence <=", self.max_price.map(|m| Bind::Int(m.hundredths())));
+        compare("a.is_for_sale =", self.for_sale.map(Bind::Bool));
+        compare("a.year >=", self.year_min.map(Bind::Int));
+        compare("a.year <=", self.year_max.map(Bind::Int));
+        let order = match (self.ordering, relevance) {
+            (Some(ordering), _) => ordering.sql().to_owned(),
+            (None, Some(relevance)) => relevance,
+            (None, None) => Ordering::CreatedDesc.sql().to_owned(),
+        };
+        (join, conditions.join(" AND "), order)
+    }
+}
+
+/// Lists the artworks on show: filtered, searched, ordered, a page at a time. The body
+/// is a plain array; `X-Total-Count` and `Link` carry the paging.
+pub async fn list_artworks(
+    State(state): State<AppState>,
+    MaybeMember(_): MaybeMember,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<(HeaderMap, Json<Vec<Artwork>>)> {
+    let pairs = query_pairs(&uri);
+    let filter = Filter::from_pairs(&pairs)?;
+    let page = Page::from_pairs(&pairs)?;
+    let mut binds = Binds::default();
+    let (join, condition, order) = filter.to_sql(state.db.backend(), &mut binds);
+    let mut conn = state.db.pool().acquire().await?;
+    let count_sql = format!("SELECT COUNT(*) FROM artworks a{join} WHERE {condition}");
+    let total: i64 = binds.apply(sqlx::query(&count_sql)).fetch_one(&mut *conn).await?.try_get(0)?;
+    let limit = binds.push(Bind::Int(page.per_page));
+    let offset = binds.push(Bind::Int(page.offset()));
+    let list_sql =
+        format!("SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM}{join} WHERE {condition} ORDER BY {order} LIMIT {limit} OFFSET {offset}");
+    let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
+    let artworks = populate(&mut conn, &rows).await?;
+    Ok((page.headers(&uri, total), Json(artworks)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(q: &str) -> Vec<(String, String)> {
+        form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+    }
+
+    #[test]
+    fn search_words_strip_query_syntax() {
+        assert_eq!(search_words("Blue \"harbour\" OR -sea* NEAR(x)"), vec!["blue", "harbour", "or", "sea", "near", "x"]);
+        assert!(search_words(" ' \" * ").is_empty());
+        assert_eq!(search_words("Café Müller"), vec!["café", "müller"]);
+    }
+
+    #[test]
+    fn parameters_are_read_and_checked() {
+        let f = Filter::from_pairs(&pairs("medium=painting&medium=ceramics&min_price=10.5&for_sale=true&ordering=-price")).unwrap();
+        assert_eq!(f.media, vec![Medium::Painting, Medium::Ceramics]);
+        assert_eq!(f.min_price, Some(Money::from_hundredths(1050)));
+        assert_eq!((f.for_sale, f.ordering), (Some(true), Some(Ordering::PriceDesc)));
+        for bad in ["medium=oil", "artist=x", "min_price=-1", "max_price=1.001", "for_sale=maybe", "year_min=MMXX", "ordering=random"] {
+            assert!(Filter::from_pairs(&pairs(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sql_binds_every_value() {
+        let f = Filter::from_pairs(&pairs("q=blue sea&medium=painting&artist=3&year_min=2000")).unwrap();
+        let mut binds = Binds::default();
+        let (join, condition, order) = f.to_sql(Backend::Postgres, &mut binds);
+        assert!(join.is_empty());
+        assert!(condition.contains("websearch_to_tsquery('english', $1)") && condition.contains("a.medium IN ($2)"));
+        assert!(condition.contains("a.artist_id = $3") && condition.contains("a.year >= $4"));
+        assert!(order.starts_with("ts_rank"));
+        let mut binds = Binds::default();
+        let (join, _, order) = f.to_sql(Backend::Sqlite, &mut binds);
+        assert!(join.contains("artworks_fts") && order.starts_with("bm25"));
+    }
+}

@@ -1,0 +1,43 @@
+//! The shipping quote for an artwork (SPEC Part D.3).
+
+use axum::extract::{OriginalUri, State};
+use axum::Json;
+
+use super::find_visible;
+use crate::app::AppState;
+use crate::auth::MaybeMember;
+use crate::error::{ApiError, ApiResult};
+use crate::input::Id;
+use crate::paging::query_pairs;
+use crate::postcode::Postcode;
+use crate::shipping::{self, Parcel, Quote};
+
+/// What shipping an artwork to a UK postcode costs: `?postcode=…`, or a logged-in
+/// collector's own postcode when none is given.
+pub async fn quote_shipping(
+    State(state): State<AppState>,
+    MaybeMember(member): MaybeMember,
+    Id(id): Id,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<Json<Quote>> {
+    let given = query_pairs(&uri).into_iter().find(|(k, v)| k == "postcode" && !v.trim().is_empty()).map(|(_, v)| v);
+    let to = match (given, member.filter(|m| m.is_collector())) {
+        (Some(text), _) => Postcode::parse(&text).map_err(|e| ApiError::field("postcode", e))?.to_string(),
+        (None, Some(collector)) => collector.postcode,
+        (None, None) => return Err(ApiError::field("postcode", "A UK postcode is required.")),
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    let artwork = find_visible(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("Artwork not found."))?;
+    let seller_postcode: String = sqlx::query_scalar("SELECT postcode FROM members WHERE id = $1")
+        .bind(artwork.artist.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let parcel = Parcel {
+        price: artwork.price,
+        width: artwork.width,
+        depth: artwork.depth,
+        height: artwork.height,
+        weight: artwork.weight,
+    };
+    Ok(Json(shipping::quote(parcel, &seller_postcode, &to)))
+}

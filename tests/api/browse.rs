@@ -1,0 +1,230 @@
+//! Browsing at scale: filters, search, orderings, paging, artist pages, shipping quotes.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn every_filter_narrows_the_list() {
+    let app = TestApp::spawn().await;
+    let ada = app.artist().await;
+    let bo = app.artist().await;
+    let cheap = app.artwork_with(&ada, json!({"price": 10, "year": 1990, "medium": "ceramics"})).await;
+    let mid = app.artwork_with(&ada, json!({"price": "250.50", "year": 2005, "medium": "painting", "quantity_for_sale": 0})).await;
+    let dear = app.artwork_with(&bo, json!({"price": 5000, "year": 2020, "medium": "textile"})).await;
+
+    let sorted = |mut v: Vec<i64>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(app.ids("/api/artworks/?medium=ceramics&medium=textile").await), vec![cheap, dear]);
+    assert_eq!(app.ids(&format!("/api/artworks/?artist={}", bo.id)).await, vec![dear]);
+    assert_eq!(sorted(app.ids("/api/artworks/?min_price=250.5").await), vec![mid, dear]);
+    assert_eq!(sorted(app.ids("/api/artworks/?max_price=250.50").await), vec![cheap, mid]);
+    assert_eq!(app.ids("/api/artworks/?min_price=11&max_price=4999.99").await, vec![mid]);
+    assert_eq!(app.ids("/api/artworks/?for_sale=false").await, vec![mid]);
+    assert_eq!(sorted(app.ids("/api/artworks/?for_sale=true").await), vec![cheap, dear]);
+    assert_eq!(sorted(app.ids("/api/artworks/?year_min=2005").await), vec![mid, dear]);
+    assert_eq!(app.ids("/api/artworks/?year_max=1999").await, vec![cheap]);
+    assert_eq!(app.ids("/api/artworks/?year_min=2000&year_max=2010&medium=painting").await, vec![mid]);
+    assert!(app.ids("/api/artworks/?medium=sculpture").await.is_empty());
+
+    for (param, value) in [
+        ("medium", "oil"),
+        ("artist", "ada"),
+        ("min_price", "-1"),
+        ("max_price", "ten"),
+        ("for_sale", "perhaps"),
+        ("year_min", "1e3"),
+        ("year_max", ""),
+        ("ordering", "popularity"),
+        ("per_page", "201"),
+        ("page", "0"),
+    ] {
+        let res = app.get(&format!("/api/artworks/?{param}={value}"), None).await;
+        res.assert_status(400);
+        assert!(res.body["fields"][param].is_array(), "{param}={value}: {}", res.body);
+        assert_eq!(res.header("content-type"), "application/problem+json");
+    }
+}
+
+#[tokio::test]
+async fn every_ordering() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let a = app.artwork_with(&artist, json!({"price": 300, "year": 2001, "title": "Cedar"})).await;
+    let b = app.artwork_with(&artist, json!({"price": 100, "year": 2010, "title": "apple"})).await;
+    let c = app.artwork_with(&artist, json!({"price": 200, "year": 1999, "title": "Birch"})).await;
+    for (ordering, expected) in [
+        ("price", vec![b, c, a]),
+        ("-price", vec![a, c, b]),
+        ("year", vec![c, a, b]),
+        ("-year", vec![b, a, c]),
+        ("created", vec![a, b, c]),
+        ("-created", vec![c, b, a]),
+        ("title", vec![b, c, a]), // apple, Birch, Cedar: letter case does not matter
+    ] {
+        assert_eq!(app.ids(&format!("/api/artworks/?ordering={ordering}")).await, expected, "{ordering}");
+    }
+    assert_eq!(app.ids("/api/artworks/").await, vec![c, b, a], "newest first by default");
+}
+
+#[tokio::test]
+async fn paging_edges() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    for _ in 0..5 {
+        app.artwork(&artist, 1).await;
+    }
+    let last = app.get("/api/artworks/?per_page=2&page=3&medium=painting", None).await;
+    last.assert_status(200);
+    assert_eq!(last.body.as_array().unwrap().len(), 1);
+    assert_eq!(last.header("x-total-count"), "5");
+    let link = last.header("link");
+    assert!(link.contains("medium=painting&page=1&per_page=2>; rel=\"first\""), "{link}");
+    assert!(link.contains("page=2&per_page=2>; rel=\"prev\""), "{link}");
+    assert!(link.contains("page=3&per_page=2>; rel=\"last\""), "{link}");
+    assert!(!link.contains("rel=\"next\""), "{link}");
+    let past = app.get("/api/artworks/?per_page=2&page=4", None).await;
+    past.assert_status(200);
+    assert_eq!(past.body, json!([]));
+    assert_eq!(past.header("x-total-count"), "5");
+    assert!(past.header("link").contains("page=3&per_page=2>; rel=\"last\""));
+    let max = app.get("/api/artworks/?per_page=200", None).await;
+    max.assert_status(200);
+    assert_eq!(max.body.as_array().unwrap().len(), 5);
+    let empty = app.get("/api/artworks/?medium=textile", None).await;
+    assert_eq!(empty.header("x-total-count"), "0");
+    assert!(empty.header("link").contains("page=1&per_page=50>; rel=\"last\""));
+}
+
+#[tokio::test]
+async fn search_matches_words_ranks_by_relevance_and_stays_in_step() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let in_title = app
+        .artwork_with(&artist, json!({"title": "Harbour at Dawn", "description": "Boats and gulls.", "material": "oil"}))
+        .await;
+    let in_description = app
+        .artwork_with(&artist, json!({"title": "Morning", "description": "A quiet harbour, seen from the hill.", "material": "oil"}))
+        .await;
+    let elsewhere = app.artwork_with(&artist, json!({"title": "Forest", "description": "Pines.", "material": "charcoal"})).await;
+
+    assert_eq!(app.ids("/api/artworks/?q=harbour").await, vec![in_title, in_description], "title first");
+    assert_eq!(app.ids("/api/artworks/?q=HARBOURS").await, vec![in_title, in_description], "stemmed, any case");
+    assert_eq!(app.ids("/api/artworks/?q=charcoal").await, vec![elsewhere], "material");
+    assert_eq!(app.ids("/api/artworks/?q=harbour%20gulls").await, vec![in_title], "every word must match");
+    assert_eq!(app.ids("/api/artworks/?q=harbour&ordering=created").await, vec![in_title, in_description]);
+    assert_eq!(app.ids("/api/artworks/?q=harbour&ordering=-created").await, vec![in_description, in_title]);
+    let counted = app.get("/api/artworks/?q=harbour&per_page=1", None).await;
+    assert_eq!(counted.header("x-total-count"), "2");
+    for hostile in ["%22", "harbour%22%20OR%20%22x", "NEAR(a%20b)", "*", "-", "'", "%5C"] {
+        let res = app.get(&format!("/api/artworks/?q={hostile}"), None).await;
+        res.assert_status(200);
+    }
+
+    // The artist's name is searchable, and follows a rename.
+    app.patch("/api/members/user/", Some(&artist.token), json!({"last_name": "Hokusai"})).await.assert_status(200);
+    assert_eq!(app.ids("/api/artworks/?q=hokusai").await.len(), 3);
+    // An edit re-indexes; a withdrawal removes.
+    app.patch(&format!("/api/artworks/{elsewhere}"), Some(&artist.token), json!({"title": "Harbour Lights"})).await;
+    assert_eq!(app.ids("/api/artworks/?q=harbour").await.len(), 3);
+    assert!(app.ids("/api/artworks/?q=forest").await.is_empty());
+    app.delete(&format!("/api/artworks/{elsewhere}"), Some(&artist.token)).await.assert_status(204);
+    assert_eq!(app.ids("/api/artworks/?q=harbour").await, vec![in_title, in_description]);
+}
+
+#[tokio::test]
+async fn other_lists_page_the_same_way() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let staff = app.staff().await;
+    for _ in 0..3 {
+        let artwork = app.artwork(&artist, 1).await;
+        app.order(&buyer, artwork).await;
+        app.post(&format!("/api/galleries/{}/curate", buyer.gallery_id.unwrap()), Some(&buyer.token), json!({"artwork": artwork}))
+            .await;
+    }
+    for (path, token) in [
+        ("/api/orders/purchase-requests/", &buyer.token),
+        ("/api/orders/seller/", &artist.token),
+        ("/api/orders/all/", &staff.token),
+        (&*format!("/api/galleries/{}/artworks/", buyer.gallery_id.unwrap()), &buyer.token),
+    ] {
+        let res = app.get(&format!("{path}?per_page=2&page=2"), Some(token)).await;
+        res.assert_status(200);
+        assert_eq!(res.body.as_array().unwrap().len(), 1, "{path}");
+        assert_eq!(res.header("x-total-count"), "3", "{path}");
+        assert!(res.header("link").contains("rel=\"prev\""), "{path}");
+        app.get(&format!("{path}?per_page=500"), Some(token)).await.assert_status(400);
+    }
+    let mine = app.get("/api/galleries/my-gallery/?per_page=2&page=2", Some(&buyer.token)).await;
+    assert_eq!((mine.body["total"].as_i64(), mine.body["artworks"].as_array().unwrap().len()), (Some(3), 1));
+}
+
+#[tokio::test]
+async fn artist_pages() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let on_sale = app.artwork(&artist, 1).await;
+    let off_sale = app.artwork(&artist, 0).await;
+    let sold = app.artwork(&artist, 1).await;
+    let order = app.order(&buyer, sold).await;
+    app.patch(&format!("/api/orders/review/{order}"), Some(&artist.token), json!({"action": "accept"})).await;
+    app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({})).await.assert_status(200);
+
+    let page = app.get(&format!("/api/artists/{}/", artist.id), None).await;
+    page.assert_status(200);
+    assert_eq!(page.body["id"], artist.id);
+    assert_eq!(page.body["postcode"], "SW1A");
+    assert!(page.body.get("address").is_none() && page.body.get("email").is_none());
+    assert_eq!((page.body["artworks_count"].as_i64(), page.body["for_sale_count"].as_i64()), (Some(3), Some(1)));
+    assert_eq!(page.body["sold_count"], 1);
+    assert!(page.body["member_since"].is_string());
+    let shown: Vec<i64> = page.body["artworks"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect();
+    assert_eq!(shown, vec![on_sale]);
+    assert!(!shown.contains(&off_sale));
+    app.get(&format!("/api/artists/{}", buyer.id), None).await.assert_status(404);
+    app.get("/api/artists/999999", None).await.assert_status(404);
+    app.get("/api/artists/x", None).await.assert_status(404);
+}
+
+#[tokio::test]
+async fn shipping_quotes() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await; // SW1A: zone 1
+    let collector = app.collector().await; // EH1: zone 4
+    let artwork = app.artwork(&artist, 1).await; // £1,250.50, 50 × 40 × 3 cm, 2.5 kg
+    let quote = |query: &'static str, token: Option<String>| {
+        let app = &app;
+        async move { app.get(&format!("/api/artworks/{artwork}/shipping-quote/{query}"), token.as_deref()).await }
+    };
+    let own = quote("", Some(collector.token.clone())).await;
+    own.assert_status(200);
+    assert_eq!(
+        own.body,
+        json!({"artwork_price": 1250.5, "base_shipping_cost": 25.6, "insurance_cost": 12.51,
+               "total_shipping_cost": 38.11, "total_price": 1288.61, "from_zone": 1, "to_zone": 4})
+    );
+    // (5 + 5 + 6) × (1 + 0.2 × |1 − z|) for each fall-back of the zone rule.
+    for (query, zone, base) in [
+        ("?postcode=N1%209GU", 1, "16"),  // "N1" unlisted, "N" zone 1
+        ("?postcode=b338th", 2, "19.2"),  // "B3" unlisted, "B" zone 2
+        ("?postcode=M1%201AE", 3, "22.4"),
+        ("?postcode=ZE1%200AA", 4, "25.6"),
+        ("?postcode=XX1%201AA", 4, "25.6"), // unlisted area: zone 4
+    ] {
+        let res = quote(query, None).await;
+        res.assert_status(200);
+        assert_eq!(res.body["to_zone"], zone, "{query}");
+        assert_eq!(res.body["base_shipping_cost"].to_string(), base, "{query}");
+    }
+    quote("", None).await.assert_status(400);
+    quote("", Some(artist.token.clone())).await.assert_status(400);
+    let bad = quote("?postcode=nowhere", None).await;
+    bad.assert_status(400);
+    assert!(bad.body["fields"]["postcode"].is_array());
+    app.get("/api/artworks/999999/shipping-quote/?postcode=N1%209GU", None).await.assert_status(404);
+}
