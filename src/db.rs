@@ -146,11 +146,19 @@ type Embed = (i64, &'static str, &'static str);
 
 const SQLITE_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, "search and indexes", include_str!("../migrations/sqlite/0002_search_and_indexes.sql")),
+    (
+        2,
+        "search and indexes",
+        include_str!("../migrations/sqlite/0002_search_and_indexes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
-    (2, "search and indexes", include_str!("../migrations/postgres/0002_search_and_indexes.sql")),
+    (
+        2,
+        "search and indexes",
+        include_str!("../migrations/postgres/0002_search_and_indexes.sql"),
+    ),
 ];
 
 fn migrations(backend: Backend) -> &'static [Embed] {

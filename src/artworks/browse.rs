@@ -145,12 +145,18 @@ impl Filter {
         if !self.words.is_empty() {
             match backend {
                 Backend::Sqlite => {
-                    let phrase = self.words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ");
+                    let phrase = self
+                        .words
+                        .iter()
+                        .map(|w| format!("\"{w}\""))
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     let p = binds.push(Bind::Text(phrase));
                     join.push_str(" JOIN artworks_fts ON artworks_fts.rowid = a.id");
                     conditions.push(format!("artworks_fts MATCH {p}"));
                     // Title matters most, then the artist, the material, the description.
-                    relevance = Some("bm25(artworks_fts, 10.0, 1.0, 3.0, 5.0) ASC, a.created_at DESC, a.id DESC".to_owned());
+                    relevance =
+                        Some("bm25(artworks_fts, 10.0, 1.0, 3.0, 5.0) ASC, a.created_at DESC, a.id DESC".to_owned());
                 }
                 Backend::Postgres => {
                     let p = binds.push(Bind::Text(self.words.join(" ")));
@@ -162,7 +168,11 @@ impl Filter {
             }
         }
         if !self.media.is_empty() {
-            let list: Vec<String> = self.media.iter().map(|m| binds.push(Bind::Text(m.as_str().to_owned()))).collect();
+            let list: Vec<String> = self
+                .media
+                .iter()
+                .map(|m| binds.push(Bind::Text(m.as_str().to_owned())))
+                .collect();
             conditions.push(format!("a.medium IN ({})", list.join(", ")));
         }
         let mut compare = |sql: &str, value: Option<Bind>| {
@@ -200,7 +210,11 @@ pub async fn list_artworks(
     let (join, condition, order) = filter.to_sql(state.db.backend(), &mut binds);
     let mut conn = state.db.pool().acquire().await?;
     let count_sql = format!("SELECT COUNT(*) FROM artworks a{join} WHERE {condition}");
-    let total: i64 = binds.apply(sqlx::query(&count_sql)).fetch_one(&mut *conn).await?.try_get(0)?;
+    let total: i64 = binds
+        .apply(sqlx::query(&count_sql))
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
     let limit = binds.push(Bind::Int(page.per_page));
     let offset = binds.push(Bind::Int(page.offset()));
     let list_sql =
@@ -220,18 +234,32 @@ mod tests {
 
     #[test]
     fn search_words_strip_query_syntax() {
-        assert_eq!(search_words("Blue \"harbour\" OR -sea* NEAR(x)"), vec!["blue", "harbour", "or", "sea", "near", "x"]);
+        assert_eq!(
+            search_words("Blue \"harbour\" OR -sea* NEAR(x)"),
+            vec!["blue", "harbour", "or", "sea", "near", "x"]
+        );
         assert!(search_words(" ' \" * ").is_empty());
         assert_eq!(search_words("Café Müller"), vec!["café", "müller"]);
     }
 
     #[test]
     fn parameters_are_read_and_checked() {
-        let f = Filter::from_pairs(&pairs("medium=painting&medium=ceramics&min_price=10.5&for_sale=true&ordering=-price")).unwrap();
+        let f = Filter::from_pairs(&pairs(
+            "medium=painting&medium=ceramics&min_price=10.5&for_sale=true&ordering=-price",
+        ))
+        .unwrap();
         assert_eq!(f.media, vec![Medium::Painting, Medium::Ceramics]);
         assert_eq!(f.min_price, Some(Money::from_hundredths(1050)));
         assert_eq!((f.for_sale, f.ordering), (Some(true), Some(Ordering::PriceDesc)));
-        for bad in ["medium=oil", "artist=x", "min_price=-1", "max_price=1.001", "for_sale=maybe", "year_min=MMXX", "ordering=random"] {
+        for bad in [
+            "medium=oil",
+            "artist=x",
+            "min_price=-1",
+            "max_price=1.001",
+            "for_sale=maybe",
+            "year_min=MMXX",
+            "ordering=random",
+        ] {
             assert!(Filter::from_pairs(&pairs(bad)).is_err(), "{bad}");
         }
     }

@@ -227,10 +227,12 @@ pub async fn populate(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<A
 
 /// One visible (not withdrawn) artwork, populated.
 pub async fn find_visible(conn: &mut AnyConnection, id: i64) -> Result<Option<Artwork>, sqlx::Error> {
-    let rows = sqlx::query(&format!("SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM} WHERE a.id = $1 AND a.archived_at IS NULL"))
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM} WHERE a.id = $1 AND a.archived_at IS NULL"
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
     Ok(populate(conn, &rows).await?.into_iter().next())
 }
 

@@ -20,14 +20,21 @@ pub async fn quote_shipping(
     Id(id): Id,
     OriginalUri(uri): OriginalUri,
 ) -> ApiResult<Json<Quote>> {
-    let given = query_pairs(&uri).into_iter().find(|(k, v)| k == "postcode" && !v.trim().is_empty()).map(|(_, v)| v);
+    let given = query_pairs(&uri)
+        .into_iter()
+        .find(|(k, v)| k == "postcode" && !v.trim().is_empty())
+        .map(|(_, v)| v);
     let to = match (given, member.filter(|m| m.is_collector())) {
-        (Some(text), _) => Postcode::parse(&text).map_err(|e| ApiError::field("postcode", e))?.to_string(),
+        (Some(text), _) => Postcode::parse(&text)
+            .map_err(|e| ApiError::field("postcode", e))?
+            .to_string(),
         (None, Some(collector)) => collector.postcode,
         (None, None) => return Err(ApiError::field("postcode", "A UK postcode is required.")),
     };
     let mut conn = state.db.pool().acquire().await?;
-    let artwork = find_visible(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("Artwork not found."))?;
+    let artwork = find_visible(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
     let seller_postcode: String = sqlx::query_scalar("SELECT postcode FROM members WHERE id = $1")
         .bind(artwork.artist.id)
         .fetch_one(&mut *conn)

@@ -9,24 +9,46 @@ async fn every_filter_narrows_the_list() {
     let app = TestApp::spawn().await;
     let ada = app.artist().await;
     let bo = app.artist().await;
-    let cheap = app.artwork_with(&ada, json!({"price": 10, "year": 1990, "medium": "ceramics"})).await;
-    let mid = app.artwork_with(&ada, json!({"price": "250.50", "year": 2005, "medium": "painting", "quantity_for_sale": 0})).await;
-    let dear = app.artwork_with(&bo, json!({"price": 5000, "year": 2020, "medium": "textile"})).await;
+    let cheap = app
+        .artwork_with(&ada, json!({"price": 10, "year": 1990, "medium": "ceramics"}))
+        .await;
+    let mid = app
+        .artwork_with(
+            &ada,
+            json!({"price": "250.50", "year": 2005, "medium": "painting", "quantity_for_sale": 0}),
+        )
+        .await;
+    let dear = app
+        .artwork_with(&bo, json!({"price": 5000, "year": 2020, "medium": "textile"}))
+        .await;
 
     let sorted = |mut v: Vec<i64>| {
         v.sort();
         v
     };
-    assert_eq!(sorted(app.ids("/api/artworks/?medium=ceramics&medium=textile").await), vec![cheap, dear]);
+    assert_eq!(
+        sorted(app.ids("/api/artworks/?medium=ceramics&medium=textile").await),
+        vec![cheap, dear]
+    );
     assert_eq!(app.ids(&format!("/api/artworks/?artist={}", bo.id)).await, vec![dear]);
     assert_eq!(sorted(app.ids("/api/artworks/?min_price=250.5").await), vec![mid, dear]);
-    assert_eq!(sorted(app.ids("/api/artworks/?max_price=250.50").await), vec![cheap, mid]);
-    assert_eq!(app.ids("/api/artworks/?min_price=11&max_price=4999.99").await, vec![mid]);
+    assert_eq!(
+        sorted(app.ids("/api/artworks/?max_price=250.50").await),
+        vec![cheap, mid]
+    );
+    assert_eq!(
+        app.ids("/api/artworks/?min_price=11&max_price=4999.99").await,
+        vec![mid]
+    );
     assert_eq!(app.ids("/api/artworks/?for_sale=false").await, vec![mid]);
     assert_eq!(sorted(app.ids("/api/artworks/?for_sale=true").await), vec![cheap, dear]);
     assert_eq!(sorted(app.ids("/api/artworks/?year_min=2005").await), vec![mid, dear]);
     assert_eq!(app.ids("/api/artworks/?year_max=1999").await, vec![cheap]);
-    assert_eq!(app.ids("/api/artworks/?year_min=2000&year_max=2010&medium=painting").await, vec![mid]);
+    assert_eq!(
+        app.ids("/api/artworks/?year_min=2000&year_max=2010&medium=painting")
+            .await,
+        vec![mid]
+    );
     assert!(app.ids("/api/artworks/?medium=sculpture").await.is_empty());
 
     for (param, value) in [
@@ -52,9 +74,15 @@ async fn every_filter_narrows_the_list() {
 async fn every_ordering() {
     let app = TestApp::spawn().await;
     let artist = app.artist().await;
-    let a = app.artwork_with(&artist, json!({"price": 300, "year": 2001, "title": "Cedar"})).await;
-    let b = app.artwork_with(&artist, json!({"price": 100, "year": 2010, "title": "apple"})).await;
-    let c = app.artwork_with(&artist, json!({"price": 200, "year": 1999, "title": "Birch"})).await;
+    let a = app
+        .artwork_with(&artist, json!({"price": 300, "year": 2001, "title": "Cedar"}))
+        .await;
+    let b = app
+        .artwork_with(&artist, json!({"price": 100, "year": 2010, "title": "apple"}))
+        .await;
+    let c = app
+        .artwork_with(&artist, json!({"price": 200, "year": 1999, "title": "Birch"}))
+        .await;
     for (ordering, expected) in [
         ("price", vec![b, c, a]),
         ("-price", vec![a, c, b]),
@@ -64,9 +92,17 @@ async fn every_ordering() {
         ("-created", vec![c, b, a]),
         ("title", vec![b, c, a]), // apple, Birch, Cedar: letter case does not matter
     ] {
-        assert_eq!(app.ids(&format!("/api/artworks/?ordering={ordering}")).await, expected, "{ordering}");
+        assert_eq!(
+            app.ids(&format!("/api/artworks/?ordering={ordering}")).await,
+            expected,
+            "{ordering}"
+        );
     }
-    assert_eq!(app.ids("/api/artworks/").await, vec![c, b, a], "newest first by default");
+    assert_eq!(
+        app.ids("/api/artworks/").await,
+        vec![c, b, a],
+        "newest first by default"
+    );
 }
 
 #[tokio::test]
@@ -81,7 +117,10 @@ async fn paging_edges() {
     assert_eq!(last.body.as_array().unwrap().len(), 1);
     assert_eq!(last.header("x-total-count"), "5");
     let link = last.header("link");
-    assert!(link.contains("medium=painting&page=1&per_page=2>; rel=\"first\""), "{link}");
+    assert!(
+        link.contains("medium=painting&page=1&per_page=2>; rel=\"first\""),
+        "{link}"
+    );
     assert!(link.contains("page=2&per_page=2>; rel=\"prev\""), "{link}");
     assert!(link.contains("page=3&per_page=2>; rel=\"last\""), "{link}");
     assert!(!link.contains("rel=\"next\""), "{link}");
@@ -103,19 +142,48 @@ async fn search_matches_words_ranks_by_relevance_and_stays_in_step() {
     let app = TestApp::spawn().await;
     let artist = app.artist().await;
     let in_title = app
-        .artwork_with(&artist, json!({"title": "Harbour at Dawn", "description": "Boats and gulls.", "material": "oil"}))
+        .artwork_with(
+            &artist,
+            json!({"title": "Harbour at Dawn", "description": "Boats and gulls.", "material": "oil"}),
+        )
         .await;
     let in_description = app
-        .artwork_with(&artist, json!({"title": "Morning", "description": "A quiet harbour, seen from the hill.", "material": "oil"}))
+        .artwork_with(
+            &artist,
+            json!({"title": "Morning", "description": "A quiet harbour, seen from the hill.", "material": "oil"}),
+        )
         .await;
-    let elsewhere = app.artwork_with(&artist, json!({"title": "Forest", "description": "Pines.", "material": "charcoal"})).await;
+    let elsewhere = app
+        .artwork_with(
+            &artist,
+            json!({"title": "Forest", "description": "Pines.", "material": "charcoal"}),
+        )
+        .await;
 
-    assert_eq!(app.ids("/api/artworks/?q=harbour").await, vec![in_title, in_description], "title first");
-    assert_eq!(app.ids("/api/artworks/?q=HARBOURS").await, vec![in_title, in_description], "stemmed, any case");
+    assert_eq!(
+        app.ids("/api/artworks/?q=harbour").await,
+        vec![in_title, in_description],
+        "title first"
+    );
+    assert_eq!(
+        app.ids("/api/artworks/?q=HARBOURS").await,
+        vec![in_title, in_description],
+        "stemmed, any case"
+    );
     assert_eq!(app.ids("/api/artworks/?q=charcoal").await, vec![elsewhere], "material");
-    assert_eq!(app.ids("/api/artworks/?q=harbour%20gulls").await, vec![in_title], "every word must match");
-    assert_eq!(app.ids("/api/artworks/?q=harbour&ordering=created").await, vec![in_title, in_description]);
-    assert_eq!(app.ids("/api/artworks/?q=harbour&ordering=-created").await, vec![in_description, in_title]);
+    assert_eq!(
+        app.ids("/api/artworks/?q=harbour%20gulls").await,
+        vec![in_title],
+        "every word must match"
+    );
+    assert_eq!(
+        app.ids("/api/artworks/?q=harbour&ordering=created").await,
+        vec![in_title, in_description]
+    );
+    assert_eq!(
+        app.ids("/api/artworks/?q=harbour&ordering=-created").await,
+        vec![in_description, in_title]
+    );
     let counted = app.get("/api/artworks/?q=harbour&per_page=1", None).await;
     assert_eq!(counted.header("x-total-count"), "2");
     for hostile in ["%22", "harbour%22%20OR%20%22x", "NEAR(a%20b)", "*", "-", "'", "%5C"] {
@@ -124,14 +192,30 @@ async fn search_matches_words_ranks_by_relevance_and_stays_in_step() {
     }
 
     // The artist's name is searchable, and follows a rename.
-    app.patch("/api/members/user/", Some(&artist.token), json!({"last_name": "Hokusai"})).await.assert_status(200);
+    app.patch(
+        "/api/members/user/",
+        Some(&artist.token),
+        json!({"last_name": "Hokusai"}),
+    )
+    .await
+    .assert_status(200);
     assert_eq!(app.ids("/api/artworks/?q=hokusai").await.len(), 3);
     // An edit re-indexes; a withdrawal removes.
-    app.patch(&format!("/api/artworks/{elsewhere}"), Some(&artist.token), json!({"title": "Harbour Lights"})).await;
+    app.patch(
+        &format!("/api/artworks/{elsewhere}"),
+        Some(&artist.token),
+        json!({"title": "Harbour Lights"}),
+    )
+    .await;
     assert_eq!(app.ids("/api/artworks/?q=harbour").await.len(), 3);
     assert!(app.ids("/api/artworks/?q=forest").await.is_empty());
-    app.delete(&format!("/api/artworks/{elsewhere}"), Some(&artist.token)).await.assert_status(204);
-    assert_eq!(app.ids("/api/artworks/?q=harbour").await, vec![in_title, in_description]);
+    app.delete(&format!("/api/artworks/{elsewhere}"), Some(&artist.token))
+        .await
+        .assert_status(204);
+    assert_eq!(
+        app.ids("/api/artworks/?q=harbour").await,
+        vec![in_title, in_description]
+    );
 }
 
 #[tokio::test]
@@ -143,24 +227,41 @@ async fn other_lists_page_the_same_way() {
     for _ in 0..3 {
         let artwork = app.artwork(&artist, 1).await;
         app.order(&buyer, artwork).await;
-        app.post(&format!("/api/galleries/{}/curate", buyer.gallery_id.unwrap()), Some(&buyer.token), json!({"artwork": artwork}))
-            .await;
+        app.post(
+            &format!("/api/galleries/{}/curate", buyer.gallery_id.unwrap()),
+            Some(&buyer.token),
+            json!({"artwork": artwork}),
+        )
+        .await;
     }
     for (path, token) in [
         ("/api/orders/purchase-requests/", &buyer.token),
         ("/api/orders/seller/", &artist.token),
         ("/api/orders/all/", &staff.token),
-        (&*format!("/api/galleries/{}/artworks/", buyer.gallery_id.unwrap()), &buyer.token),
+        (
+            &*format!("/api/galleries/{}/artworks/", buyer.gallery_id.unwrap()),
+            &buyer.token,
+        ),
     ] {
         let res = app.get(&format!("{path}?per_page=2&page=2"), Some(token)).await;
         res.assert_status(200);
         assert_eq!(res.body.as_array().unwrap().len(), 1, "{path}");
         assert_eq!(res.header("x-total-count"), "3", "{path}");
         assert!(res.header("link").contains("rel=\"prev\""), "{path}");
-        app.get(&format!("{path}?per_page=500"), Some(token)).await.assert_status(400);
+        app.get(&format!("{path}?per_page=500"), Some(token))
+            .await
+            .assert_status(400);
     }
-    let mine = app.get("/api/galleries/my-gallery/?per_page=2&page=2", Some(&buyer.token)).await;
-    assert_eq!((mine.body["total"].as_i64(), mine.body["artworks"].as_array().unwrap().len()), (Some(3), 1));
+    let mine = app
+        .get("/api/galleries/my-gallery/?per_page=2&page=2", Some(&buyer.token))
+        .await;
+    assert_eq!(
+        (
+            mine.body["total"].as_i64(),
+            mine.body["artworks"].as_array().unwrap().len()
+        ),
+        (Some(3), 1)
+    );
 }
 
 #[tokio::test]
@@ -172,21 +273,41 @@ async fn artist_pages() {
     let off_sale = app.artwork(&artist, 0).await;
     let sold = app.artwork(&artist, 1).await;
     let order = app.order(&buyer, sold).await;
-    app.patch(&format!("/api/orders/review/{order}"), Some(&artist.token), json!({"action": "accept"})).await;
-    app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({})).await.assert_status(200);
+    app.patch(
+        &format!("/api/orders/review/{order}"),
+        Some(&artist.token),
+        json!({"action": "accept"}),
+    )
+    .await;
+    app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({}))
+        .await
+        .assert_status(200);
 
     let page = app.get(&format!("/api/artists/{}/", artist.id), None).await;
     page.assert_status(200);
     assert_eq!(page.body["id"], artist.id);
     assert_eq!(page.body["postcode"], "SW1A");
     assert!(page.body.get("address").is_none() && page.body.get("email").is_none());
-    assert_eq!((page.body["artworks_count"].as_i64(), page.body["for_sale_count"].as_i64()), (Some(3), Some(1)));
+    assert_eq!(
+        (
+            page.body["artworks_count"].as_i64(),
+            page.body["for_sale_count"].as_i64()
+        ),
+        (Some(3), Some(1))
+    );
     assert_eq!(page.body["sold_count"], 1);
     assert!(page.body["member_since"].is_string());
-    let shown: Vec<i64> = page.body["artworks"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect();
+    let shown: Vec<i64> = page.body["artworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(shown, vec![on_sale]);
     assert!(!shown.contains(&off_sale));
-    app.get(&format!("/api/artists/{}", buyer.id), None).await.assert_status(404);
+    app.get(&format!("/api/artists/{}", buyer.id), None)
+        .await
+        .assert_status(404);
     app.get("/api/artists/999999", None).await.assert_status(404);
     app.get("/api/artists/x", None).await.assert_status(404);
 }
@@ -199,7 +320,13 @@ async fn shipping_quotes() {
     let artwork = app.artwork(&artist, 1).await; // £1,250.50, 50 × 40 × 3 cm, 2.5 kg
     let quote = |query: &'static str, token: Option<String>| {
         let app = &app;
-        async move { app.get(&format!("/api/artworks/{artwork}/shipping-quote/{query}"), token.as_deref()).await }
+        async move {
+            app.get(
+                &format!("/api/artworks/{artwork}/shipping-quote/{query}"),
+                token.as_deref(),
+            )
+            .await
+        }
     };
     let own = quote("", Some(collector.token.clone())).await;
     own.assert_status(200);
@@ -210,8 +337,8 @@ async fn shipping_quotes() {
     );
     // (5 + 5 + 6) × (1 + 0.2 × |1 − z|) for each fall-back of the zone rule.
     for (query, zone, base) in [
-        ("?postcode=N1%209GU", 1, "16"),  // "N1" unlisted, "N" zone 1
-        ("?postcode=b338th", 2, "19.2"),  // "B3" unlisted, "B" zone 2
+        ("?postcode=N1%209GU", 1, "16"), // "N1" unlisted, "N" zone 1
+        ("?postcode=b338th", 2, "19.2"), // "B3" unlisted, "B" zone 2
         ("?postcode=M1%201AE", 3, "22.4"),
         ("?postcode=ZE1%200AA", 4, "25.6"),
         ("?postcode=XX1%201AA", 4, "25.6"), // unlisted area: zone 4
@@ -226,5 +353,7 @@ async fn shipping_quotes() {
     let bad = quote("?postcode=nowhere", None).await;
     bad.assert_status(400);
     assert!(bad.body["fields"]["postcode"].is_array());
-    app.get("/api/artworks/999999/shipping-quote/?postcode=N1%209GU", None).await.assert_status(404);
+    app.get("/api/artworks/999999/shipping-quote/?postcode=N1%209GU", None)
+        .await
+        .assert_status(404);
 }

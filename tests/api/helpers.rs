@@ -276,7 +276,12 @@ impl TestApp {
     pub async fn ids(&self, path: &str) -> Vec<i64> {
         let res = self.get(path, None).await;
         res.assert_status(200);
-        res.body.as_array().expect("a list").iter().filter_map(|a| a["id"].as_i64()).collect()
+        res.body
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|a| a["id"].as_i64())
+            .collect()
     }
 
     pub async fn order(&self, buyer: &User, artwork_id: i64) -> i64 {

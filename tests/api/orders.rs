@@ -519,3 +519,38 @@ async fn mark_viewed_touches_only_the_callers_orders() {
     .await
     .assert_status(400);
 }
+
+#[tokio::test]
+async fn the_timeline_records_each_partys_cancellation() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let by_buyer = order_in(&app, &artist, &buyer, "accepted").await;
+    act(&app, &buyer, "cancel", by_buyer).await.assert_status(200);
+    let by_seller = order_in(&app, &artist, &buyer, "pending").await;
+    review(&app, &artist, by_seller, "cancel").await.assert_status(200);
+    for (order, from, actor, actor_id) in [
+        (by_buyer, "accepted", "buyer", buyer.id),
+        (by_seller, "pending", "seller", artist.id),
+    ] {
+        let events = app
+            .get(&format!("/api/orders/{order}/events/"), Some(&artist.token))
+            .await;
+        events.assert_status(200);
+        let list = events.body.as_array().unwrap();
+        let last = list.last().unwrap();
+        assert_eq!(
+            (
+                last["from"].as_str(),
+                last["to"].as_str(),
+                last["actor"].as_str(),
+                last["actor_id"].as_i64()
+            ),
+            (Some(from), Some("cancelled"), Some(actor), Some(actor_id))
+        );
+        assert!(last["reason"].is_null() && last["at"].is_string() && last["id"].is_i64());
+        assert_eq!(list[0]["from"], Value::Null);
+        let ids: Vec<i64> = list.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first");
+    }
+}

@@ -1,0 +1,88 @@
+//! A list page runs a fixed, small number of queries whatever its size: no query per
+//! artwork, artist or image (the first version's N+1). Its own test binary, so that the
+//! process-wide count of sqlx's statement events sees only this test's queries.
+
+#[expect(dead_code, reason = "shared with the api tests; this binary uses part of it")]
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use helpers::TestApp;
+use serde_json::json;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+/// Counts the statements sqlx runs (its `sqlx::query` events).
+struct QueryCounter(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> Layer<S> for QueryCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+async fn queries_for(app: &TestApp, counter: &AtomicUsize, path: &str, token: Option<&str>) -> usize {
+    // Once to warm the pool (new connections run their pragmas), then counted.
+    app.get(path, token).await.assert_status(200);
+    counter.store(0, Ordering::SeqCst);
+    let res = app.get(path, token).await;
+    res.assert_status(200);
+    counter.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn list_pages_cost_the_same_few_queries_at_any_size() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry().with(QueryCounter(counter.clone()));
+    tracing::subscriber::set_global_default(subscriber).expect("one subscriber for this binary");
+
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let gallery = buyer.gallery_id.unwrap();
+    let paths = [
+        ("/api/artworks/?per_page=50".to_owned(), None),
+        (
+            "/api/artworks/?medium=painting&min_price=1&ordering=-price".to_owned(),
+            None,
+        ),
+        ("/api/artworks/?q=harbour".to_owned(), None),
+        (format!("/api/artists/{}/", artist.id), None),
+        ("/api/galleries/my-gallery/".to_owned(), Some(buyer.token.clone())),
+        (format!("/api/galleries/{gallery}/artworks/"), Some(buyer.token.clone())),
+        ("/api/orders/purchase-requests/".to_owned(), Some(buyer.token.clone())),
+        ("/api/orders/seller/".to_owned(), Some(artist.token.clone())),
+    ];
+
+    let mut small = Vec::new();
+    let grow = |n: usize| {
+        let (app, artist, buyer) = (&app, &artist, &buyer);
+        async move {
+            for _ in 0..n {
+                let artwork = app.artwork_with(artist, json!({"title": "Harbour"})).await;
+                app.order(buyer, artwork).await;
+                app.post(
+                    &format!("/api/galleries/{gallery}/curate/"),
+                    Some(&buyer.token),
+                    json!({"artwork": artwork}),
+                )
+                .await;
+            }
+        }
+    };
+    grow(2).await;
+    for (path, token) in &paths {
+        small.push(queries_for(&app, &counter, path, token.as_deref()).await);
+    }
+    grow(30).await;
+    for ((path, token), before) in paths.iter().zip(&small) {
+        let after = queries_for(&app, &counter, path, token.as_deref()).await;
+        assert_eq!(after, *before, "{path}: {before} queries with 2 items, {after} with 32");
+        assert!(after <= 5, "{path}: {after} queries");
+        assert!(after >= 2, "{path}: the counter sees the queries");
+    }
+}
