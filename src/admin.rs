@@ -23,16 +23,27 @@ pub struct NewAdmin {
 pub async fn create_admin(db: &Db, clock: &Clock, new: NewAdmin) -> anyhow::Result<String> {
     let now = clock::to_db(clock.now());
     let mut tx = db.begin().await?;
-    let promoted = sqlx::query("UPDATE members SET is_staff = TRUE, updated_at = $1 WHERE email_lower = $2 OR username_lower = $3 RETURNING id")
-        .bind(&now)
+    // The email names the member; a username that belongs to someone else is an error,
+    // not a second promotion.
+    let by_email: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE email_lower = $1")
         .bind(new.email.to_lowercase())
-        .bind(new.username.to_lowercase())
-        .fetch_all(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-    if let Some(row) = promoted.first() {
+    if let Some(id) = by_email {
+        sqlx::query("UPDATE members SET is_staff = TRUE, updated_at = $1 WHERE id = $2")
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        let id: i64 = row.try_get("id")?;
         return Ok(format!("Member {id} is now staff."));
+    }
+    let by_username: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE username_lower = $1")
+        .bind(new.username.to_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if by_username.is_some() {
+        bail!("the username {:?} belongs to a member with another email", new.username);
     }
     let postcode = Postcode::parse(&new.postcode).map_err(|e| anyhow::anyhow!("postcode: {e}"))?;
     let problems = auth::password_problems(

@@ -6,15 +6,17 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router, ServiceExt};
 use serde_json::{json, Value};
 use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::Keys;
+use crate::auth::{Keys, MaybeMember};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -104,6 +106,10 @@ pub fn router(state: AppState) -> Router {
                 ),
         )
         .layer(cors)
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            // A bug, never a client's doing: answer like any internal error.
+            ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
+        }))
         .with_state(state)
 }
 
@@ -123,7 +129,7 @@ pub fn app(
 }
 
 /// The API's front door.
-async fn api_root() -> Json<Value> {
+async fn api_root(MaybeMember(_): MaybeMember) -> Json<Value> {
     Json(json!({
         "message": "Welcome to OpenStudio API",
         "endpoints": {
@@ -152,18 +158,35 @@ async fn api_root() -> Json<Value> {
 /// Serves until SIGTERM or Ctrl-C; in-flight requests finish first. The auto-completion
 /// sweep runs beside it.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    crate::auth::prepare().await;
     let sweep = tokio::spawn(orders::run_auto_completion(
         state.clone(),
         Duration::from_secs(state.config.auto_complete_interval_secs),
     ));
+    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
     let service = app(state);
-    let result = axum::serve(listener, service.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP");
+    let server = axum::serve(listener, service.into_make_service()).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(true);
+    });
+    // In-flight requests get a grace period; a client that never finishes cannot hold
+    // the process forever.
+    let deadline = async move {
+        let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    let result = tokio::select! {
+        result = server => result.context("serving HTTP"),
+        () = deadline => {
+            tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; stopping anyway");
+            Ok(())
+        }
+    };
     sweep.abort();
     result
 }
+
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -95,7 +95,9 @@ impl FromRequestParts<AppState> for MaybeMember {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .map(str::trim)
             .ok_or(INVALID)?;
         let claims = decode_token(&state.keys, token).ok_or(INVALID)?;
@@ -108,28 +110,49 @@ impl FromRequestParts<AppState> for MaybeMember {
     }
 }
 
+/// Each hash takes ~19 MiB and a core for tens of milliseconds; running more at once
+/// than there are cores only adds memory, so a burst of logins queues here.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// Runs CPU-heavy password work (hashing, strength estimates) on the blocking pool, a
+/// bounded number at a time.
+pub async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
 fn argon2() -> Argon2<'static> {
     // Argon2id, 19 MiB, 2 passes, 1 lane: the OWASP baseline and the crate's default.
     Argon2::default()
 }
 
-/// Hashes a password with Argon2id on the blocking pool, off the async workers.
+/// Hashes a password with Argon2id off the async workers.
 pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?
+    .await?
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing a password: {e}")))
 }
 
 /// Verifies a password on the blocking pool. With no stored hash (unknown email) a
 /// dummy hash is checked instead, so both failures take about the same time.
 pub async fn verify_password(stored_hash: Option<String>, password: String) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let dummy = dummy_hash();
         let (hash, real) = match &stored_hash {
             Some(hash) => (hash.as_str(), true),
@@ -141,7 +164,12 @@ pub async fn verify_password(stored_hash: Option<String>, password: String) -> A
         argon2().verify_password(password.as_bytes(), &parsed).is_ok() && real
     })
     .await
-    .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Computes the dummy hash now, so that the first unknown-email login costs what any
+/// other login costs.
+pub async fn prepare() {
+    let _ = tokio::task::spawn_blocking(dummy_hash).await;
 }
 
 fn dummy_hash() -> &'static str {
@@ -159,24 +187,30 @@ fn dummy_hash() -> &'static str {
 /// Returns every failed rule's message.
 pub fn password_problems(password: &str, user_inputs: &[&str]) -> Vec<String> {
     let mut problems = Vec::new();
-    if password.chars().count() < 8 {
-        problems.push("This password is too short. It must contain at least 8 characters.".to_owned());
+    let length = password.chars().count();
+    if length < MIN_PASSWORD {
+        problems.push(format!(
+            "This password is too short. It must contain at least {MIN_PASSWORD} characters."
+        ));
+    }
+    if length > MAX_PASSWORD {
+        // Long enough to be strong; the estimator's cost grows with length, so stop here.
+        problems.push(format!(
+            "This password is too long. It must contain at most {MAX_PASSWORD} characters."
+        ));
+        return problems;
     }
     if !password.is_empty() && password.chars().all(|c| c.is_ascii_digit()) {
         problems.push("This password is entirely numeric.".to_owned());
     }
-    if password.chars().count() > 1024 {
-        problems.push("This password is too long.".to_owned());
-        return problems;
-    }
+    // The member's details and their parts: "ada.lovelace@example.com" → "ada", "lovelace", …
     let inputs: Vec<String> = user_inputs
         .iter()
         .flat_map(|input| {
-            // Whole values and their parts: "ada.lovelace@example.com" → "ada", "lovelace", …
             let lower = input.to_lowercase();
             let mut parts: Vec<String> = lower
                 .split(|c: char| !c.is_alphanumeric())
-                .filter(|p| p.len() >= 3)
+                .filter(|p| p.chars().count() >= 3)
                 .map(str::to_owned)
                 .collect();
             parts.push(lower);
@@ -184,15 +218,27 @@ pub fn password_problems(password: &str, user_inputs: &[&str]) -> Vec<String> {
         })
         .collect();
     let input_refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    // Common: weak on its own. Similar: strong on its own, weak once the member's
-    // own details are in the dictionary.
-    if zxcvbn::zxcvbn(password, &[]).score() < zxcvbn::Score::Two {
+    let common = zxcvbn::zxcvbn(password, &[]).score() < zxcvbn::Score::Two;
+    if common {
         problems.push("This password is too common.".to_owned());
-    } else if zxcvbn::zxcvbn(password, &input_refs).score() < zxcvbn::Score::Two {
+    }
+    // Similar: at least half of it is one of the member's details, or it is only weak
+    // once those details are in the estimator's dictionary.
+    let lower = password.to_lowercase();
+    let length = lower.chars().count();
+    let made_of_detail = inputs.iter().any(|part| {
+        let n = part.chars().count();
+        n >= 4 && n * 2 >= length && lower.contains(part.as_str())
+    });
+    let weak_with_details = !common && zxcvbn::zxcvbn(password, &input_refs).score() < zxcvbn::Score::Two;
+    if made_of_detail || weak_with_details {
         problems.push("The password is too similar to your username, name or email.".to_owned());
     }
     problems
 }
+
+const MIN_PASSWORD: usize = 8;
+const MAX_PASSWORD: usize = 128;
 
 #[cfg(test)]
 mod tests {
@@ -216,6 +262,26 @@ mod tests {
             .any(|p| p.contains("too common")));
         let similar = password_problems("vangogh1853", &["vangogh1853", "vincent", "vincent@example.com"]);
         assert!(similar.iter().any(|p| p.contains("too similar")), "{similar:?}");
+    }
+
+    #[test]
+    fn common_and_similar_are_both_reported() {
+        let problems = password_problems("password", &["password", "ada@example.com"]);
+        assert!(problems.iter().any(|p| p.contains("too common")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("too similar")), "{problems:?}");
+    }
+
+    #[test]
+    fn over_long_passwords_are_refused_without_estimating() {
+        let long = "a1!".repeat(1000);
+        let started = std::time::Instant::now();
+        let problems = password_problems(&long, &["ada"]);
+        assert!(problems.iter().any(|p| p.contains("too long")));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert!(
+            password_problems(&"Xq7#vB2!".repeat(16), &[]).is_empty(),
+            "128 characters is fine"
+        );
     }
 
     #[test]

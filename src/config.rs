@@ -58,6 +58,9 @@ impl Config {
             bail!("DATABASE_URL must start with sqlite: or postgres://");
         }
         let secret_key = match (get("SECRET_KEY"), environment) {
+            (Some(key), Environment::Prod) if key.len() < 32 => {
+                bail!("SECRET_KEY must be at least 32 bytes when ENVIRONMENT=PROD")
+            }
             (Some(key), _) => key,
             (None, Environment::Prod) => bail!("SECRET_KEY is required when ENVIRONMENT=PROD"),
             (None, Environment::Dev) => dev_secret(&data_dir)?,
@@ -159,8 +162,18 @@ fn dev_secret(data_dir: &std::path::Path) -> anyhow::Result<String> {
         let bytes: [u8; 32] = rand::thread_rng().gen();
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     };
-    std::fs::write(&path, &key).with_context(|| format!("writing {}", path.display()))?;
+    write_private(&path, &key).with_context(|| format!("writing {}", path.display()))?;
     Ok(key)
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 #[cfg(test)]
@@ -177,7 +190,9 @@ mod tests {
     fn prod_requires_a_secret_key() {
         let err = config(&[("ENVIRONMENT", "PROD")]).unwrap_err();
         assert!(err.to_string().contains("SECRET_KEY"));
-        assert!(config(&[("ENVIRONMENT", "PROD"), ("SECRET_KEY", "k")]).is_ok());
+        let short = config(&[("ENVIRONMENT", "PROD"), ("SECRET_KEY", "too-short")]).unwrap_err();
+        assert!(short.to_string().contains("32 bytes"));
+        assert!(config(&[("ENVIRONMENT", "PROD"), ("SECRET_KEY", &"k".repeat(32))]).is_ok());
     }
 
     #[test]
@@ -188,6 +203,15 @@ mod tests {
         let second = config(&[("DATA_DIR", dir_s)]).unwrap().secret_key;
         assert_eq!(first, second);
         assert_eq!(first.len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret_key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "only the owner may read the key");
+        }
     }
 
     #[test]

@@ -127,6 +127,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -156,6 +157,10 @@ impl IntoResponse for ApiError {
                 body.insert("detail".into(), json!(detail));
                 body.extend(extra.clone());
             }
+            Self::Database(sqlx::Error::PoolTimedOut) => {
+                tracing::warn!("no database connection became free in time");
+                body.insert("detail".into(), json!("The service is busy; please try again."));
+            }
             Self::Database(cause) => {
                 tracing::error!(error = %cause, "database error");
                 body.insert("detail".into(), json!("An unexpected error occurred."));
@@ -174,6 +179,9 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

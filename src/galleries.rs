@@ -157,7 +157,12 @@ async fn add_to_gallery(
     .bind(artwork_id)
     .bind(clock::to_db(state.clock.now()))
     .execute(&mut *tx)
-    .await?
+    .await
+    .map_err(|e| match e {
+        // The artwork was erased between the check and the insert.
+        sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => ApiError::not_found("Artwork not found."),
+        other => other.into(),
+    })?
     .rows_affected();
     tx.commit().await?;
     if added == 1 {

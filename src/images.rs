@@ -39,25 +39,14 @@ async fn add_image(
     Id(id): Id,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Image>)> {
-    let mut f = Fields::new(&body);
-    let url = f.required("image_url", image_url());
-    let Some(url) = url else {
-        return Err(ApiError::invalid(f.errors));
-    };
     let now = clock::to_db(state.clock.now());
     let mut tx = state.db.begin().await?;
-    let artwork = artworks::find_visible(&mut tx, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
-    if artwork.artist.id != member.id {
-        return Err(ApiError::forbidden("You can only add images to your own artworks."));
-    }
-    // Touching the artwork locks it, so concurrent additions count one at a time.
-    sqlx::query("UPDATE artworks SET updated_at = $1 WHERE id = $2")
-        .bind(&now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    // Locked: concurrent additions count one at a time.
+    let artwork = artworks::lock_own_artwork(&mut tx, &member, id, &now).await?;
+    let mut f = Fields::new(&body);
+    let Some(url) = f.required("image_url", image_url()) else {
+        return Err(ApiError::invalid(f.errors));
+    };
     let row = sqlx::query(
         "SELECT COUNT(*) AS n, COALESCE(MAX(position), -1) AS last FROM artwork_images WHERE artwork_id = $1",
     )

@@ -228,12 +228,11 @@ fn postcode() -> Parser<Postcode> {
 /// Runs the password rules off the async workers (the estimator is CPU-bound).
 async fn check_password(fields: &mut Fields<'_>, key: &str, password: &str, inputs: Vec<String>) -> ApiResult<()> {
     let password = password.to_owned();
-    let problems = tokio::task::spawn_blocking(move || {
+    let problems = auth::bounded(move || {
         let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         auth::password_problems(&password, &refs)
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?;
+    .await?;
     for problem in problems {
         fields.error(key, problem);
     }

@@ -428,8 +428,19 @@ async fn create_artwork(
     Ok((StatusCode::CREATED, Json(artwork)))
 }
 
-/// Loads a visible artwork for its artist to change: 404 if absent, 403 for anyone else.
-async fn own_artwork(tx: &mut Tx, member: &Member, id: i64) -> ApiResult<Artwork> {
+/// Locks a visible artwork for its artist to change, then reads it: 404 if absent, 403
+/// for anyone else. Locking before reading (as payment does) means nothing read here can
+/// change before this transaction writes: an edit cannot undo a sale's stock change.
+pub async fn lock_own_artwork(tx: &mut Tx, member: &Member, id: i64, now: &str) -> ApiResult<Artwork> {
+    let locked = sqlx::query("UPDATE artworks SET updated_at = $1 WHERE id = $2 AND archived_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if locked == 0 {
+        return Err(not_found());
+    }
     let artwork = find_visible(tx, id).await?.ok_or_else(not_found)?;
     if artwork.artist.id != member.id {
         return Err(ApiError::forbidden("You can only change your own artworks."));
@@ -446,10 +457,10 @@ async fn update_artwork(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Artwork>> {
     let now = state.clock.now();
-    let input = ArtworkInput::read(&body, now, true)?;
     let stamp = clock::to_db(now);
     let mut tx = state.db.begin().await?;
-    let current = own_artwork(&mut tx, &member, id).await?;
+    let current = lock_own_artwork(&mut tx, &member, id, &stamp).await?;
+    let input = ArtworkInput::read(&body, now, true)?;
     let quantity = input.quantity_for_sale.unwrap_or(current.quantity_for_sale);
     let listed = input.is_for_sale.unwrap_or(current.listed);
     sqlx::query(
@@ -492,8 +503,7 @@ async fn delete_artwork(
 ) -> ApiResult<StatusCode> {
     let now = clock::to_db(state.clock.now());
     let mut tx = state.db.begin().await?;
-    own_artwork(&mut tx, &member, id).await?;
-    // Lock the artwork first, as payment does, so the two cannot interleave.
+    lock_own_artwork(&mut tx, &member, id, &now).await?;
     sqlx::query("UPDATE artworks SET archived_at = $1, listed = FALSE, is_for_sale = FALSE, updated_at = $1 WHERE id = $2 AND archived_at IS NULL")
         .bind(&now)
         .bind(id)

@@ -407,8 +407,14 @@ async fn create_order(
 
 /// Applies `action` for the caller, who must be `route_party` on this order.
 /// The guard (`status = the status read`) is part of the write; losing a race is a 409.
-async fn apply(state: &AppState, member: &Member, id: i64, route_party: Actor, action: Action) -> ApiResult<Order> {
-    let (order, party) = order_for_party(state, member, id).await?;
+async fn apply(
+    state: &AppState,
+    member: &Member,
+    (order, party): (Order, Actor),
+    route_party: Actor,
+    action: Action,
+) -> ApiResult<Order> {
+    let id = order.id;
     if party != route_party {
         return Err(ApiError::forbidden(format!(
             "Only the {} can {} this order.",
@@ -490,11 +496,15 @@ async fn review_order(
     Id(id): Id,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
+    let loaded = order_for_party(&state, &member, id).await?;
+    if loaded.1 != Actor::Seller {
+        return Err(ApiError::forbidden("Only the seller can review this order."));
+    }
     let mut f = Fields::new(&body);
     let Some(action) = f.required("action", review_action()) else {
         return Err(ApiError::invalid(f.errors));
     };
-    let order = apply(&state, &member, id, Actor::Seller, action).await?;
+    let order = apply(&state, &member, loaded, Actor::Seller, action).await?;
     let message = if action == Action::Accept {
         "Order accepted"
     } else {
@@ -509,7 +519,14 @@ async fn cancel_order(
     CurrentMember(member): CurrentMember,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let order = apply(&state, &member, id, Actor::Buyer, Action::Cancel).await?;
+    let order = apply(
+        &state,
+        &member,
+        order_for_party(&state, &member, id).await?,
+        Actor::Buyer,
+        Action::Cancel,
+    )
+    .await?;
     Ok(Json(order.to_json(Viewer::Buyer)))
 }
 
@@ -519,7 +536,14 @@ async fn ship_order(
     CurrentMember(member): CurrentMember,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    apply(&state, &member, id, Actor::Seller, Action::Ship).await?;
+    apply(
+        &state,
+        &member,
+        order_for_party(&state, &member, id).await?,
+        Actor::Seller,
+        Action::Ship,
+    )
+    .await?;
     Ok(Json(json!({"message": "Order status updated to shipped."})))
 }
 
@@ -529,7 +553,14 @@ async fn complete_order(
     CurrentMember(member): CurrentMember,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let order = apply(&state, &member, id, Actor::Buyer, Action::Complete).await?;
+    let order = apply(
+        &state,
+        &member,
+        order_for_party(&state, &member, id).await?,
+        Actor::Buyer,
+        Action::Complete,
+    )
+    .await?;
     Ok(Json(order.to_json(Viewer::Buyer)))
 }
 

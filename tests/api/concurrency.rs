@@ -217,3 +217,89 @@ async fn two_sweeps_at_once_complete_each_order_once() {
         3
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn editing_an_artwork_during_payments_cannot_restore_sold_stock() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let artwork = app.artwork(&artist, 3).await;
+    let buyers = collectors(&app, 20).await;
+    let mut paths = Vec::new();
+    for buyer in &buyers {
+        let order = app.order(buyer, artwork).await;
+        app.patch(
+            &format!("/api/orders/review/{order}"),
+            Some(&artist.token),
+            json!({"action": "accept"}),
+        )
+        .await
+        .assert_status(200);
+        paths.push(format!("/api/orders/payment/{order}"));
+    }
+    let artwork_path = format!("/api/artworks/{artwork}");
+    let payments = join_all(
+        buyers
+            .iter()
+            .zip(&paths)
+            .map(|(buyer, path)| app.patch(path, Some(&buyer.token), json!({}))),
+    );
+    let edits = join_all((0..10).map(|n| {
+        app.patch(
+            &artwork_path,
+            Some(&artist.token),
+            json!({"title": format!("Edit {n}")}),
+        )
+    }));
+    let (payments, edits) = tokio::join!(payments, edits);
+    assert!(edits.iter().all(|r| r.status == 200), "edits succeed");
+    assert_eq!(payments.iter().filter(|r| r.status == 200).count(), 3);
+    assert_eq!(
+        app.scalar("SELECT quantity_for_sale FROM artworks WHERE id = $1", artwork)
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM orders WHERE artwork_id = $1 AND status = 'ready to ship'",
+            artwork
+        )
+        .await,
+        3
+    );
+    let now = app.get(&artwork_path, None).await;
+    assert_eq!(now.body["is_for_sale"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_registrations_of_one_username() {
+    let app = TestApp::spawn().await;
+    let username = crate::helpers::unique("Same");
+    let bodies: Vec<_> = (0..8)
+        .map(|i| {
+            let mut body = TestApp::registration("artist", "N1 9GU");
+            body["username"] = json!(if i % 2 == 0 {
+                username.to_uppercase()
+            } else {
+                username.to_lowercase()
+            });
+            body
+        })
+        .collect();
+    let results = join_all(
+        bodies
+            .into_iter()
+            .map(|body| app.post("/api/members/register/", None, body)),
+    )
+    .await;
+    assert_eq!(results.iter().filter(|r| r.status == 201).count(), 1);
+    for res in results.iter().filter(|r| r.status != 201) {
+        res.assert_status(400);
+        assert!(
+            res.errors()
+                .iter()
+                .any(|e| e == "Username: a member with this username already exists."),
+            "{}",
+            res.body
+        );
+    }
+}

@@ -231,8 +231,19 @@ async fn bad_tokens_are_401_with_www_authenticate() {
     let valid = forge(&user.id.to_string(), now, now + 3600, SECRET);
     app.get("/api/members/user/", Some(&valid)).await.assert_status(200);
     // Public routes ignore a missing header but refuse an invalid one.
-    app.get("/api/artworks/", None).await.assert_status(200);
-    app.get("/api/artworks/", Some("garbage")).await.assert_status(401);
+    let artist = app.artist().await;
+    let artwork = app.artwork(&artist, 1).await;
+    for path in [
+        "/api/".to_owned(),
+        "/api/artworks/".to_owned(),
+        format!("/api/artworks/{artwork}/"),
+        format!("/api/artworks/{artwork}/shipping-quote/?postcode=N1%209GU"),
+        format!("/api/images/artwork/{artwork}/images/"),
+        format!("/api/artists/{}/", artist.id),
+    ] {
+        app.get(&path, None).await.assert_status(200);
+        app.get(&path, Some("garbage")).await.assert_status(401);
+    }
 }
 
 #[tokio::test]
@@ -330,4 +341,19 @@ async fn members_update_their_own_profile() {
     assert_eq!(bad.body["fields"].as_object().unwrap().len(), 2);
     let me = app.get("/api/members/user/", Some(&user.token)).await;
     assert_eq!(me.body["postcode"], "M1 1AE", "a failed update changes nothing");
+}
+
+#[tokio::test]
+async fn tokens_last_the_configured_number_of_days() {
+    let app = TestApp::spawn_with(|config| config.token_ttl_days = 2).await;
+    let user = app.collector().await;
+    let key = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes());
+    let claims = jsonwebtoken::decode::<serde_json::Value>(&user.token, &key, &jsonwebtoken::Validation::default())
+        .unwrap()
+        .claims;
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        2 * 86400
+    );
+    assert_eq!(claims["sub"], user.id.to_string());
 }

@@ -329,6 +329,9 @@ async fn the_full_transition_matrix() {
             } else {
                 (&buyer, &artist)
             };
+            let events = app
+                .scalar("SELECT COUNT(*) FROM order_events WHERE order_id = $1", order)
+                .await;
             assert_eq!(call(&stranger).await.status, 404, "{state} / {name} / stranger");
             assert_eq!(call(other).await.status, 403, "{state} / {name} / other party");
             assert_eq!(app.order_status(&buyer, order).await, state, "refusals change nothing");
@@ -344,6 +347,10 @@ async fn the_full_transition_matrix() {
                     state,
                     "{state} / {name} changed the order"
                 );
+                let after = app
+                    .scalar("SELECT COUNT(*) FROM order_events WHERE order_id = $1", order)
+                    .await;
+                assert_eq!(after, events, "{state} / {name}: a refusal records nothing");
             }
         }
     }
@@ -553,4 +560,94 @@ async fn the_timeline_records_each_partys_cancellation() {
         let ids: Vec<i64> = list.iter().map(|e| e["id"].as_i64().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first");
     }
+}
+
+/// Every transition notifies the other party, and the seller sees the buyer's address
+/// exactly while it is needed.
+#[tokio::test]
+async fn each_step_notifies_the_other_party() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let seen = |user: &User| {
+        let token = user.token.clone();
+        let app = &app;
+        async move {
+            app.post("/api/orders/mark-viewed/", Some(&token), json!({}))
+                .await
+                .assert_status(200);
+        }
+    };
+    let flags = |order: i64| {
+        let token = buyer.token.clone();
+        let app = &app;
+        async move {
+            let res = app
+                .get(&format!("/api/orders/order-details/{order}"), Some(&token))
+                .await;
+            (
+                res.body["viewed_by_buyer"].as_bool().unwrap(),
+                res.body["viewed_by_seller"].as_bool().unwrap(),
+            )
+        }
+    };
+    let seller_view = |order: i64| {
+        let token = artist.token.clone();
+        let app = &app;
+        async move {
+            app.get(&format!("/api/orders/order-details/{order}"), Some(&token))
+                .await
+                .body
+        }
+    };
+
+    let order = app.order(&buyer, app.artwork(&artist, 2).await).await;
+    assert_eq!(flags(order).await, (true, false));
+    seen(&artist).await;
+    review(&app, &artist, order, "accept").await.assert_status(200);
+    assert_eq!(flags(order).await, (false, true), "accept notifies the buyer");
+    let view = seller_view(order).await;
+    assert_eq!(
+        (
+            view["buyer_info"]["address"].as_str(),
+            view["buyer_info"]["postcode"].as_str()
+        ),
+        (Some(""), Some("EH1"))
+    );
+    assert!(view["seller_info"].get("address").is_none());
+    seen(&buyer).await;
+    act(&app, &buyer, "payment", order).await.assert_status(200);
+    assert_eq!(flags(order).await, (true, false), "payment notifies the seller");
+    seen(&artist).await;
+    act(&app, &artist, "shipped", order).await.assert_status(200);
+    assert_eq!(flags(order).await, (false, true), "shipping notifies the buyer");
+    assert_eq!(seller_view(order).await["buyer_info"]["address"], "12 Gallery Road");
+    seen(&buyer).await;
+    act(&app, &buyer, "complete", order).await.assert_status(200);
+    assert_eq!(flags(order).await, (true, false), "completion notifies the seller");
+    assert_eq!(seller_view(order).await["buyer_info"]["postcode"], "EH1 1YZ");
+
+    let other = app.order(&buyer, app.artwork(&artist, 1).await).await;
+    seen(&artist).await;
+    act(&app, &buyer, "cancel", other).await.assert_status(200);
+    assert_eq!(
+        flags(other).await,
+        (true, false),
+        "the buyer's cancellation notifies the seller"
+    );
+}
+
+#[tokio::test]
+async fn auto_completion_follows_the_configured_days() {
+    let app = TestApp::spawn_with(|config| config.auto_complete_days = 3).await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let order = order_in(&app, &artist, &buyer, "shipped").await;
+    app.state.clock.advance(chrono::Duration::days(2));
+    assert_eq!(openstudio::orders::complete_overdue(&app.state).await.unwrap(), 0);
+    app.state
+        .clock
+        .advance(chrono::Duration::days(1) + chrono::Duration::seconds(5));
+    assert_eq!(openstudio::orders::complete_overdue(&app.state).await.unwrap(), 1);
+    assert_eq!(app.order_status(&buyer, order).await, "completed");
 }
