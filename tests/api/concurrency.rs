@@ -243,15 +243,22 @@ async fn editing_an_artwork_during_payments_cannot_restore_sold_stock() {
             .zip(&paths)
             .map(|(buyer, path)| app.patch(path, Some(&buyer.token), json!({}))),
     );
-    let edits = join_all((0..10).map(|n| {
-        app.patch(
-            &artwork_path,
-            Some(&artist.token),
-            json!({"title": format!("Edit {n}")}),
-        )
-    }));
+    // Edits keep coming for as long as the payments run, from several clients.
+    let edit_loop = |client: usize| {
+        let (app, artist, artwork_path) = (&app, &artist, &artwork_path);
+        async move {
+            let mut statuses = Vec::new();
+            for n in 0..15 {
+                let body = json!({"title": format!("Edit {client}.{n}")});
+                statuses.push(app.patch(artwork_path, Some(&artist.token), body).await.status);
+            }
+            statuses
+        }
+    };
+    let edits = join_all((0..4).map(edit_loop));
     let (payments, edits) = tokio::join!(payments, edits);
-    assert!(edits.iter().all(|r| r.status == 200), "edits succeed");
+    let edits: Vec<u16> = edits.into_iter().flatten().collect();
+    assert!(edits.iter().all(|status| *status == 200), "edits succeed: {edits:?}");
     assert_eq!(payments.iter().filter(|r| r.status == 200).count(), 3);
     assert_eq!(
         app.scalar("SELECT quantity_for_sale FROM artworks WHERE id = $1", artwork)
