@@ -17,6 +17,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{Keys, MaybeMember};
+use crate::cache::PageCache;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -31,16 +32,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub keys: Arc<Keys>,
+    /// Public catalogue pages; invalidate after committing a change they show.
+    pub catalogue: Arc<PageCache>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock) -> Self {
         let keys = Arc::new(Keys::new(&config.secret_key));
+        let catalogue = Arc::new(PageCache::new(Duration::from_millis(config.catalogue_cache_ms)));
         Self {
             db,
             config: Arc::new(config),
             clock,
             keys,
+            catalogue,
         }
     }
 

@@ -1,13 +1,13 @@
 //! Authentication: Argon2id password hashes, the password rules, HS256 bearer tokens,
 //! and the extractors that turn a token into a member.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{self, rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -54,12 +54,12 @@ pub fn issue_token(
         exp: (now + chrono::Duration::days(ttl_days)).timestamp(),
         pwd: member.token_generation,
     };
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
+    jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &keys.encoding)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("signing a token: {e}")))
 }
 
 fn decode_token(keys: &Keys, token: &str) -> Option<Claims> {
-    let mut validation = Validation::new(Algorithm::HS256);
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp", "sub", "iat"]);
     jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
@@ -139,29 +139,20 @@ fn argon2() -> Argon2<'static> {
 
 /// Hashes a password with Argon2id off the async workers.
 pub async fn hash_password(password: String) -> ApiResult<String> {
-    bounded(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await?
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing a password: {e}")))
+    bounded(move || hash_blocking(&password))
+        .await?
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing a password: {e}")))
 }
 
-/// Verifies a password on the blocking pool. With no stored hash (unknown email) a
+/// Verifies a password off the async workers. With no stored hash (unknown email) a
 /// dummy hash is checked instead, so both failures take about the same time.
 pub async fn verify_password(stored_hash: Option<String>, password: String) -> ApiResult<bool> {
-    bounded(move || {
-        let dummy = dummy_hash();
-        let (hash, real) = match &stored_hash {
-            Some(hash) => (hash.as_str(), true),
-            None => (dummy, false),
-        };
-        let Ok(parsed) = PasswordHash::new(hash) else {
-            return false;
-        };
-        argon2().verify_password(password.as_bytes(), &parsed).is_ok() && real
+    bounded(move || match &stored_hash {
+        Some(hash) => verify_blocking(hash, &password),
+        None => {
+            verify_blocking(dummy_hash(), &password);
+            false
+        }
     })
     .await
 }
@@ -174,13 +165,75 @@ pub async fn prepare() {
 
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(b"no member has this password", &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+    DUMMY.get_or_init(|| hash_blocking("no member has this password").unwrap_or_default())
+}
+
+/// Argon2's working memory (19 MiB a hash), kept for reuse. At most one buffer per
+/// hashing permit ever exists, so memory stays flat however many logins arrive; fresh
+/// allocations per hash fragment the allocator's arenas until the process holds
+/// hundreds of megabytes.
+fn with_memory<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+    static POOL: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+    let reused = POOL.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    let mut buffer = match reused {
+        Some(buffer) if buffer.len() >= blocks => buffer,
+        _ => vec![Block::default(); blocks],
+    };
+    let result = work(&mut buffer[..blocks]);
+    POOL.lock().unwrap_or_else(PoisonError::into_inner).push(buffer);
+    result
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for a new password.
+fn hash_blocking(password: &str) -> Result<String, password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_buffer = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut salt_buffer)?;
+    let hasher = argon2();
+    let params = hasher.params().clone();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    with_memory(params.block_count(), |blocks| {
+        hasher.hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, blocks)
+    })?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Checks a password against a stored PHC string, with that string's own parameters.
+fn verify_blocking(stored: &str, password: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let mut salt_buffer = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_buffer) else {
+        return false;
+    };
+    let hasher = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    let computed = with_memory(params.block_count(), |blocks| {
+        hasher.hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, blocks)
+    });
+    // `Output` compares in constant time.
+    computed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
 }
 
 /// The first version's four password validators: length, numeric, common, similar.
@@ -288,6 +341,39 @@ mod tests {
     fn strong_passwords_pass() {
         assert!(password_problems("violet-harbour-lantern-42", &["ada", "ada@example.com"]).is_empty());
         assert!(password_problems("Tr1cky!Cobalt#Moth", &[]).is_empty());
+    }
+
+    #[test]
+    fn hashes_interoperate_with_the_standard_phc_implementation() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = hash_blocking("copper-meadow-falcon-77").unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ours}");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"copper-meadow-falcon-77", &parsed)
+            .is_ok());
+        assert!(verify_blocking(&ours, "copper-meadow-falcon-77"));
+        assert!(!verify_blocking(&ours, "copper-meadow-falcon-78"));
+
+        let salt = SaltString::generate(&mut OsRng);
+        let standard = Argon2::default().hash_password(b"violet", &salt).unwrap().to_string();
+        assert!(verify_blocking(&standard, "violet"));
+        assert!(!verify_blocking(&standard, "Violet"));
+        let cheaper = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"violet", &salt)
+        .unwrap()
+        .to_string();
+        assert!(
+            verify_blocking(&cheaper, "violet"),
+            "a stored hash's own parameters are used"
+        );
+        for broken in ["", "plain", "$argon2id$v=19$m=19456,t=2,p=1$", "$bcrypt$x"] {
+            assert!(!verify_blocking(broken, "violet"));
+        }
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct Config {
     pub auto_complete_interval_secs: u64,
     pub run_migrations: bool,
     pub database_max_connections: u32,
+    /// How long a public catalogue page may be served from memory; 0 turns it off.
+    pub catalogue_cache_ms: u64,
 }
 
 impl Config {
@@ -124,6 +126,7 @@ impl Config {
             auto_complete_interval_secs: u64::try_from(number("AUTO_COMPLETE_INTERVAL_SECS", 600, 1, 86400)?)?,
             run_migrations,
             database_max_connections: u32::try_from(number("DATABASE_MAX_CONNECTIONS", 10, 1, 1000)?)?,
+            catalogue_cache_ms: u64::try_from(number("CATALOGUE_CACHE_MS", 1000, 0, 60_000)?)?,
         })
     }
 
@@ -142,6 +145,7 @@ impl Config {
             auto_complete_interval_secs: 600,
             run_migrations: true,
             database_max_connections: 10,
+            catalogue_cache_ms: 1000,
         }
     }
 }

@@ -71,6 +71,7 @@ async fn add_image(
     .await?
     .try_get("id")?;
     tx.commit().await?;
+    state.catalogue.invalidate();
     let image = Image {
         id: image_id,
         image_url: url,
@@ -108,5 +109,6 @@ async fn delete_image(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    state.catalogue.invalidate();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod artists;
 pub mod artworks;
 pub mod auth;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -466,6 +466,7 @@ async fn update_current_member(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    state.catalogue.invalidate();
     let updated = find(state.db.pool(), member.id)
         .await?
         .ok_or_else(|| ApiError::not_found("Member not found."))?;

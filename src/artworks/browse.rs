@@ -2,9 +2,10 @@
 //! ordering and pages. A page costs three queries whatever its size: the count, the
 //! artworks with their artists, and all their images.
 
+use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
-use axum::http::HeaderMap;
-use axum::Json;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 
 use super::{populate, Artwork, Medium, ARTWORK_COLUMNS, ARTWORK_FROM};
@@ -202,10 +203,15 @@ pub async fn list_artworks(
     State(state): State<AppState>,
     MaybeMember(_): MaybeMember,
     OriginalUri(uri): OriginalUri,
-) -> ApiResult<(HeaderMap, Json<Vec<Artwork>>)> {
+) -> ApiResult<Response> {
     let pairs = query_pairs(&uri);
     let filter = Filter::from_pairs(&pairs)?;
     let page = Page::from_pairs(&pairs)?;
+    let key = uri.query().unwrap_or_default();
+    if let Some(cached) = state.catalogue.get(key) {
+        return Ok(json_response(page.headers(&uri, cached.total), cached.body));
+    }
+    let generation = state.catalogue.generation();
     let mut binds = Binds::default();
     let (join, condition, order) = filter.to_sql(state.db.backend(), &mut binds);
     let mut conn = state.db.pool().acquire().await?;
@@ -220,8 +226,15 @@ pub async fn list_artworks(
     let list_sql =
         format!("SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM}{join} WHERE {condition} ORDER BY {order} LIMIT {limit} OFFSET {offset}");
     let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
-    let artworks = populate(&mut conn, &rows).await?;
-    Ok((page.headers(&uri, total), Json(artworks)))
+    let artworks: Vec<Artwork> = populate(&mut conn, &rows).await?;
+    let body = Bytes::from(serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?);
+    state.catalogue.put(key, generation, total, body.clone());
+    Ok(json_response(page.headers(&uri, total), body))
+}
+
+fn json_response(mut headers: HeaderMap, body: Bytes) -> Response {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    (headers, body).into_response()
 }
 
 #[cfg(test)]

@@ -424,6 +424,7 @@ async fn create_artwork(
     replace_images(&mut tx, id, &input.images.unwrap_or_default(), &stamp).await?;
     let artwork = find_visible(&mut tx, id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
+    state.catalogue.invalidate();
     tracing::info!(artwork.id = id, artist.id = member.id, "artwork created");
     Ok((StatusCode::CREATED, Json(artwork)))
 }
@@ -490,6 +491,7 @@ async fn update_artwork(
     }
     let artwork = find_visible(&mut tx, id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
+    state.catalogue.invalidate();
     Ok(Json(artwork))
 }
 
@@ -537,6 +539,7 @@ async fn delete_artwork(
         orders::cancel_open_orders(&mut tx, id, "artwork withdrawn", &now).await?;
     }
     tx.commit().await?;
+    state.catalogue.invalidate();
     tracing::info!(artwork.id = id, archived = total > 0, "artwork withdrawn");
     Ok(StatusCode::NO_CONTENT)
 }

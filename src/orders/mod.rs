@@ -614,6 +614,7 @@ async fn pay_order(
         cancel_open_orders(&mut tx, order.artwork.id, "sold out", &now).await?;
     }
     tx.commit().await?;
+    state.catalogue.invalidate();
     tracing::info!(order.id = id, artwork.id = order.artwork.id, new_quantity, "order paid");
     Ok(Json(json!({
         "message": "Payment successful, order is ready to ship.",

@@ -357,3 +357,67 @@ async fn shipping_quotes() {
         .await
         .assert_status(404);
 }
+
+/// Pages are cached, and every change this server commits to what they show drops them.
+#[tokio::test]
+async fn cached_pages_follow_every_change() {
+    let app = TestApp::spawn_with(|config| config.catalogue_cache_ms = 60_000).await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let artwork = app.artwork(&artist, 1).await;
+    async fn first(app: &TestApp) -> serde_json::Value {
+        app.get("/api/artworks/", None).await.body[0].clone()
+    }
+    assert_eq!(first(&app).await["title"], "Blue Harbour");
+    // A change behind the server's back is not seen while the page is cached...
+    sqlx::query("UPDATE artworks SET title = 'Changed Behind' WHERE id = $1")
+        .bind(artwork)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(first(&app).await["title"], "Blue Harbour", "served from the cache");
+    // ...but every change made through the API is.
+    app.patch(
+        &format!("/api/artworks/{artwork}"),
+        Some(&artist.token),
+        json!({"title": "Green Harbour"}),
+    )
+    .await;
+    assert_eq!(first(&app).await["title"], "Green Harbour");
+    app.post(
+        &format!("/api/images/artwork/{artwork}/images"),
+        Some(&artist.token),
+        json!({"image_url": "https://x.example/3.jpg"}),
+    )
+    .await;
+    assert_eq!(first(&app).await["artworks_images"].as_array().unwrap().len(), 3);
+    let image = first(&app).await["artworks_images"][2]["id"].as_i64().unwrap();
+    app.delete(&format!("/api/images/image/{image}"), Some(&artist.token))
+        .await
+        .assert_status(204);
+    assert_eq!(first(&app).await["artworks_images"].as_array().unwrap().len(), 2);
+    app.patch(
+        "/api/members/user/",
+        Some(&artist.token),
+        json!({"first_name": "Hokusai"}),
+    )
+    .await;
+    assert_eq!(first(&app).await["artist"]["first_name"], "Hokusai");
+    let order = app.order(&buyer, artwork).await;
+    app.patch(
+        &format!("/api/orders/review/{order}"),
+        Some(&artist.token),
+        json!({"action": "accept"}),
+    )
+    .await;
+    app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({}))
+        .await
+        .assert_status(200);
+    assert_eq!(first(&app).await["is_for_sale"], false, "a sale shows at once");
+    let another = app.artwork(&artist, 1).await;
+    assert_eq!(first(&app).await["id"], another);
+    app.delete(&format!("/api/artworks/{another}"), Some(&artist.token))
+        .await
+        .assert_status(204);
+    assert_eq!(first(&app).await["id"], artwork);
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The OpenStudio benchmark: seeds 10,000 artworks (3 images each) from 200 artists, 1,000
+# collectors and 3,000 orders, serves them from a release build, and loads each case with
+# wrk at 32 connections. Prints requests/s, p50 and p99 latency per case, and the server's
+# peak memory (VmHWM).
+#
+#   bench/run.sh                 # both engines
+#   bench/run.sh sqlite          # or: postgres
+#   DURATION=20s bench/run.sh    # longer runs
+#
+# Needs wrk (installed from Debian's packages if missing) and, for PostgreSQL, the local
+# server on 127.0.0.1:5432 (user postgres, trust auth).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ENGINES=${1:-both}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+PORT=${BENCH_PORT:-18931}
+PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
+PASSWORD=bench-lantern-harbour-42
+
+if ! command -v wrk >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release --quiet --bin openstudio --example bench_seed
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/login.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"email":"collector200@bench.example","password":"$PASSWORD"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+login() {
+  curl -sf "http://127.0.0.1:$PORT/api/members/login/" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/'
+}
+
+# wrk_case NAME PATH [TOKEN] [LUA]: one line of the table.
+wrk_case() {
+  local name=$1 path=$2 token=${3:-} script=${4:-}
+  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
+  [ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+  [ -n "$script" ] && args+=(-s "$script")
+  local out
+  out=$(wrk "${args[@]}" "http://127.0.0.1:$PORT$path")
+  local rps p50 p99 errors
+  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$ENGINE" "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+}
+
+run_engine() {
+  ENGINE=$1
+  local url
+  case "$ENGINE" in
+    sqlite) url="sqlite://$work/bench.db?mode=rwc" ;;
+    postgres)
+      psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS openstudio_bench WITH (FORCE)" >/dev/null
+      psql "$PG_ADMIN" -qc "CREATE DATABASE openstudio_bench" >/dev/null
+      url="${PG_ADMIN%/*}/openstudio_bench"
+      ;;
+    *) echo "unknown engine $ENGINE" >&2; exit 2 ;;
+  esac
+  echo "== $ENGINE: seeding" >&2
+  DATABASE_URL="$url" ./target/release/examples/bench_seed >&2
+  DATABASE_URL="$url" SECRET_KEY=bench-secret-key-of-at-least-thirty-two-bytes PORT=$PORT RUST_LOG=warn \
+    DATA_DIR="$work" ./target/release/openstudio serve >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/" >/dev/null && break; sleep 0.1; done
+  local artist collector
+  artist=$(login artist0@bench.example)
+  collector=$(login collector200@bench.example)
+  echo "== $ENGINE: loading ($CONNECTIONS connections, $DURATION a case)" >&2
+  wrk_case "list page of 50" "/api/artworks/?per_page=50"
+  wrk_case "list, filtered" "/api/artworks/?medium=painting&min_price=100&max_price=3000&ordering=-price&per_page=50"
+  wrk_case "list, q=" "/api/artworks/?q=harbour%20dawn&per_page=50"
+  wrk_case "artwork detail" "/api/artworks/5000/"
+  wrk_case "unviewed-orders" "/api/orders/unviewed-orders/" "$collector"
+  wrk_case "seller's orders" "/api/orders/seller/" "$artist"
+  wrk_case "login" "/api/members/login/" "" "$work/login.lua"
+  local rss
+  rss=$(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$server_pid/status")
+  printf '| %s | peak RSS | %s | | | |\n' "$ENGINE" "$rss"
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+echo "| engine | case | requests/s | p50 | p99 | non-2xx |"
+echo "| --- | --- | --- | --- | --- | --- |"
+case "$ENGINES" in
+  both) run_engine sqlite; run_engine postgres ;;
+  *) run_engine "$ENGINES" ;;
+esac
