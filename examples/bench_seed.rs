@@ -223,6 +223,12 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     tx.commit().await?;
+    // Fresh statistics, so the planner sees the catalogue as it is.
+    let analyze = match db.backend() {
+        openstudio::db::Backend::Sqlite => "ANALYZE",
+        openstudio::db::Backend::Postgres => "VACUUM ANALYZE",
+    };
+    sqlx::query(analyze).execute(db.pool()).await.context("analyzing")?;
     println!(
         "seeded {ARTISTS} artists, {} artworks, {} images, {COLLECTORS} collectors, {ORDERS} orders",
         ARTISTS * ARTWORKS_PER_ARTIST,

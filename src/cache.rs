@@ -29,7 +29,13 @@ struct Entry {
     stored: Instant,
     total: i64,
     body: Bytes,
+    /// When one request began recomputing this expired page; others keep getting the
+    /// expired page meanwhile instead of all recomputing it at once.
+    refreshing_since: Option<Instant>,
 }
+
+/// How long one request may take to refresh a page before another tries.
+const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A page as it was cached: the total for the paging headers, and the JSON body.
 #[derive(Debug, Clone)]
@@ -52,17 +58,29 @@ impl PageCache {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// A cached page, or None when the caller should compute it. A page the catalogue
+    /// has changed since is never returned. A page that only outlived its time is
+    /// returned to everyone but one caller, who refreshes it.
     pub fn get(&self, key: &str) -> Option<Page> {
         if self.ttl.is_zero() {
             return None;
         }
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = entries.get(key)?;
-        let fresh = entry.generation == self.generation() && entry.stored.elapsed() < self.ttl;
-        fresh.then(|| Page {
-            total: entry.total,
-            body: entry.body.clone(),
-        })
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = entries.get_mut(key)?;
+        if entry.generation != self.generation() {
+            return None;
+        }
+        let page = Page { total: entry.total, body: entry.body.clone() };
+        if entry.stored.elapsed() < self.ttl {
+            return Some(page);
+        }
+        match entry.refreshing_since {
+            Some(since) if since.elapsed() < REFRESH_TIMEOUT => Some(page),
+            _ => {
+                entry.refreshing_since = Some(Instant::now());
+                None
+            }
+        }
     }
 
     /// Stores a page computed from data read after `generation` was taken; if the
@@ -75,15 +93,8 @@ impl PageCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(
-            key.to_owned(),
-            Entry {
-                generation,
-                stored: Instant::now(),
-                total,
-                body,
-            },
-        );
+        let entry = Entry { generation, stored: Instant::now(), total, body, refreshing_since: None };
+        entries.insert(key.to_owned(), entry);
     }
 
     /// Call after committing any change that a catalogue page shows.
@@ -111,7 +122,13 @@ mod tests {
         let short = PageCache::new(Duration::from_millis(1));
         short.put("k", short.generation(), 1, Bytes::new());
         std::thread::sleep(Duration::from_millis(5));
+        assert!(short.get("k").is_none(), "the first caller after expiry refreshes");
+        assert!(short.get("k").is_some(), "the others get the expired page meanwhile");
+        short.put("k", short.generation(), 2, Bytes::new());
+        std::thread::sleep(Duration::from_millis(5));
         assert!(short.get("k").is_none());
+        short.invalidate();
+        assert!(short.get("k").is_none() && short.get("k").is_none(), "a changed catalogue is never served");
 
         let off = PageCache::new(Duration::ZERO);
         off.put("k", off.generation(), 1, Bytes::new());

@@ -40,6 +40,7 @@ impl Db {
             let options = || {
                 AnyPoolOptions::new()
                     .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             for pragma in [
@@ -70,9 +71,12 @@ impl Db {
                 backend: Backend::Sqlite,
             })
         } else {
+            // No ping before each use: it would double every query's round trips. A
+            // connection that broke while idle fails its next query and is replaced.
             let pool = AnyPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(30))
+                .test_before_acquire(false)
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
