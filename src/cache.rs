@@ -70,7 +70,10 @@ impl PageCache {
         if entry.generation != self.generation() {
             return None;
         }
-        let page = Page { total: entry.total, body: entry.body.clone() };
+        let page = Page {
+            total: entry.total,
+            body: entry.body.clone(),
+        };
         if entry.stored.elapsed() < self.ttl {
             return Some(page);
         }
@@ -93,7 +96,13 @@ impl PageCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        let entry = Entry { generation, stored: Instant::now(), total, body, refreshing_since: None };
+        let entry = Entry {
+            generation,
+            stored: Instant::now(),
+            total,
+            body,
+            refreshing_since: None,
+        };
         entries.insert(key.to_owned(), entry);
     }
 
@@ -128,7 +137,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         assert!(short.get("k").is_none());
         short.invalidate();
-        assert!(short.get("k").is_none() && short.get("k").is_none(), "a changed catalogue is never served");
+        assert!(
+            short.get("k").is_none() && short.get("k").is_none(),
+            "a changed catalogue is never served"
+        );
 
         let off = PageCache::new(Duration::ZERO);
         off.put("k", off.generation(), 1, Bytes::new());

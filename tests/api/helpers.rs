@@ -51,6 +51,44 @@ impl Drop for DbGuard {
     }
 }
 
+/// A fresh, empty database for one test.
+pub struct TestDatabase {
+    pub url: String,
+    guard: DbGuard,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        sqlx::any::install_default_drivers();
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(admin_url) => {
+                let name = unique("openstudio_test_");
+                let mut conn = sqlx::AnyConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                Self {
+                    url: url.to_string(),
+                    guard: DbGuard::Postgres { admin_url, name },
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Self {
+                    url,
+                    guard: DbGuard::Sqlite(dir),
+                }
+            }
+        }
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -102,28 +140,13 @@ impl TestApp {
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-        sqlx::any::install_default_drivers();
-        let (url, guard) = match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-            Some(admin_url) => {
-                let name = unique("openstudio_test_");
-                let mut conn = sqlx::AnyConnection::connect(&admin_url)
-                    .await
-                    .expect("connect to TEST_DATABASE_URL");
-                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
-                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
-                url.set_path(&format!("/{name}"));
-                (url.to_string(), DbGuard::Postgres { admin_url, name })
-            }
-            None => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                (url, DbGuard::Sqlite(dir))
-            }
-        };
-        let mut config = Config::for_database(&url, SECRET);
+        let database = TestDatabase::new().await;
+        Self::spawn_on(database, adjust).await
+    }
+
+    /// Serves a database a test has prepared (migrating it to the latest schema).
+    pub async fn spawn_on(database: TestDatabase, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::for_database(&database.url, SECRET);
         adjust(&mut config);
         let db = Db::connect(&config.database_url, config.database_max_connections)
             .await
@@ -140,7 +163,7 @@ impl TestApp {
             base,
             client: reqwest::Client::new(),
             state,
-            _db: guard,
+            _db: database.guard,
         }
     }
 

@@ -10,4 +10,5 @@ mod galleries;
 mod helpers;
 mod images;
 mod members;
+mod migrations;
 mod orders;
