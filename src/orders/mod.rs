@@ -455,6 +455,12 @@ async fn apply(
     Ok(order)
 }
 
+/// Loads the caller's order and applies `action` to it.
+async fn apply_to(state: &AppState, member: &Member, id: i64, route_party: Actor, action: Action) -> ApiResult<Order> {
+    let loaded = order_for_party(state, member, id).await?;
+    apply(state, member, loaded, route_party, action).await
+}
+
 fn next_status(from: OrderStatus, action: Action, party: Actor) -> ApiResult<OrderStatus> {
     rules::transition(from, action, party).map_err(|refusal| match refusal {
         Refusal::WrongParty => {
@@ -519,14 +525,7 @@ async fn cancel_order(
     CurrentMember(member): CurrentMember,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let order = apply(
-        &state,
-        &member,
-        order_for_party(&state, &member, id).await?,
-        Actor::Buyer,
-        Action::Cancel,
-    )
-    .await?;
+    let order = apply_to(&state, &member, id, Actor::Buyer, Action::Cancel).await?;
     Ok(Json(order.to_json(Viewer::Buyer)))
 }
 
@@ -536,14 +535,7 @@ async fn ship_order(
     CurrentMember(member): CurrentMember,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    apply(
-        &state,
-        &member,
-        order_for_party(&state, &member, id).await?,
-        Actor::Seller,
-        Action::Ship,
-    )
-    .await?;
+    apply_to(&state, &member, id, Actor::Seller, Action::Ship).await?;
     Ok(Json(json!({"message": "Order status updated to shipped."})))
 }
 
@@ -553,14 +545,7 @@ async fn complete_order(
     CurrentMember(member): CurrentMember,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let order = apply(
-        &state,
-        &member,
-        order_for_party(&state, &member, id).await?,
-        Actor::Buyer,
-        Action::Complete,
-    )
-    .await?;
+    let order = apply_to(&state, &member, id, Actor::Buyer, Action::Complete).await?;
     Ok(Json(order.to_json(Viewer::Buyer)))
 }
 
