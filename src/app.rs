@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::input::JSON_LIMIT;
+use crate::media::{self, Media};
 use crate::{artists, artworks, galleries, images, members, orders};
 
 /// What every handler can reach: cheap to clone.
@@ -34,19 +35,23 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// Public catalogue pages; invalidate after committing a change they show.
     pub catalogue: Arc<PageCache>,
+    /// Uploaded images: storage and URLs.
+    pub media: Arc<Media>,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, clock: Clock) -> Self {
+    pub fn new(db: Db, config: Config, clock: Clock) -> anyhow::Result<Self> {
         let keys = Arc::new(Keys::new(&config.secret_key));
         let catalogue = Arc::new(PageCache::new(Duration::from_millis(config.catalogue_cache_ms)));
-        Self {
+        let media = Arc::new(Media::from_config(&config)?);
+        Ok(Self {
             db,
             config: Arc::new(config),
             clock,
             keys,
             catalogue,
-        }
+            media,
+        })
     }
 
     /// Connects to the database and, unless disabled, migrates it.
@@ -55,7 +60,7 @@ impl AppState {
         if config.run_migrations {
             db.migrate().await?;
         }
-        Ok(Self::new(db, config, clock))
+        Self::new(db, config, clock)
     }
 }
 
@@ -90,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(images::routes())
         .merge(galleries::routes())
         .merge(orders::routes())
+        .merge(media::routes(&state))
         .fallback(|| async { ApiError::not_found("No such route.") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
@@ -146,6 +152,7 @@ async fn api_root(MaybeMember(_): MaybeMember) -> Json<Value> {
             "artwork": "/api/artworks/{id}/",
             "shipping_quote": "/api/artworks/{id}/shipping-quote/?postcode=",
             "artist": "/api/artists/{id}/",
+            "upload_images": "/api/images/upload/",
             "artwork_images": "/api/images/artwork/{id}/images/",
             "my_gallery": "/api/galleries/my-gallery/",
             "gallery_artworks": "/api/galleries/{id}/artworks/",
@@ -168,6 +175,10 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
         state.clone(),
         Duration::from_secs(state.config.auto_complete_interval_secs),
     ));
+    let upload_sweep = tokio::spawn(media::run_upload_sweep(
+        state.clone(),
+        Duration::from_secs(state.config.upload_sweep_interval_secs),
+    ));
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
     let service = app(state);
     let server = axum::serve(listener, service.into_make_service()).with_graceful_shutdown(async move {
@@ -188,6 +199,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
         }
     };
     sweep.abort();
+    upload_sweep.abort();
     result
 }
 

@@ -40,7 +40,7 @@ async fn get_artist(State(state): State<AppState>, MaybeMember(_): MaybeMember, 
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let artworks = populate(&mut conn, &rows).await?;
+    let artworks = populate(&mut conn, &state.media, &rows).await?;
     Ok(Json(json!({
         "id": artist.id,
         "username": artist.username,

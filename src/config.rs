@@ -29,6 +29,18 @@ pub struct Config {
     pub database_max_connections: u32,
     /// How long a public catalogue page may be served from memory; 0 turns it off.
     pub catalogue_cache_ms: u64,
+    /// The server's own address as clients reach it, for absolute media URLs.
+    pub public_url: String,
+    /// Where media URLs point instead (a CDN or a bucket's public address), ending in `/`.
+    pub media_base_url: Option<String>,
+    /// None: a folder under the data directory; `s3://bucket[/prefix]`; `file:///path`.
+    pub storage_url: Option<String>,
+    pub max_upload_bytes: u64,
+    pub max_upload_pixels: u64,
+    pub image_max_side: u32,
+    pub thumbnail_side: u32,
+    pub image_workers: usize,
+    pub upload_sweep_interval_secs: u64,
 }
 
 impl Config {
@@ -108,6 +120,32 @@ impl Config {
                 Some(origins)
             }
         };
+        let port = u16::try_from(number("PORT", 8000, 0, 65535)?)?;
+        let public_url = match get("PUBLIC_URL") {
+            Some(url) => absolute_url("PUBLIC_URL", &url)?.trim_end_matches('/').to_owned(),
+            // An unspecified bind address is no address a client can use.
+            None if bind.is_unspecified() => format!("http://localhost:{port}"),
+            None => match bind {
+                IpAddr::V6(v6) => format!("http://[{v6}]:{port}"),
+                IpAddr::V4(v4) => format!("http://{v4}:{port}"),
+            },
+        };
+        let media_base_url = match get("MEDIA_BASE_URL") {
+            None => None,
+            Some(url) => {
+                let url = absolute_url("MEDIA_BASE_URL", &url)?;
+                Some(if url.ends_with('/') { url } else { format!("{url}/") })
+            }
+        };
+        let storage_url = get("STORAGE_URL");
+        if let Some(url) = &storage_url {
+            if !(url.starts_with("s3://") || url.starts_with("file://")) {
+                bail!("STORAGE_URL must be s3://bucket[/prefix] or file:///path, not {url:?}");
+            }
+        }
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get() as i64)
+            .unwrap_or(2);
         let run_migrations = match get("AUTO_MIGRATE").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("1") | Some("true") | Some("yes") => true,
             Some("0") | Some("false") | Some("no") => false,
@@ -119,7 +157,7 @@ impl Config {
             data_dir,
             secret_key,
             bind,
-            port: u16::try_from(number("PORT", 8000, 0, 65535)?)?,
+            port,
             cors_allowed_origins,
             token_ttl_days: number("TOKEN_TTL_DAYS", 14, 1, 365)?,
             auto_complete_days: number("AUTO_COMPLETE_DAYS", 14, 1, 3650)?,
@@ -127,6 +165,15 @@ impl Config {
             run_migrations,
             database_max_connections: u32::try_from(number("DATABASE_MAX_CONNECTIONS", 10, 1, 1000)?)?,
             catalogue_cache_ms: u64::try_from(number("CATALOGUE_CACHE_MS", 1000, 0, 60_000)?)?,
+            public_url,
+            media_base_url,
+            storage_url,
+            max_upload_bytes: u64::try_from(number("MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 1 << 30)?)?,
+            max_upload_pixels: u64::try_from(number("MAX_UPLOAD_PIXELS", 50_000_000, 1, 1_000_000_000)?)?,
+            image_max_side: u32::try_from(number("IMAGE_MAX_SIDE", 2400, 16, 20_000)?)?,
+            thumbnail_side: u32::try_from(number("THUMBNAIL_SIDE", 480, 16, 4000)?)?,
+            image_workers: usize::try_from(number("IMAGE_WORKERS", cores, 1, 64)?)?,
+            upload_sweep_interval_secs: u64::try_from(number("UPLOAD_SWEEP_INTERVAL_SECS", 3600, 1, 86400)?)?,
         })
     }
 
@@ -146,7 +193,23 @@ impl Config {
             run_migrations: true,
             database_max_connections: 10,
             catalogue_cache_ms: 1000,
+            public_url: "http://127.0.0.1:8000".into(),
+            media_base_url: None,
+            storage_url: None,
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_upload_pixels: 50_000_000,
+            image_max_side: 2400,
+            thumbnail_side: 480,
+            image_workers: 2,
+            upload_sweep_interval_secs: 3600,
         }
+    }
+}
+
+fn absolute_url(key: &str, value: &str) -> anyhow::Result<String> {
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(value.trim().to_owned()),
+        _ => bail!("{key} must be an absolute http(s) URL, not {value:?}"),
     }
 }
 
@@ -232,6 +295,21 @@ mod tests {
         assert!(config(&[("SECRET_KEY", "k"), ("ENVIRONMENT", "staging")]).is_err());
         assert!(config(&[("SECRET_KEY", "k"), ("DATABASE_URL", "mysql://x")]).is_err());
         assert!(config(&[("SECRET_KEY", "k"), ("CORS_ALLOWED_ORIGINS", "ftp://x")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("PUBLIC_URL", "studio.example")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("STORAGE_URL", "gs://bucket")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("MAX_UPLOAD_BYTES", "-1")]).is_err());
+        let c = config(&[
+            ("SECRET_KEY", "k"),
+            ("PORT", "9000"),
+            ("MEDIA_BASE_URL", "https://cdn.example/m"),
+        ])
+        .unwrap();
+        assert_eq!(c.public_url, "http://127.0.0.1:9000");
+        assert_eq!(c.media_base_url.as_deref(), Some("https://cdn.example/m/"));
+        assert_eq!(
+            config(&[("SECRET_KEY", "k"), ("BIND", "0.0.0.0")]).unwrap().public_url,
+            "http://localhost:8000"
+        );
         let c = config(&[
             ("SECRET_KEY", "k"),
             ("CORS_ALLOWED_ORIGINS", "https://a.example, http://b.example/"),

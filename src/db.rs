@@ -173,6 +173,7 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "search and indexes",
         include_str!("../migrations/sqlite/0002_search_and_indexes.sql"),
     ),
+    (3, "uploads", include_str!("../migrations/sqlite/0003_uploads.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -181,6 +182,7 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         "search and indexes",
         include_str!("../migrations/postgres/0002_search_and_indexes.sql"),
     ),
+    (3, "uploads", include_str!("../migrations/postgres/0003_uploads.sql")),
 ];
 
 fn migrations(backend: Backend) -> &'static [Embed] {

@@ -70,7 +70,7 @@ async fn gallery_page(
         .iter()
         .map(|row| timestamp(row, "added_at"))
         .collect::<Result<Vec<_>, _>>()?;
-    let artworks = artworks::populate(&mut conn, &rows).await?;
+    let artworks = artworks::populate(&mut conn, &state.media, &rows).await?;
     Ok((total, artworks.into_iter().zip(added).collect()))
 }
 

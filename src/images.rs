@@ -7,11 +7,12 @@ use axum::{Json, Router};
 use sqlx::Row;
 
 use crate::app::AppState;
-use crate::artworks::{self, image_url, Image, ImageArtwork, MAX_IMAGES};
+use crate::artworks::{self, image_url, Image, MAX_IMAGES};
 use crate::auth::{CurrentMember, MaybeMember};
 use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{Fields, Id, JsonBody};
+use crate::media;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -26,7 +27,7 @@ async fn list_images(
     Id(id): Id,
 ) -> ApiResult<Json<Vec<Image>>> {
     let mut conn = state.db.pool().acquire().await?;
-    let artwork = artworks::find_visible(&mut conn, id)
+    let artwork = artworks::find_visible(&mut conn, &state.media, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
     Ok(Json(artwork.artworks_images))
@@ -42,7 +43,7 @@ async fn add_image(
     let now = clock::to_db(state.clock.now());
     let mut tx = state.db.begin().await?;
     // Locked: concurrent additions count one at a time.
-    let artwork = artworks::lock_own_artwork(&mut tx, &member, id, &now).await?;
+    artworks::lock_own_artwork(&mut tx, &state.media, &member, id, &now).await?;
     let mut f = Fields::new(&body);
     let Some(url) = f.required("image_url", image_url()) else {
         return Err(ApiError::invalid(f.errors));
@@ -60,26 +61,29 @@ async fn add_image(
             format!("An artwork has at most {MAX_IMAGES} images."),
         ));
     }
+    let upload = media::resolve_attachment(&mut tx, &state.media, member.id, &url).await?;
     let image_id: i64 = sqlx::query(
-        "INSERT INTO artwork_images (artwork_id, image_url, position, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO artwork_images (artwork_id, image_url, position, created_at, upload_id) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(id)
     .bind(&url)
     .bind(last + 1)
     .bind(&now)
+    .bind(upload)
     .fetch_one(&mut *tx)
     .await?
     .try_get("id")?;
+    let artwork = artworks::find_visible(&mut tx, &state.media, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
     tx.commit().await?;
     state.catalogue.invalidate();
-    let image = Image {
-        id: image_id,
-        image_url: url,
-        artwork: ImageArtwork {
-            title: artwork.title,
-            artist: artwork.artist.id,
-        },
-    };
+    let image = artwork
+        .artworks_images
+        .into_iter()
+        .find(|image| image.id == image_id)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("image {image_id} vanished")))?;
     Ok((StatusCode::CREATED, Json(image)))
 }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod galleries;
 pub mod images;
 pub mod input;
+pub mod media;
 pub mod members;
 pub mod money;
 pub mod orders;

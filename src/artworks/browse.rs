@@ -226,7 +226,7 @@ pub async fn list_artworks(
     let list_sql =
         format!("SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM}{join} WHERE {condition} ORDER BY {order} LIMIT {limit} OFFSET {offset}");
     let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
-    let artworks: Vec<Artwork> = populate(&mut conn, &rows).await?;
+    let artworks: Vec<Artwork> = populate(&mut conn, &state.media, &rows).await?;
     let body = Bytes::from(serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?);
     state.catalogue.put(key, generation, total, body.clone());
     Ok(json_response(page.headers(&uri, total), body))

@@ -18,6 +18,7 @@ use crate::clock;
 use crate::db::{flag, placeholders, timestamp, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{boolean, integer, measure, money, parsed, text, Fields, Id, JsonBody, Parser};
+use crate::media::{self, Media};
 use crate::members::Member;
 use crate::money::{Measure, Money};
 use crate::orders;
@@ -113,6 +114,10 @@ pub struct ImageArtwork {
 pub struct Image {
     pub id: i64,
     pub image_url: String,
+    /// For uploaded images; null for external URLs.
+    pub thumbnail_url: Option<String>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
     pub artwork: ImageArtwork,
 }
 
@@ -187,53 +192,64 @@ fn artwork_from_row(row: &AnyRow) -> Result<Artwork, sqlx::Error> {
 }
 
 /// Turns artwork rows into populated artworks, loading all their images in one query.
-pub async fn populate(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<Artwork>, sqlx::Error> {
+pub async fn populate(conn: &mut AnyConnection, media: &Media, rows: &[AnyRow]) -> Result<Vec<Artwork>, sqlx::Error> {
     let mut artworks = rows.iter().map(artwork_from_row).collect::<Result<Vec<_>, _>>()?;
     if artworks.is_empty() {
         return Ok(artworks);
     }
     let ids: Vec<i64> = artworks.iter().map(|a| a.id).collect();
     let sql = format!(
-        "SELECT id, artwork_id, image_url FROM artwork_images WHERE artwork_id IN ({}) ORDER BY position, id",
+        "SELECT i.id, i.artwork_id, i.image_url, u.key, u.thumbnail_key, u.width, u.height \
+         FROM artwork_images i LEFT JOIN uploads u ON u.id = i.upload_id \
+         WHERE i.artwork_id IN ({}) ORDER BY i.position, i.id",
         placeholders(1, ids.len())
     );
     let mut query = sqlx::query(&sql);
     for id in &ids {
         query = query.bind(*id);
     }
-    let mut by_artwork: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    let mut by_artwork: HashMap<i64, Vec<AnyRow>> = HashMap::new();
     for row in query.fetch_all(&mut *conn).await? {
-        by_artwork
-            .entry(row.try_get("artwork_id")?)
-            .or_default()
-            .push((row.try_get("id")?, row.try_get("image_url")?));
+        by_artwork.entry(row.try_get("artwork_id")?).or_default().push(row);
     }
     for artwork in &mut artworks {
-        let images = by_artwork.remove(&artwork.id).unwrap_or_default();
-        artwork.artworks_images = images
-            .into_iter()
-            .map(|(id, image_url)| Image {
-                id,
-                image_url,
-                artwork: ImageArtwork {
-                    title: artwork.title.clone(),
-                    artist: artwork.artist.id,
-                },
+        let rows = by_artwork.remove(&artwork.id).unwrap_or_default();
+        artwork.artworks_images = rows
+            .iter()
+            .map(|row| {
+                // An upload's URLs are made from its keys now, so they follow PUBLIC_URL
+                // and MEDIA_BASE_URL; an external URL is served as given.
+                let key: Option<String> = row.try_get("key")?;
+                let thumbnail_key: Option<String> = row.try_get("thumbnail_key")?;
+                Ok(Image {
+                    id: row.try_get("id")?,
+                    image_url: match &key {
+                        Some(key) => media.url(key),
+                        None => row.try_get("image_url")?,
+                    },
+                    thumbnail_url: thumbnail_key.map(|k| media.url(&k)),
+                    width: row.try_get("width")?,
+                    height: row.try_get("height")?,
+                    artwork: ImageArtwork {
+                        title: artwork.title.clone(),
+                        artist: artwork.artist.id,
+                    },
+                })
             })
-            .collect();
+            .collect::<Result<_, sqlx::Error>>()?;
     }
     Ok(artworks)
 }
 
 /// One visible (not withdrawn) artwork, populated.
-pub async fn find_visible(conn: &mut AnyConnection, id: i64) -> Result<Option<Artwork>, sqlx::Error> {
+pub async fn find_visible(conn: &mut AnyConnection, media: &Media, id: i64) -> Result<Option<Artwork>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM} WHERE a.id = $1 AND a.archived_at IS NULL"
     ))
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(populate(conn, &rows).await?.into_iter().next())
+    Ok(populate(conn, media, &rows).await?.into_iter().next())
 }
 
 fn not_found() -> ApiError {
@@ -247,7 +263,10 @@ async fn get_artwork(
     Id(id): Id,
 ) -> ApiResult<Json<Artwork>> {
     let mut conn = state.db.pool().acquire().await?;
-    find_visible(&mut conn, id).await?.map(Json).ok_or_else(not_found)
+    find_visible(&mut conn, &state.media, id)
+        .await?
+        .map(Json)
+        .ok_or_else(not_found)
 }
 
 /// An image URL the client gives: http(s), at most 500 characters. The server never
@@ -345,20 +364,32 @@ impl ArtworkInput {
     }
 }
 
-/// Replaces an artwork's images with `urls`, in order.
-async fn replace_images(tx: &mut Tx, artwork_id: i64, urls: &[String], now: &str) -> Result<(), sqlx::Error> {
+/// Replaces an artwork's images with `urls`, in order. A URL of one of our uploads is
+/// attached to it, which only its uploader may do.
+async fn replace_images(
+    tx: &mut Tx,
+    media: &Media,
+    member: &Member,
+    artwork_id: i64,
+    urls: &[String],
+    now: &str,
+) -> ApiResult<()> {
     sqlx::query("DELETE FROM artwork_images WHERE artwork_id = $1")
         .bind(artwork_id)
         .execute(&mut **tx)
         .await?;
     for (position, url) in urls.iter().enumerate() {
-        sqlx::query("INSERT INTO artwork_images (artwork_id, image_url, position, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(artwork_id)
-            .bind(url)
-            .bind(position as i64)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+        let upload = media::resolve_attachment(tx, media, member.id, url).await?;
+        sqlx::query(
+            "INSERT INTO artwork_images (artwork_id, image_url, position, created_at, upload_id) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(artwork_id)
+        .bind(url)
+        .bind(position as i64)
+        .bind(now)
+        .bind(upload)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -421,8 +452,16 @@ async fn create_artwork(
     .fetch_one(&mut *tx)
     .await?
     .try_get("id")?;
-    replace_images(&mut tx, id, &input.images.unwrap_or_default(), &stamp).await?;
-    let artwork = find_visible(&mut tx, id).await?.ok_or_else(not_found)?;
+    replace_images(
+        &mut tx,
+        &state.media,
+        &member,
+        id,
+        &input.images.unwrap_or_default(),
+        &stamp,
+    )
+    .await?;
+    let artwork = find_visible(&mut tx, &state.media, id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
     state.catalogue.invalidate();
     tracing::info!(artwork.id = id, artist.id = member.id, "artwork created");
@@ -432,7 +471,7 @@ async fn create_artwork(
 /// Locks a visible artwork for its artist to change, then reads it: 404 if absent, 403
 /// for anyone else. Locking before reading (as payment does) means nothing read here can
 /// change before this transaction writes: an edit cannot undo a sale's stock change.
-pub async fn lock_own_artwork(tx: &mut Tx, member: &Member, id: i64, now: &str) -> ApiResult<Artwork> {
+pub async fn lock_own_artwork(tx: &mut Tx, media: &Media, member: &Member, id: i64, now: &str) -> ApiResult<Artwork> {
     let locked = sqlx::query("UPDATE artworks SET updated_at = $1 WHERE id = $2 AND archived_at IS NULL")
         .bind(now)
         .bind(id)
@@ -442,7 +481,7 @@ pub async fn lock_own_artwork(tx: &mut Tx, member: &Member, id: i64, now: &str) 
     if locked == 0 {
         return Err(not_found());
     }
-    let artwork = find_visible(tx, id).await?.ok_or_else(not_found)?;
+    let artwork = find_visible(tx, media, id).await?.ok_or_else(not_found)?;
     if artwork.artist.id != member.id {
         return Err(ApiError::forbidden("You can only change your own artworks."));
     }
@@ -460,7 +499,7 @@ async fn update_artwork(
     let now = state.clock.now();
     let stamp = clock::to_db(now);
     let mut tx = state.db.begin().await?;
-    let current = lock_own_artwork(&mut tx, &member, id, &stamp).await?;
+    let current = lock_own_artwork(&mut tx, &state.media, &member, id, &stamp).await?;
     let input = ArtworkInput::read(&body, now, true)?;
     let quantity = input.quantity_for_sale.unwrap_or(current.quantity_for_sale);
     let listed = input.is_for_sale.unwrap_or(current.listed);
@@ -487,9 +526,9 @@ async fn update_artwork(
     .execute(&mut *tx)
     .await?;
     if let Some(images) = input.images.filter(|list| !list.is_empty()) {
-        replace_images(&mut tx, id, &images, &stamp).await?;
+        replace_images(&mut tx, &state.media, &member, id, &images, &stamp).await?;
     }
-    let artwork = find_visible(&mut tx, id).await?.ok_or_else(not_found)?;
+    let artwork = find_visible(&mut tx, &state.media, id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
     state.catalogue.invalidate();
     Ok(Json(artwork))
@@ -505,7 +544,7 @@ async fn delete_artwork(
 ) -> ApiResult<StatusCode> {
     let now = clock::to_db(state.clock.now());
     let mut tx = state.db.begin().await?;
-    lock_own_artwork(&mut tx, &member, id, &now).await?;
+    lock_own_artwork(&mut tx, &state.media, &member, id, &now).await?;
     sqlx::query("UPDATE artworks SET archived_at = $1, listed = FALSE, is_for_sale = FALSE, updated_at = $1 WHERE id = $2 AND archived_at IS NULL")
         .bind(&now)
         .bind(id)

@@ -32,7 +32,7 @@ pub async fn quote_shipping(
         (None, None) => return Err(ApiError::field("postcode", "A UK postcode is required.")),
     };
     let mut conn = state.db.pool().acquire().await?;
-    let artwork = find_visible(&mut conn, id)
+    let artwork = find_visible(&mut conn, &state.media, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
     let seller_postcode: String = sqlx::query_scalar("SELECT postcode FROM members WHERE id = $1")

@@ -93,6 +93,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The data folder (uploaded media live under `media/`).
+    pub data_dir: tempfile::TempDir,
     _db: DbGuard,
 }
 
@@ -146,15 +148,18 @@ impl TestApp {
 
     /// Serves a database a test has prepared (migrating it to the latest schema).
     pub async fn spawn_on(database: TestDatabase, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_database(&database.url, SECRET);
+        config.public_url = base.clone();
+        config.data_dir = data_dir.path().to_owned();
         adjust(&mut config);
         let db = Db::connect(&config.database_url, config.database_max_connections)
             .await
             .expect("connect");
         db.migrate().await.expect("migrate");
-        let state = AppState::new(db, config, Clock::default());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = AppState::new(db, config, Clock::default()).expect("state");
         let service = app::app(state.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, axum::ServiceExt::into_make_service(service)).await;
@@ -163,6 +168,7 @@ impl TestApp {
             base,
             client: reqwest::Client::new(),
             state,
+            data_dir,
             _db: database.guard,
         }
     }

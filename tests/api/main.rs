@@ -12,3 +12,4 @@ mod images;
 mod members;
 mod migrations;
 mod orders;
+mod uploads;

@@ -1,0 +1,433 @@
+//! Images that live on OpenStudio: uploads (validated, stripped, resized), their storage
+//! through `object_store` (a local folder or any S3-compatible store), serving them, and
+//! removing the ones nobody uses.
+
+pub mod process;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use object_store::path::Path as StorePath;
+use object_store::ObjectStore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::auth::CurrentMember;
+use crate::clock;
+use crate::config::Config;
+use crate::db::Tx;
+use crate::error::{ApiError, ApiResult};
+use process::{Limits, ProcessError, Processed};
+
+/// At most this many files in one upload request.
+pub const MAX_FILES: usize = 10;
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let body_limit = (MAX_FILES as u64 * state.media.max_upload_bytes + 1024 * 1024).min(usize::MAX as u64) as usize;
+    Router::new()
+        .route(
+            "/api/images/upload",
+            post(upload_images).layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .route("/media/{key}", get(serve_media))
+}
+
+/// Where images are stored and how their URLs look.
+pub struct Media {
+    store: Arc<dyn ObjectStore>,
+    public_url: String,
+    base_url: Option<String>,
+    limits: Limits,
+    pub max_upload_bytes: u64,
+    /// Decoding and resizing are CPU-bound: at most this many at once.
+    workers: tokio::sync::Semaphore,
+}
+
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Media")
+            .field("store", &self.store.to_string())
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+impl Media {
+    /// Opens the store that STORAGE_URL names: a folder under the data directory by
+    /// default, `s3://bucket[/prefix]` for S3 (endpoint and credentials from the
+    /// standard AWS variables), or `file:///path`.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let store: Arc<dyn ObjectStore> = match config.storage_url.as_deref() {
+            None => Arc::new(local_store(&config.data_dir.join("media"))?),
+            Some(url) if url.starts_with("file://") => {
+                Arc::new(local_store(std::path::Path::new(&url["file://".len()..]))?)
+            }
+            Some(url) if url.starts_with("s3://") => {
+                let rest = &url["s3://".len()..];
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() {
+                    bail!("STORAGE_URL: no bucket in {url:?}");
+                }
+                let s3 = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .build()
+                    .with_context(|| format!("STORAGE_URL {url}"))?;
+                let prefix = prefix.trim_matches('/');
+                if prefix.is_empty() {
+                    Arc::new(s3)
+                } else {
+                    Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+                }
+            }
+            Some(other) => bail!("STORAGE_URL must be s3://bucket[/prefix] or file:///path, not {other:?}"),
+        };
+        Ok(Self {
+            store,
+            public_url: config.public_url.trim_end_matches('/').to_owned(),
+            base_url: config.media_base_url.clone(),
+            limits: Limits {
+                max_pixels: config.max_upload_pixels,
+                max_side: config.image_max_side,
+                thumbnail_side: config.thumbnail_side,
+            },
+            max_upload_bytes: config.max_upload_bytes,
+            workers: tokio::sync::Semaphore::new(config.image_workers),
+        })
+    }
+
+    /// The absolute URL a stored object is served at.
+    pub fn url(&self, key: &str) -> String {
+        match &self.base_url {
+            Some(base) => format!("{base}{key}"),
+            None => format!("{}/media/{key}", self.public_url),
+        }
+    }
+
+    /// The key of one of our own media URLs (either form), if `url` is one.
+    pub fn key_of<'u>(&self, url: &'u str) -> Option<&'u str> {
+        let own = format!("{}/media/", self.public_url);
+        let key = url
+            .strip_prefix(own.as_str())
+            .or_else(|| self.base_url.as_deref().and_then(|b| url.strip_prefix(b)))?;
+        valid_key(key).then_some(key)
+    }
+
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+        let _permit = self.workers.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))
+    }
+}
+
+fn local_store(dir: &std::path::Path) -> anyhow::Result<object_store::local::LocalFileSystem> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    object_store::local::LocalFileSystem::new_with_prefix(dir).with_context(|| format!("opening {}", dir.display()))
+}
+
+/// `<64 hex digits>[_thumb].(jpg|png)`: nothing else is ever looked up in the store.
+pub fn valid_key(key: &str) -> bool {
+    let Some((stem, extension)) = key.rsplit_once('.') else {
+        return false;
+    };
+    let hash = stem.strip_suffix("_thumb").unwrap_or(stem);
+    matches!(extension, "jpg" | "png")
+        && hash.len() == 64
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn content_type_of(key: &str) -> &'static str {
+    if key.ends_with(".png") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Upload {
+    pub id: i64,
+    pub image_url: String,
+    pub thumbnail_url: String,
+    pub width: i64,
+    pub height: i64,
+    pub content_type: String,
+    pub bytes: i64,
+}
+
+fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge("The upload is larger than the limit.".into())
+    } else {
+        ApiError::BadRequest(format!("The multipart body could not be read: {}", error.body_text()))
+    }
+}
+
+fn process_error(error: ProcessError) -> ApiError {
+    match error {
+        ProcessError::Unsupported | ProcessError::Corrupt(_) => ApiError::UnsupportedMediaType(error.to_string()),
+        ProcessError::TooManyPixels { .. } => ApiError::PayloadTooLarge(error.to_string()),
+    }
+}
+
+/// Uploads one or more image files (`file` parts of a multipart form; artists only).
+/// Each is checked by its content, measured before decoding, re-encoded without its
+/// metadata, and stored as an image and a thumbnail.
+async fn upload_images(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<Vec<Upload>>)> {
+    if !member.is_artist() {
+        return Err(ApiError::forbidden("Only artists can upload images."));
+    }
+    let mut multipart = multipart.map_err(|e| ApiError::UnsupportedMediaType(e.body_text()))?;
+    let media = &state.media;
+    let mut files: Vec<Vec<u8>> = Vec::new();
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        if files.len() == MAX_FILES {
+            return Err(ApiError::field(
+                "file",
+                format!("At most {MAX_FILES} files can be uploaded at once."),
+            ));
+        }
+        // The limit holds while the file streams in; nothing larger is ever buffered.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            if (bytes.len() + chunk.len()) as u64 > media.max_upload_bytes {
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "Each file may be at most {} bytes.",
+                    media.max_upload_bytes
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        files.push(bytes);
+    }
+    if files.is_empty() {
+        return Err(ApiError::field("file", "Attach at least one image as a `file` part."));
+    }
+    let mut uploads = Vec::with_capacity(files.len());
+    for bytes in files {
+        uploads.push(store_upload(&state, member.id, bytes).await?);
+    }
+    Ok((StatusCode::CREATED, Json(uploads)))
+}
+
+/// Processes and stores one file, and records it as the member's upload.
+async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> ApiResult<Upload> {
+    let media = &state.media;
+    let limits = media.limits;
+    let (hash, processed) = media
+        .run(move || {
+            let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            process::process(&bytes, limits).map(|p| (hash, p))
+        })
+        .await?
+        .map_err(process_error)?;
+    let Processed { image, thumbnail } = processed;
+    let key = format!("{hash}.{}", image.extension);
+    let thumbnail_key = format!("{hash}_thumb.{}", thumbnail.extension);
+    // Content-addressed: the same file always lands on the same keys, stored once.
+    for (object, rendition) in [(&key, &image), (&thumbnail_key, &thumbnail)] {
+        media
+            .store
+            .put(
+                &StorePath::from(object.as_str()),
+                Bytes::from(rendition.bytes.clone()).into(),
+            )
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("storing {object}: {e}")))?;
+    }
+    let now = clock::to_db(state.clock.now());
+    let mut tx = state.db.begin().await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO uploads (uploader_id, source_hash, key, thumbnail_key, content_type, width, height, bytes, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (uploader_id, key) DO UPDATE SET created_at = excluded.created_at RETURNING id",
+    )
+    .bind(member_id)
+    .bind(&hash)
+    .bind(&key)
+    .bind(&thumbnail_key)
+    .bind(image.content_type)
+    .bind(i64::from(image.width))
+    .bind(i64::from(image.height))
+    .bind(image.bytes.len() as i64)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("id")?;
+    tx.commit().await?;
+    tracing::info!(upload.id = id, upload.key = %key, "image uploaded");
+    Ok(Upload {
+        id,
+        image_url: media.url(&key),
+        thumbnail_url: media.url(&thumbnail_key),
+        width: i64::from(image.width),
+        height: i64::from(image.height),
+        content_type: image.content_type.to_owned(),
+        bytes: image.bytes.len() as i64,
+    })
+}
+
+/// The upload an image URL refers to, if it is one of ours: only its uploader may attach
+/// it (403), and a media URL that is no upload at all is refused (400).
+pub async fn resolve_attachment(tx: &mut Tx, media: &Media, member_id: i64, url: &str) -> ApiResult<Option<i64>> {
+    let Some(key) = media.key_of(url) else { return Ok(None) };
+    let rows = sqlx::query("SELECT id, uploader_id FROM uploads WHERE key = $1")
+        .bind(key)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut seen = false;
+    for row in &rows {
+        seen = true;
+        if row.try_get::<i64, _>("uploader_id")? == member_id {
+            return Ok(Some(row.try_get("id")?));
+        }
+    }
+    if seen {
+        Err(ApiError::forbidden("You can only attach images you uploaded."))
+    } else {
+        Err(ApiError::field("artworks_images", format!("{url} is not an upload.")))
+    }
+}
+
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|value| {
+            value
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+        })
+}
+
+/// Serves a stored image: immutable (its key is its content's hash), with an ETag.
+async fn serve_media(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if !valid_key(&key) {
+        return Err(ApiError::not_found("No such image."));
+    }
+    let etag = format!("\"{key}\"");
+    let mut response_headers = HeaderMap::new();
+    response_headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    response_headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response_headers.insert(header::ETAG, value);
+    }
+    let path = StorePath::from(key.as_str());
+    if etag_matches(&headers, &etag) {
+        // Only for images we have: a 304 must not vouch for a key that is gone.
+        if state.media.store.head(&path).await.is_ok() {
+            return Ok((StatusCode::NOT_MODIFIED, response_headers).into_response());
+        }
+        return Err(ApiError::not_found("No such image."));
+    }
+    let bytes = match state.media.store.get(&path).await {
+        Ok(result) => result.bytes().await.map_err(|e| ApiError::Internal(e.into()))?,
+        Err(object_store::Error::NotFound { .. }) => return Err(ApiError::not_found("No such image.")),
+        Err(e) => return Err(ApiError::Internal(e.into())),
+    };
+    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type_of(&key)));
+    Ok((response_headers, bytes).into_response())
+}
+
+/// Removes uploads older than a day that no artwork uses, then every stored object that
+/// no upload refers to any more. Returns (uploads removed, objects removed).
+pub async fn sweep_uploads(state: &AppState) -> anyhow::Result<(usize, usize)> {
+    let cutoff = clock::to_db(state.clock.now() - chrono::Duration::hours(24));
+    let mut tx = state.db.begin().await?;
+    let removed = sqlx::query(
+        "DELETE FROM uploads WHERE created_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM artwork_images i WHERE i.upload_id = uploads.id) \
+         RETURNING key, thumbnail_key",
+    )
+    .bind(&cutoff)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut objects = 0;
+    let mut keys: Vec<(String, String)> = removed
+        .iter()
+        .map(|row| Ok((row.try_get("key")?, row.try_get("thumbnail_key")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    keys.sort();
+    keys.dedup();
+    for (key, thumbnail_key) in keys {
+        let still_used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE key = $1")
+            .bind(&key)
+            .fetch_one(state.db.pool())
+            .await?;
+        if still_used > 0 {
+            continue;
+        }
+        for object in [key, thumbnail_key] {
+            match state.media.store.delete(&StorePath::from(object.as_str())).await {
+                Ok(()) => objects += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => tracing::warn!(error = %e, object, "could not remove a stored image"),
+            }
+        }
+    }
+    if !removed.is_empty() {
+        tracing::info!(uploads = removed.len(), objects, "unused uploads removed");
+    }
+    Ok((removed.len(), objects))
+}
+
+/// Runs [`sweep_uploads`] every `interval` until the process stops.
+pub async fn run_upload_sweep(state: AppState, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = sweep_uploads(&state).await {
+            tracing::warn!(error = %e, "upload sweep failed; retrying at the next tick");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_keys_are_looked_up() {
+        let hash = "a".repeat(64);
+        assert!(valid_key(&format!("{hash}.jpg")));
+        assert!(valid_key(&format!("{hash}_thumb.png")));
+        for bad in [
+            format!("{hash}.gif"),
+            format!("../{hash}.jpg"),
+            format!("{}.jpg", "A".repeat(64)),
+            format!("{}.jpg", "a".repeat(63)),
+            "x.jpg".to_owned(),
+            String::new(),
+        ] {
+            assert!(!valid_key(&bad), "{bad}");
+        }
+    }
+}
