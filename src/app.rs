@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method};
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router, ServiceExt};
@@ -22,7 +23,10 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::health;
 use crate::input::JSON_LIMIT;
+use crate::layers::{self, Guard, RequestId};
+use crate::limits::AuthLimits;
 use crate::media::{self, Media};
 use crate::{artists, artworks, galleries, images, members, orders};
 
@@ -37,6 +41,8 @@ pub struct AppState {
     pub catalogue: Arc<PageCache>,
     /// Uploaded images: storage and URLs.
     pub media: Arc<Media>,
+    /// Rate limits on login and registration.
+    pub limits: Arc<AuthLimits>,
 }
 
 impl AppState {
@@ -44,6 +50,10 @@ impl AppState {
         let keys = Arc::new(Keys::new(&config.secret_key));
         let catalogue = Arc::new(PageCache::new(Duration::from_millis(config.catalogue_cache_ms)));
         let media = Arc::new(Media::from_config(&config)?);
+        let limits = Arc::new(AuthLimits::new(
+            config.login_failures_per_account,
+            config.auth_requests_per_ip_per_minute,
+        ));
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -51,6 +61,7 @@ impl AppState {
             keys,
             catalogue,
             media,
+            limits,
         })
     }
 
@@ -84,9 +95,15 @@ pub fn router(state: AppState) -> Router {
     .expose_headers([
         axum::http::HeaderName::from_static("x-total-count"),
         axum::http::header::LINK,
+        layers::X_REQUEST_ID.clone(),
+        axum::http::header::RETRY_AFTER,
     ])
     .max_age(Duration::from_secs(3600));
 
+    let guard = Guard {
+        timeout: Duration::from_millis(state.config.request_timeout_ms),
+        slots: Arc::new(tokio::sync::Semaphore::new(state.config.max_concurrent_requests)),
+    };
     Router::new()
         .route("/api", get(api_root))
         .merge(members::routes())
@@ -96,14 +113,27 @@ pub fn router(state: AppState) -> Router {
         .merge(galleries::routes())
         .merge(orders::routes())
         .merge(media::routes(&state))
+        .merge(health::routes())
         .fallback(|| async { ApiError::not_found("No such route.") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(middleware::from_fn_with_state(guard, layers::guard))
+        .layer(cors)
+        .layer(middleware::from_fn_with_state(
+            state.config.environment,
+            layers::security_headers,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    // Method and path only: never the query (it may hold tokens), bodies or headers.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    // Method, path and request id only: never the query (it may hold
+                    // tokens), bodies or headers.
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .map(|id| id.0.as_str())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
                 })
                 .on_request(())
                 .on_response(
@@ -116,7 +146,7 @@ pub fn router(state: AppState) -> Router {
                     },
                 ),
         )
-        .layer(cors)
+        .layer(middleware::from_fn(layers::request_id))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             // A bug, never a client's doing: answer like any internal error.
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
@@ -181,7 +211,11 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     ));
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
     let service = app(state);
-    let server = axum::serve(listener, service.into_make_service()).with_graceful_shutdown(async move {
+    let server = axum::serve(
+        listener,
+        service.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
         shutdown_signal().await;
         let _ = stopping_tx.send(true);
     });

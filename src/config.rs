@@ -41,6 +41,19 @@ pub struct Config {
     pub thumbnail_side: u32,
     pub image_workers: usize,
     pub upload_sweep_interval_secs: u64,
+    /// Failed logins per account per 15 minutes before it is refused for a while.
+    pub login_failures_per_account: u32,
+    /// Login and registration requests per client address per minute; 0 turns it off.
+    pub auth_requests_per_ip_per_minute: u32,
+    pub request_timeout_ms: u64,
+    pub max_concurrent_requests: usize,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {
@@ -174,6 +187,15 @@ impl Config {
             thumbnail_side: u32::try_from(number("THUMBNAIL_SIDE", 480, 16, 4000)?)?,
             image_workers: usize::try_from(number("IMAGE_WORKERS", cores, 1, 64)?)?,
             upload_sweep_interval_secs: u64::try_from(number("UPLOAD_SWEEP_INTERVAL_SECS", 3600, 1, 86400)?)?,
+            login_failures_per_account: u32::try_from(number("LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1000)?)?,
+            auth_requests_per_ip_per_minute: u32::try_from(number("AUTH_REQUESTS_PER_IP_PER_MINUTE", 60, 0, 100_000)?)?,
+            request_timeout_ms: u64::try_from(number("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?)? * 1000,
+            max_concurrent_requests: usize::try_from(number("MAX_CONCURRENT_REQUESTS", 512, 1, 100_000)?)?,
+            log_format: match get("LOG_FORMAT").as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => bail!("LOG_FORMAT must be text or json, not {other:?}"),
+            },
         })
     }
 
@@ -202,6 +224,12 @@ impl Config {
             thumbnail_side: 480,
             image_workers: 2,
             upload_sweep_interval_secs: 3600,
+            login_failures_per_account: 10,
+            // Tests and tools register many members from one address.
+            auth_requests_per_ip_per_minute: 0,
+            request_timeout_ms: 30_000,
+            max_concurrent_requests: 512,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -298,6 +326,17 @@ mod tests {
         assert!(config(&[("SECRET_KEY", "k"), ("PUBLIC_URL", "studio.example")]).is_err());
         assert!(config(&[("SECRET_KEY", "k"), ("STORAGE_URL", "gs://bucket")]).is_err());
         assert!(config(&[("SECRET_KEY", "k"), ("MAX_UPLOAD_BYTES", "-1")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("LOG_FORMAT", "xml")]).is_err());
+        assert_eq!(
+            config(&[("SECRET_KEY", "k"), ("LOG_FORMAT", "JSON")])
+                .unwrap()
+                .log_format,
+            LogFormat::Json
+        );
+        assert_eq!(
+            config(&[("SECRET_KEY", "k")]).unwrap().auth_requests_per_ip_per_minute,
+            60
+        );
         let c = config(&[
             ("SECRET_KEY", "k"),
             ("PORT", "9000"),

@@ -4,7 +4,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use openstudio::app::{self, AppState};
 use openstudio::clock::Clock;
-use openstudio::config::Config;
+use openstudio::config::{Config, LogFormat};
 use openstudio::{admin, db::Db};
 
 #[derive(Parser)]
@@ -41,7 +41,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
-    init_logging();
+    init_logging(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -49,15 +49,25 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))
 }
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout()) && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(colour)
-        .init();
+    match format {
+        // One JSON object a line, span fields (the request id) included.
+        LogFormat::Json => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .json()
+            .with_current_span(true)
+            .init(),
+        LogFormat::Text => {
+            let colour = std::io::IsTerminal::is_terminal(&std::io::stdout()) && std::env::var_os("NO_COLOR").is_none();
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_target(false)
+                .with_ansi(colour)
+                .init()
+        }
+    }
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {

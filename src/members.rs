@@ -15,6 +15,7 @@ use crate::clock;
 use crate::db::flag;
 use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
 use crate::input::{as_text, parsed, text, Fields, JsonBody, Parser};
+use crate::limits::ClientIp;
 use crate::postcode::{outward_code, Postcode};
 
 pub fn routes() -> Router<AppState> {
@@ -247,8 +248,10 @@ const USERNAME_TAKEN: &str = "a member with this username already exists.";
 /// transaction. A duplicate email or username (in any letter case, even in a race) is a 400.
 async fn register_member(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    state.limits.count_request(ip)?;
     let mut f = Fields::new(&body);
     let email = f.required("email", parsed(parse_email));
     let username = f.required("username", parsed(parse_username));
@@ -375,15 +378,22 @@ async fn taken(pool: &AnyPool, column: &str, value: &str) -> Result<bool, sqlx::
 
 /// Logs a member in with email and password; an unknown email and a wrong password get
 /// the same 401 after the same amount of work.
-async fn login_member(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
+async fn login_member(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    state.limits.count_request(ip)?;
     let mut f = Fields::new(&body);
     let email = f.required("email", text(1..=254));
     let password = f.required("password", password_field());
     let (Some(email), Some(password)) = (email, password) else {
         return Err(ApiError::invalid(f.errors));
     };
+    let account = email.to_lowercase();
+    state.limits.check_account(&account)?;
     let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.email_lower = $1"))
-        .bind(email.to_lowercase())
+        .bind(&account)
         .fetch_optional(state.db.pool())
         .await?;
     let (member, hash) = match row {
@@ -395,8 +405,11 @@ async fn login_member(State(state): State<AppState>, JsonBody(body): JsonBody) -
     };
     let verified = auth::verify_password(hash, password).await?;
     let Some(member) = member.filter(|_| verified) else {
+        // Counted for unknown emails too, so the limit reveals nothing either.
+        let _ = state.limits.login_failures.hit(&account);
         return Err(ApiError::InvalidCredentials);
     };
+    state.limits.login_failures.reset(&account);
     let token = auth::issue_token(&state.keys, &member, state.clock.now(), state.config.token_ttl_days)?;
     let mut body = json!({
         "token": token,

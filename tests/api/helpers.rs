@@ -162,7 +162,11 @@ impl TestApp {
         let state = AppState::new(db, config, Clock::default()).expect("state");
         let service = app::app(state.clone());
         tokio::spawn(async move {
-            let _ = axum::serve(listener, axum::ServiceExt::into_make_service(service)).await;
+            let _ = axum::serve(
+                listener,
+                axum::ServiceExt::into_make_service_with_connect_info::<std::net::SocketAddr>(service),
+            )
+            .await;
         });
         TestApp {
             base,

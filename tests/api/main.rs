@@ -12,4 +12,5 @@ mod images;
 mod members;
 mod migrations;
 mod orders;
+mod production;
 mod uploads;

@@ -1,0 +1,89 @@
+//! What wraps every request: an id that follows it through the logs, a deadline, a cap
+//! on how many run at once, and the security headers on every response.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
+
+use crate::config::Environment;
+use crate::error::ApiError;
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id: the client's `X-Request-Id` when it is sensible, else a new one.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn acceptable_id(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    let ok = !text.is_empty() && text.len() <= 128 && text.bytes().all(|b| b.is_ascii_graphic());
+    ok.then(|| text.to_owned())
+}
+
+fn new_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Gives every request an id (kept in its extensions, so the trace span can log it) and
+/// returns it in the response.
+pub async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(acceptable_id)
+        .unwrap_or_else(new_id);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(X_REQUEST_ID.clone(), value);
+    }
+    response
+}
+
+/// Limits on every request: how long it may take and how many may run at once.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    pub timeout: Duration,
+    pub slots: Arc<Semaphore>,
+}
+
+/// Refuses work beyond the cap (503, at once, rather than queueing without bound) and
+/// ends a request that outlives the deadline (503 as well: try again).
+pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    let Ok(_slot) = guard.slots.clone().try_acquire_owned() else {
+        return ApiError::Unavailable("The server is busy; please try again.".into()).into_response();
+    };
+    match tokio::time::timeout(guard.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Unavailable("The request took too long and was stopped.".into()).into_response(),
+    }
+}
+
+/// Security headers on every response: no sniffing, no framing, no referrer leaks, a
+/// CSP that lets a JSON response run nothing, and HSTS in production.
+pub async fn security_headers(State(environment): State<Environment>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+        );
+    }
+    if environment == Environment::Prod {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}

@@ -1,0 +1,200 @@
+//! Running in production: health, security headers, request ids, abuse limits, deadlines.
+
+use futures::future::join_all;
+use serde_json::json;
+
+use crate::helpers::{TestApp, PASSWORD};
+
+#[tokio::test]
+async fn health_checks() {
+    let app = TestApp::spawn().await;
+    let live = app.get("/health/live", None).await;
+    live.assert_status(200);
+    assert_eq!(live.body["status"], "ok");
+    let ready = app.get("/health/ready/", None).await;
+    ready.assert_status(200);
+    assert_eq!(ready.body["migrations"], "applied");
+    // A database missing a migration is not ready.
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let not_ready = app.get("/health/ready", None).await;
+    not_ready.assert_status(503);
+    assert_eq!(not_ready.header("content-type"), "application/problem+json");
+    assert_eq!(not_ready.header("retry-after"), "1");
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/", "/api/artworks/", "/api/nowhere", "/health/live"] {
+        let res = app.get(path, None).await;
+        assert_eq!(res.header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(res.header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(res.header("referrer-policy"), "no-referrer", "{path}");
+        assert!(
+            res.header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert!(
+            res.header("strict-transport-security").is_empty(),
+            "no HSTS outside production"
+        );
+    }
+    let prod = TestApp::spawn_with(|c| c.environment = openstudio::config::Environment::Prod).await;
+    let res = prod.get("/api/", None).await;
+    assert!(res.header("strict-transport-security").starts_with("max-age="));
+}
+
+#[tokio::test]
+async fn requests_carry_an_id() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(format!("{}/api/", app.base))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-me-42");
+    let generated = app.get("/api/", None).await.header("x-request-id");
+    assert_eq!(generated.len(), 32);
+    assert!(generated.bytes().all(|b| b.is_ascii_hexdigit()));
+    let too_long = "x".repeat(300);
+    let res = app
+        .client
+        .get(format!("{}/api/", app.base))
+        .header("x-request-id", &too_long)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        res.headers()["x-request-id"],
+        too_long.as_str(),
+        "an unreasonable id is replaced"
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_account() {
+    let app = TestApp::spawn_with(|c| c.login_failures_per_account = 3).await;
+    let user = app.collector().await;
+    let other = app.collector().await;
+    let attempt = |email: String, password: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/members/login/",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await
+        }
+    };
+    for _ in 0..3 {
+        attempt(user.email.clone(), "wrong-password-1").await.assert_status(401);
+    }
+    let limited = attempt(user.email.to_uppercase(), PASSWORD).await;
+    limited.assert_status(429);
+    assert_eq!(limited.header("content-type"), "application/problem+json");
+    let retry: u64 = limited.header("retry-after").parse().unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    attempt(other.email.clone(), PASSWORD).await.assert_status(200);
+    // Unknown emails are limited the same way, so the limit reveals nothing.
+    for _ in 0..3 {
+        attempt("nobody@example.com".into(), "wrong-password-1")
+            .await
+            .assert_status(401);
+    }
+    attempt("nobody@example.com".into(), "wrong-password-1")
+        .await
+        .assert_status(429);
+}
+
+#[tokio::test]
+async fn auth_requests_are_limited_per_address() {
+    let app = TestApp::spawn_with(|c| c.auth_requests_per_ip_per_minute = 4).await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(
+            app.post(
+                "/api/members/login/",
+                None,
+                json!({"email": "a@example.com", "password": "x"}),
+            )
+            .await
+            .status,
+        );
+    }
+    statuses.push(
+        app.post(
+            "/api/members/register/",
+            None,
+            TestApp::registration("artist", "N1 9GU"),
+        )
+        .await
+        .status,
+    );
+    assert_eq!(statuses, vec![401, 401, 401, 201]);
+    let limited = app
+        .post(
+            "/api/members/register/",
+            None,
+            TestApp::registration("artist", "N1 9GU"),
+        )
+        .await;
+    limited.assert_status(429);
+    assert!(!limited.header("retry-after").is_empty());
+    app.get("/api/artworks/", None).await.assert_status(200);
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_and_excess_ones_are_shed() {
+    let app = TestApp::spawn_with(|c| c.request_timeout_ms = 1).await;
+    let res = app
+        .post(
+            "/api/members/login/",
+            None,
+            json!({"email": "a@example.com", "password": "some-password"}),
+        )
+        .await;
+    res.assert_status(503);
+    assert_eq!(res.header("content-type"), "application/problem+json");
+
+    let app = TestApp::spawn_with(|c| c.max_concurrent_requests = 1).await;
+    let logins = (0..12).map(|_| {
+        app.post(
+            "/api/members/login/",
+            None,
+            json!({"email": "a@example.com", "password": "pw"}),
+        )
+    });
+    let statuses: Vec<u16> = join_all(logins).await.iter().map(|r| r.status).collect();
+    assert!(statuses.contains(&503), "{statuses:?}");
+    assert!(statuses.contains(&401), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn bodies_are_limited_per_route() {
+    let app = TestApp::spawn_with(|c| c.max_upload_bytes = 2048).await;
+    let artist = app.artist().await;
+    let big_json = json!({"title": "x".repeat(2 * 1024 * 1024)});
+    app.post("/api/artworks/", Some(&artist.token), big_json)
+        .await
+        .assert_status(413);
+    // The upload route allows ten files of MAX_UPLOAD_BYTES, and not much more.
+    let huge = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(vec![0u8; 3 * 1024 * 1024]).file_name("a.png"),
+    );
+    let res = app
+        .client
+        .post(format!("{}/api/images/upload/", app.base))
+        .bearer_auth(&artist.token)
+        .multipart(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+}
