@@ -112,24 +112,32 @@ impl FromRequestParts<AppState> for MaybeMember {
 
 /// Each hash takes ~19 MiB and a core for tens of milliseconds; running more at once
 /// than there are cores only adds memory, so a burst of logins queues here.
-fn hashing_permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        tokio::sync::Semaphore::new(cores)
-    })
+fn hashing_permits() -> std::sync::Arc<tokio::sync::Semaphore> {
+    static PERMITS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    PERMITS
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+            std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
+        })
+        .clone()
 }
 
 /// Runs CPU-heavy password work (hashing, strength estimates) on the blocking pool, a
 /// bounded number at a time.
 pub async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    let _permit = hashing_permits()
-        .acquire()
+    // The permit travels with the work: a client that hangs up does not free a slot
+    // while its hash is still being computed.
+    let permit = hashing_permits()
+        .acquire_owned()
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        drop(permit);
+        result
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))
 }
 
 fn argon2() -> Argon2<'static> {

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 
 const MAX_ENTRIES: usize = 2048;
+/// The most page bytes kept at once.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
 const MAX_KEY: usize = 1024;
 
 #[derive(Debug)]
@@ -93,8 +95,14 @@ impl PageCache {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        let held: usize = entries.values().map(|e| e.body.len()).sum();
+        if entries.len() >= MAX_ENTRIES || held + body.len() > MAX_BYTES {
+            let (current, ttl) = (self.generation(), self.ttl);
+            entries.retain(|_, e| e.generation == current && e.stored.elapsed() < ttl);
+            let held: usize = entries.values().map(|e| e.body.len()).sum();
+            if entries.len() >= MAX_ENTRIES || held + body.len() > MAX_BYTES {
+                entries.clear();
+            }
         }
         let entry = Entry {
             generation,

@@ -61,7 +61,7 @@ async fn add_image(
             format!("An artwork has at most {MAX_IMAGES} images."),
         ));
     }
-    let upload = media::resolve_attachment(&mut tx, &state.media, member.id, &url).await?;
+    let upload = media::resolve_attachment(&mut tx, &state.media, member.id, &url, &now).await?;
     let image_id: i64 = sqlx::query(
         "INSERT INTO artwork_images (artwork_id, image_url, position, created_at, upload_id) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",

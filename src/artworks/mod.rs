@@ -379,7 +379,7 @@ async fn replace_images(
         .execute(&mut **tx)
         .await?;
     for (position, url) in urls.iter().enumerate() {
-        let upload = media::resolve_attachment(tx, media, member.id, url).await?;
+        let upload = media::resolve_attachment(tx, media, member.id, url, now).await?;
         sqlx::query(
             "INSERT INTO artwork_images (artwork_id, image_url, position, created_at, upload_id) VALUES ($1, $2, $3, $4, $5)",
         )

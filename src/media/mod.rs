@@ -50,7 +50,9 @@ pub struct Media {
     limits: Limits,
     pub max_upload_bytes: u64,
     /// Decoding and resizing are CPU-bound: at most this many at once.
-    workers: tokio::sync::Semaphore,
+    workers: Arc<tokio::sync::Semaphore>,
+    /// Upload requests reading their files at once; each holds at most one file.
+    requests: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Media {
@@ -101,7 +103,8 @@ impl Media {
                 thumbnail_side: config.thumbnail_side,
             },
             max_upload_bytes: config.max_upload_bytes,
-            workers: tokio::sync::Semaphore::new(config.image_workers),
+            workers: Arc::new(tokio::sync::Semaphore::new(config.image_workers)),
+            requests: Arc::new(tokio::sync::Semaphore::new(config.image_workers * 2)),
         })
     }
 
@@ -113,13 +116,20 @@ impl Media {
         }
     }
 
-    /// The key of one of our own media URLs (either form), if `url` is one.
-    pub fn key_of<'u>(&self, url: &'u str) -> Option<&'u str> {
-        let own = format!("{}/media/", self.public_url);
-        let key = url
-            .strip_prefix(own.as_str())
-            .or_else(|| self.base_url.as_deref().and_then(|b| url.strip_prefix(b)))?;
-        valid_key(key).then_some(key)
+    /// Whether `url` points at our media (either form), however it is spelled; if so,
+    /// the key it names, which must be well formed.
+    pub fn media_key(&self, url: &str) -> Option<Result<String, ()>> {
+        let url = url::Url::parse(url).ok()?;
+        let own = url::Url::parse(&format!("{}/media/", self.public_url)).ok();
+        let base = self.base_url.as_deref().and_then(|b| url::Url::parse(b).ok());
+        let prefix = [own, base].into_iter().flatten().find(|prefix| {
+            prefix.host_str().map(str::to_ascii_lowercase) == url.host_str().map(str::to_ascii_lowercase)
+                && prefix.port_or_known_default() == url.port_or_known_default()
+                && url.path().starts_with(prefix.path())
+        })?;
+        let key = &url.path()[prefix.path().len()..];
+        let clean = url.query().is_none() && url.fragment().is_none() && valid_key(key);
+        Some(if clean { Ok(key.to_owned()) } else { Err(()) })
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
@@ -176,7 +186,7 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
 fn process_error(error: ProcessError) -> ApiError {
     match error {
         ProcessError::Unsupported | ProcessError::Corrupt(_) => ApiError::UnsupportedMediaType(error.to_string()),
-        ProcessError::TooManyPixels { .. } => ApiError::PayloadTooLarge(error.to_string()),
+        ProcessError::TooManyPixels { .. } | ProcessError::TooLarge(_) => ApiError::PayloadTooLarge(error.to_string()),
     }
 }
 
@@ -193,12 +203,20 @@ async fn upload_images(
     }
     let mut multipart = multipart.map_err(|e| ApiError::UnsupportedMediaType(e.body_text()))?;
     let media = &state.media;
-    let mut files: Vec<Vec<u8>> = Vec::new();
+    // Bounded memory: a few requests read files at once, each holding one file at a time.
+    let _slot = media
+        .requests
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let mut uploads = Vec::new();
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         if field.name() != Some("file") {
             continue;
         }
-        if files.len() == MAX_FILES {
+        if uploads.len() == MAX_FILES {
+            // The ones already stored are unattached uploads: the sweep removes them.
             return Err(ApiError::field(
                 "file",
                 format!("At most {MAX_FILES} files can be uploaded at once."),
@@ -215,14 +233,10 @@ async fn upload_images(
             }
             bytes.extend_from_slice(&chunk);
         }
-        files.push(bytes);
-    }
-    if files.is_empty() {
-        return Err(ApiError::field("file", "Attach at least one image as a `file` part."));
-    }
-    let mut uploads = Vec::with_capacity(files.len());
-    for bytes in files {
         uploads.push(store_upload(&state, member.id, bytes).await?);
+    }
+    if uploads.is_empty() {
+        return Err(ApiError::field("file", "Attach at least one image as a `file` part."));
     }
     Ok((StatusCode::CREATED, Json(uploads)))
 }
@@ -286,23 +300,38 @@ async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> ApiRe
 
 /// The upload an image URL refers to, if it is one of ours: only its uploader may attach
 /// it (403), and a media URL that is no upload at all is refused (400).
-pub async fn resolve_attachment(tx: &mut Tx, media: &Media, member_id: i64, url: &str) -> ApiResult<Option<i64>> {
-    let Some(key) = media.key_of(url) else { return Ok(None) };
-    let rows = sqlx::query("SELECT id, uploader_id FROM uploads WHERE key = $1")
-        .bind(key)
-        .fetch_all(&mut **tx)
-        .await?;
-    let mut seen = false;
-    for row in &rows {
-        seen = true;
-        if row.try_get::<i64, _>("uploader_id")? == member_id {
-            return Ok(Some(row.try_get("id")?));
-        }
+pub async fn resolve_attachment(
+    tx: &mut Tx,
+    media: &Media,
+    member_id: i64,
+    url: &str,
+    now: &str,
+) -> ApiResult<Option<i64>> {
+    let not_an_upload = || ApiError::field("artworks_images", format!("{url} is not an upload."));
+    let key = match media.media_key(url) {
+        None => return Ok(None),
+        Some(Ok(key)) => key,
+        Some(Err(())) => return Err(not_an_upload()),
+    };
+    // Touching the row both claims it and keeps the sweep, which re-checks the time
+    // after waiting for this lock, from removing an upload being attached.
+    let mine: Option<i64> =
+        sqlx::query_scalar("UPDATE uploads SET created_at = $1 WHERE key = $2 AND uploader_id = $3 RETURNING id")
+            .bind(now)
+            .bind(&key)
+            .bind(member_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if mine.is_some() {
+        return Ok(mine);
     }
-    if seen {
-        Err(ApiError::forbidden("You can only attach images you uploaded."))
-    } else {
-        Err(ApiError::field("artworks_images", format!("{url} is not an upload.")))
+    let someone_elses: Option<i64> = sqlx::query_scalar("SELECT id FROM uploads WHERE key = $1")
+        .bind(&key)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match someone_elses {
+        Some(_) => Err(ApiError::forbidden("You can only attach images you uploaded.")),
+        None => Err(not_an_upload()),
     }
 }
 

@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
-use image::imageops::FilterType;
+
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +27,8 @@ pub enum ProcessError {
     TooManyPixels { width: u32, height: u32, max: u64 },
     #[error("The image could not be decoded: {0}")]
     Corrupt(String),
+    #[error("The image needs more memory to decode than is allowed: {0}")]
+    TooLarge(String),
 }
 
 /// One stored rendition.
@@ -48,6 +50,7 @@ pub struct Processed {
 fn corrupt(error: image::ImageError) -> ProcessError {
     match error {
         image::ImageError::Unsupported(_) => ProcessError::Unsupported,
+        image::ImageError::Limits(limit) => ProcessError::TooLarge(limit.to_string()),
         other => ProcessError::Corrupt(other.to_string()),
     }
 }
@@ -88,14 +91,15 @@ pub fn process(bytes: &[u8], limits: Limits) -> Result<Processed, ProcessError> 
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-    decoded.apply_orientation(orientation);
-
-    let image = if decoded.width().max(decoded.height()) > limits.max_side {
-        decoded.resize(limits.max_side, limits.max_side, FilterType::Lanczos3)
+    let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    // Shrink first (an area-averaging downscale needs no large working buffer), then
+    // turn upright: the bounding box is square, so the order does not change the size.
+    let mut image = if decoded.width().max(decoded.height()) > limits.max_side {
+        decoded.thumbnail(limits.max_side, limits.max_side)
     } else {
         decoded
     };
+    image.apply_orientation(orientation);
     let thumbnail = if image.width().max(image.height()) > limits.thumbnail_side {
         image.thumbnail(limits.thumbnail_side, limits.thumbnail_side)
     } else {

@@ -204,8 +204,6 @@ async fn files_that_are_not_images_or_too_big_are_refused() {
         "refused from the header, not by decoding"
     );
 
-    let eleven = (0..11).map(|_| ("x.png", encoded(4, 4, ImageFormat::Png))).collect();
-    assert_eq!(upload(&app, &artist, eleven).await.0, 400);
     let none = app
         .client
         .post(format!("{}/api/images/upload/", app.base))
@@ -221,6 +219,8 @@ async fn files_that_are_not_images_or_too_big_are_refused() {
     assert_eq!(not_multipart.status, 415);
     assert_eq!(stored_files(&app), 0, "nothing refused was stored");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM uploads WHERE id > $1", 0).await, 0);
+    let eleven = (0..11).map(|_| ("x.png", encoded(4, 4, ImageFormat::Png))).collect();
+    assert_eq!(upload(&app, &artist, eleven).await.0, 400);
 }
 
 #[tokio::test]
@@ -251,6 +251,17 @@ async fn only_artists_upload_and_only_the_uploader_attaches() {
     )
     .await
     .assert_status(403);
+    // Another spelling of the same upload is still that upload.
+    for disguised in [
+        format!("{url}?v=2"),
+        format!("{url}#x"),
+        url.replace("http://", "HTTP://"),
+    ] {
+        let mut body = TestApp::artwork_body();
+        body["artworks_images"] = json!([disguised]);
+        let res = app.post("/api/artworks/", Some(&other.token), body).await;
+        assert!(res.status == 403 || res.status == 400, "{disguised}: {}", res.status);
+    }
     let fake = format!("{}/media/{}.jpg", app.base, "0".repeat(64));
     let mut unknown = TestApp::artwork_body();
     unknown["artworks_images"] = json!([fake]);
@@ -299,6 +310,8 @@ async fn one_file_is_stored_once_and_served_with_caching_headers() {
     let etag = headers["etag"].to_str().unwrap().to_owned();
     let cached = app.client.get(url).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(cached.status(), 304);
+    assert_eq!(cached.headers()["etag"], etag.as_str());
+    assert_eq!(cached.headers()["cache-control"], "public, max-age=31536000, immutable");
     let stale = app
         .client
         .get(url)
@@ -393,4 +406,24 @@ async fn media_urls_can_point_at_a_cdn() {
         app.get(&format!("/api/artworks/{id}"), None).await.body["artworks_images"][0]["image_url"],
         url.as_str()
     );
+}
+
+#[tokio::test]
+async fn transparent_images_are_stored_and_served_as_png() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let img = image::RgbaImage::from_fn(10, 10, |x, _| image::Rgba([200, 10, 10, (x * 25) as u8]));
+    let mut png = Vec::new();
+    DynamicImage::ImageRgba8(img)
+        .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+        .unwrap();
+    let (status, body) = upload(&app, &artist, vec![("glass.png", png)]).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body[0]["content_type"], "image/png");
+    let url = body[0]["image_url"].as_str().unwrap();
+    assert!(url.ends_with(".png"));
+    let res = fetch(&app, url).await;
+    assert_eq!(res.headers()["content-type"], "image/png");
+    let decoded = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert!(decoded.color().has_alpha());
 }
