@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         axum::http::header::LINK,
         layers::X_REQUEST_ID.clone(),
         axum::http::header::RETRY_AFTER,
+        crate::idempotency::REPLAYED.clone(),
     ])
     .max_age(Duration::from_secs(3600));
 
@@ -111,7 +112,7 @@ pub fn router(state: AppState) -> Router {
         .merge(artworks::routes())
         .merge(images::routes())
         .merge(galleries::routes())
-        .merge(orders::routes())
+        .merge(orders::routes(&state))
         .merge(media::routes(&state))
         .merge(health::routes())
         .fallback(|| async { ApiError::not_found("No such route.") })

@@ -174,6 +174,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         include_str!("../migrations/sqlite/0002_search_and_indexes.sql"),
     ),
     (3, "uploads", include_str!("../migrations/sqlite/0003_uploads.sql")),
+    (
+        4,
+        "idempotency keys",
+        include_str!("../migrations/sqlite/0004_idempotency.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -183,6 +188,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         include_str!("../migrations/postgres/0002_search_and_indexes.sql"),
     ),
     (3, "uploads", include_str!("../migrations/postgres/0003_uploads.sql")),
+    (
+        4,
+        "idempotency keys",
+        include_str!("../migrations/postgres/0004_idempotency.sql"),
+    ),
 ];
 
 fn migrations(backend: Backend) -> &'static [Embed] {

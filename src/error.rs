@@ -89,6 +89,9 @@ pub enum ApiError {
         detail: String,
         retry_after: std::time::Duration,
     },
+    /// 422: well-formed but unusable (an idempotency key reused for another request).
+    #[error("{0}")]
+    Unprocessable(String),
     /// 503 with Retry-After: busy, timed out, or not ready.
     #[error("{0}")]
     Unavailable(String),
@@ -138,6 +141,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

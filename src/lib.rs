@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod galleries;
 pub mod health;
+pub mod idempotency;
 pub mod images;
 pub mod input;
 pub mod layers;

@@ -26,9 +26,10 @@ use crate::postcode::outward_code;
 use crate::shipping::{self, Parcel};
 use rules::{Action, Actor, OrderStatus, Refusal};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let idempotent = || axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotent);
     Router::new()
-        .route("/api/orders/create", post(create_order))
+        .route("/api/orders/create", post(create_order).layer(idempotent()))
         .route("/api/orders/purchase-requests", get(list_purchases))
         .route("/api/orders/seller", get(list_sales))
         .route("/api/orders/all", get(list_all_orders))
@@ -36,7 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/orders/{id}/events", get(list_order_events))
         .route("/api/orders/review/{id}", patch(review_order))
         .route("/api/orders/cancel/{id}", patch(cancel_order))
-        .route("/api/orders/payment/{id}", patch(pay_order))
+        .route("/api/orders/payment/{id}", patch(pay_order).layer(idempotent()))
         .route("/api/orders/shipped/{id}", patch(ship_order))
         .route("/api/orders/complete/{id}", patch(complete_order))
         .route("/api/orders/unviewed-orders", get(count_unviewed_orders))
@@ -645,6 +646,9 @@ pub async fn run_auto_completion(state: AppState, interval: std::time::Duration)
         ticker.tick().await;
         if let Err(e) = complete_overdue(&state).await {
             tracing::warn!(error = %e, "auto-completion sweep failed; retrying at the next tick");
+        }
+        if let Err(e) = crate::idempotency::purge_expired(&state).await {
+            tracing::warn!(error = %e, "purging idempotency keys failed; retrying at the next tick");
         }
     }
 }

@@ -8,6 +8,7 @@ mod concurrency;
 mod errors;
 mod galleries;
 mod helpers;
+mod idempotency;
 mod images;
 mod members;
 mod migrations;

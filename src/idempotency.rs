@@ -1,0 +1,189 @@
+//! Safe retries: `Idempotency-Key` on order creation and payment (Stripe's semantics).
+//! The same key from the same member with the same request within 24 hours replays the
+//! first response without acting again; the same key with another request is a 422;
+//! while the first is still running, a 409.
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::auth::MaybeMember;
+use crate::clock;
+use crate::error::{unique_violation, ApiError};
+use crate::input::JSON_LIMIT;
+
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+const KEPT: chrono::Duration = chrono::Duration::hours(24);
+
+fn problem(status: StatusCode, detail: &str) -> Response {
+    match status {
+        StatusCode::UNPROCESSABLE_ENTITY => ApiError::Unprocessable(detail.to_owned()).into_response(),
+        StatusCode::CONFLICT => ApiError::conflict(detail).into_response(),
+        _ => ApiError::BadRequest(detail.to_owned()).into_response(),
+    }
+}
+
+/// Wraps a route so that a request carrying `Idempotency-Key` acts at most once.
+pub async fn idempotent(
+    State(state): State<AppState>,
+    MaybeMember(member): MaybeMember,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (Some(member), Some(raw_key)) = (member, request.headers().get(&IDEMPOTENCY_KEY).cloned()) else {
+        return next.run(request).await;
+    };
+    let key = match raw_key.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => k.to_owned(),
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            )
+        }
+    };
+    match run_once(&state, member.id, &key, request, next).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn run_once(
+    state: &AppState,
+    member_id: i64,
+    key: &str,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let bytes = to_bytes(body, JSON_LIMIT)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge("The body is too large.".into()))?;
+    let mut hasher = Sha256::new();
+    hasher.update(parts.method.as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(parts.uri.path().trim_end_matches('/').as_bytes());
+    hasher.update(b"\n");
+    hasher.update(&bytes);
+    let hash: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let now = state.clock.now();
+
+    let mut tx = state.db.begin().await?;
+    sqlx::query("DELETE FROM idempotency_keys WHERE member_id = $1 AND key = $2 AND created_at < $3")
+        .bind(member_id)
+        .bind(key)
+        .bind(clock::to_db(now - KEPT))
+        .execute(&mut *tx)
+        .await?;
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (member_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (member_id, key) DO NOTHING",
+    )
+    .bind(member_id)
+    .bind(key)
+    .bind(&hash)
+    .bind(clock::to_db(now))
+    .execute(&mut *tx)
+    .await;
+    let claimed = match claimed {
+        Ok(result) => result.rows_affected() == 1,
+        Err(e) if unique_violation(&e).is_some() => false,
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+
+    if !claimed {
+        let row = sqlx::query(
+            "SELECT request_hash, status_code, content_type, response_body FROM idempotency_keys \
+             WHERE member_id = $1 AND key = $2",
+        )
+        .bind(member_id)
+        .bind(key)
+        .fetch_optional(state.db.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(problem(
+                StatusCode::CONFLICT,
+                "The first request with this Idempotency-Key failed; retry.",
+            ));
+        };
+        if row.try_get::<String, _>("request_hash")? != hash {
+            return Ok(problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This Idempotency-Key was used for a different request.",
+            ));
+        }
+        let Some(status) = row.try_get::<Option<i64>, _>("status_code")? else {
+            return Ok(problem(
+                StatusCode::CONFLICT,
+                "A request with this Idempotency-Key is still being processed.",
+            ));
+        };
+        let status = u16::try_from(status)
+            .ok()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::OK);
+        let content_type: Option<String> = row.try_get("content_type")?;
+        let body: Option<String> = row.try_get("response_body")?;
+        let mut response = (status, body.unwrap_or_default()).into_response();
+        if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::CONTENT_TYPE, value);
+        }
+        response
+            .headers_mut()
+            .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+        return Ok(response);
+    }
+
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let (parts, body) = response.into_parts();
+    let body = to_bytes(body, 4 * JSON_LIMIT).await.unwrap_or_else(|_| Bytes::new());
+    if parts.status.is_server_error() {
+        // Nothing was done: let a retry act.
+        sqlx::query("DELETE FROM idempotency_keys WHERE member_id = $1 AND key = $2")
+            .bind(member_id)
+            .bind(key)
+            .execute(state.db.pool())
+            .await?;
+    } else {
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut tx = state.db.begin().await?;
+        sqlx::query(
+            "UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3 \
+             WHERE member_id = $4 AND key = $5",
+        )
+        .bind(i64::from(parts.status.as_u16()))
+        .bind(content_type)
+        .bind(String::from_utf8_lossy(&body).into_owned())
+        .bind(member_id)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+/// Forgets keys older than 24 hours.
+pub async fn purge_expired(state: &AppState) -> Result<u64, sqlx::Error> {
+    let cutoff = clock::to_db(state.clock.now() - KEPT);
+    let mut tx = state.db.begin().await?;
+    let removed = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(removed)
+}
