@@ -142,3 +142,74 @@ async fn serve_answers_and_stops_gracefully_on_sigterm() {
         .unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_and_no_secrets() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = openstudio(&app.state.config.database_url, dir.path());
+    command
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines_tx, mut lines_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut base = None;
+    while base.is_none() {
+        let line = lines_rx.recv().await.expect("a log line");
+        let event: serde_json::Value = serde_json::from_str(&line).expect("every line is JSON");
+        if let Some(message) = event["fields"]["message"].as_str() {
+            base = message
+                .split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .map(str::to_owned);
+        }
+    }
+    let base = base.unwrap();
+    let login = app
+        .client
+        .post(format!("{base}/api/members/login/"))
+        .header("x-request-id", "json-trace-1")
+        .json(&json!({"email": "who@example.com", "password": "Sup3r-Secret-Value"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401);
+    let mut seen = Vec::new();
+    while let Ok(Some(line)) = tokio::time::timeout(std::time::Duration::from_secs(5), lines_rx.recv()).await {
+        let done = line.contains("\"response\"") && line.contains("json-trace-1");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    let response_line = seen
+        .iter()
+        .find(|l| l.contains("json-trace-1"))
+        .expect("the request's log line");
+    let event: serde_json::Value = serde_json::from_str(response_line).unwrap();
+    assert_eq!(event["span"]["request_id"], "json-trace-1", "{event}");
+    assert_eq!(
+        event["span"]["path"], "/api/members/login",
+        "paths are logged normalised"
+    );
+    assert_eq!(event["fields"]["status"], 401);
+    for line in &seen {
+        assert!(
+            !line.contains("Sup3r-Secret-Value") && !line.contains("who@example.com"),
+            "{line}"
+        );
+    }
+}
