@@ -20,6 +20,12 @@ enum Command {
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Fill an empty database with a small demo marketplace (run again: no change).
+    SeedDemo {
+        /// Add the demo even to a database that holds other artworks or orders.
+        #[arg(long)]
+        force: bool,
+    },
     /// Create a staff member, or make an existing member staff. The password comes from
     /// OPENSTUDIO_ADMIN_PASSWORD or a prompt.
     CreateAdmin {
@@ -80,6 +86,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .with_context(|| format!("binding {address}"))?;
             tracing::info!("OpenStudio listening on http://{}", listener.local_addr()?);
             app::serve(state, listener).await
+        }
+        Command::SeedDemo { force } => {
+            let state = AppState::connect(config, Clock::default()).await?;
+            state.db.migrate().await?;
+            match openstudio::demo::seed(&state, force).await? {
+                openstudio::demo::Outcome::AlreadyThere => {
+                    println!("The demo marketplace is already here; nothing changed.")
+                }
+                openstudio::demo::Outcome::Seeded { artworks, orders } => {
+                    println!("Seeded a demo marketplace: {artworks} artworks, {orders} orders in every state.");
+                    println!(
+                        "Log in as marta.ink@{domain} (artist) or june.collects@{domain} (collector), password {password}",
+                        domain = openstudio::demo::DOMAIN,
+                        password = openstudio::demo::PASSWORD
+                    );
+                }
+            }
+            Ok(())
         }
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 2).await?;

@@ -242,7 +242,7 @@ async fn upload_images(
 }
 
 /// Processes and stores one file, and records it as the member's upload.
-async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> ApiResult<Upload> {
+pub async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> ApiResult<Upload> {
     let media = &state.media;
     let limits = media.limits;
     let (hash, processed) = media

@@ -213,3 +213,73 @@ async fn json_logs_carry_the_request_id_and_no_secrets() {
         );
     }
 }
+
+#[tokio::test]
+async fn seed_demo_fills_an_empty_database_once_and_leaves_other_data_alone() {
+    let app = TestApp::spawn().await;
+    let seed = |force: bool| {
+        let mut command = openstudio(&app.state.config.database_url, app.data_dir.path());
+        command.env("PUBLIC_URL", &app.base).arg("seed-demo");
+        if force {
+            command.arg("--force");
+        }
+        run(command)
+    };
+    let out = seed(false).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Seeded"));
+    let artworks = app.scalar("SELECT COUNT(*) FROM artworks WHERE id > $1", 0).await;
+    assert_eq!(artworks, 10);
+    let statuses = app
+        .scalar("SELECT COUNT(DISTINCT status) FROM orders WHERE id > $1", 0)
+        .await;
+    assert_eq!(statuses, 6, "an order in every state");
+    let list = app.get("/api/artworks/", None).await;
+    assert_eq!(list.body.as_array().unwrap().len(), 10);
+    let image = list.body[0]["artworks_images"][0].clone();
+    assert!(image["thumbnail_url"].is_string(), "{image}");
+    let served = app
+        .client
+        .get(image["image_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200, "the server serves the demo's own images");
+    let login = app
+        .post(
+            "/api/members/login/",
+            None,
+            json!({"email": format!("june.collects@{}", openstudio::demo::DOMAIN), "password": openstudio::demo::PASSWORD}),
+        )
+        .await;
+    login.assert_status(200);
+    let purchases = app
+        .get("/api/orders/purchase-requests/", login.body["token"].as_str())
+        .await;
+    assert!(!purchases.body.as_array().unwrap().is_empty());
+
+    let again = seed(false).await;
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing changed"));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM artworks WHERE id > $1", 0).await, 10);
+
+    // A database with someone else's data is refused, unless forced.
+    let other = TestApp::spawn().await;
+    let artist = other.artist().await;
+    other.artwork(&artist, 1).await;
+    let seed_other = |force: bool| {
+        let mut command = openstudio(&other.state.config.database_url, other.data_dir.path());
+        command.env("PUBLIC_URL", &other.base).arg("seed-demo");
+        if force {
+            command.arg("--force");
+        }
+        run(command)
+    };
+    let refused = seed_other(false).await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    assert_eq!(other.scalar("SELECT COUNT(*) FROM artworks WHERE id > $1", 0).await, 1);
+    let forced = seed_other(true).await;
+    assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
+    assert_eq!(other.scalar("SELECT COUNT(*) FROM artworks WHERE id > $1", 0).await, 11);
+}
