@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/api", get(api_root))
+        .route("/api/openapi.json", get(openapi_document))
         .merge(members::routes())
         .merge(artists::routes())
         .merge(artworks::routes())
@@ -171,7 +172,8 @@ pub fn app(
 }
 
 /// The API's front door.
-async fn api_root(MaybeMember(_): MaybeMember) -> Json<Value> {
+#[utoipa::path(get, path = "/api", tag = "root", responses((status = 200, description = "The API's front door", body = crate::openapi::ApiRoot), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn api_root(MaybeMember(_): MaybeMember) -> Json<Value> {
     Json(json!({
         "message": "Welcome to OpenStudio API",
         "endpoints": {
@@ -196,6 +198,12 @@ async fn api_root(MaybeMember(_): MaybeMember) -> Json<Value> {
             "unviewed_orders": "/api/orders/unviewed-orders/",
         }
     }))
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "root", responses((status = 200, description = "This document")))]
+pub(crate) async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::document())
 }
 
 /// Serves until SIGTERM or Ctrl-C; in-flight requests finish first. The auto-completion

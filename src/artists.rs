@@ -18,7 +18,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An artist's public page: profile, counts, and up to 50 artworks on sale, newest first.
-async fn get_artist(State(state): State<AppState>, MaybeMember(_): MaybeMember, Id(id): Id) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/artists/{id}/", tag = "artists", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artist's page", body = crate::openapi::ArtistPage), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn get_artist(
+    State(state): State<AppState>,
+    MaybeMember(_): MaybeMember,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
     let artist = members::find(state.db.pool(), id)
         .await?
         .filter(|m| m.user_type == UserType::Artist)

@@ -75,7 +75,8 @@ async fn gallery_page(
 }
 
 /// The caller's gallery with its artworks, a page at a time (collectors only).
-async fn get_my_gallery(
+#[utoipa::path(get, path = "/api/galleries/my-gallery/", tag = "galleries", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's gallery", body = crate::openapi::GalleryView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_my_gallery(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,
@@ -97,17 +98,19 @@ async fn get_my_gallery(
     Ok((page.headers(&uri, total), Json(body)))
 }
 
-#[derive(Serialize)]
-struct GalleryEntry {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GalleryEntry {
     /// The artwork's id: an artwork is in a gallery at most once.
     id: i64,
     gallery: i64,
     artwork: Artwork,
+    #[schema(value_type = String, format = DateTime)]
     added_at: DateTime<Utc>,
 }
 
 /// The entries of the caller's own gallery.
-async fn list_gallery_artworks(
+#[utoipa::path(get, path = "/api/galleries/{id}/artworks/", tag = "galleries", params(("id" = i64, Path, description = "Id"), ("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The gallery's entries", body = Vec<GalleryEntry>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_gallery_artworks(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(gallery_id): Id,
@@ -129,7 +132,8 @@ async fn list_gallery_artworks(
 }
 
 /// Adds an artwork to the caller's gallery; adding it again changes nothing.
-async fn add_to_gallery(
+#[utoipa::path(post, path = "/api/galleries/{id}/curate/", tag = "galleries", params(("id" = i64, Path, description = "Id")), request_body(content = crate::openapi::Curate, content_type = "application/json"), responses((status = 201, description = "Added", body = crate::openapi::Message), (status = 200, description = "Already there", body = crate::openapi::Message), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn add_to_gallery(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(gallery_id): Id,
@@ -179,7 +183,8 @@ async fn add_to_gallery(
 }
 
 /// Removes an artwork (`{"artwork": id}` or `?artwork=id`) from the caller's gallery.
-async fn remove_from_gallery(
+#[utoipa::path(delete, path = "/api/galleries/{id}/curate/", tag = "galleries", params(("id" = i64, Path, description = "Id"), ("artwork" = Option<i64>, Query, description = "Or {\"artwork\": id} in the body")), responses((status = 204, description = "Removed"), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn remove_from_gallery(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(gallery_id): Id,
@@ -212,7 +217,8 @@ async fn remove_from_gallery(
 }
 
 /// Every gallery, a page at a time (staff only).
-async fn list_galleries(
+#[utoipa::path(get, path = "/api/galleries/all/", tag = "galleries", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every gallery (staff)", body = Vec<crate::openapi::GallerySummary>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_galleries(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,

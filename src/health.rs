@@ -16,12 +16,14 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The process is up and answering.
-async fn live() -> Json<Value> {
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "Up", body = crate::openapi::Health)))]
+pub(crate) async fn live() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// Ready for traffic: the database answers and every migration is applied.
-async fn ready(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
+#[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, description = "Ready", body = crate::openapi::Health), (status = 503, description = "Not ready", body = crate::openapi::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
     let reachable = sqlx::query("SELECT 1").fetch_one(state.db.pool()).await.is_ok();
     if !reachable {
         return Err(ApiError::Unavailable("The database is not reachable.".into()));

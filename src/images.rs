@@ -21,7 +21,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The images of an artwork, in order.
-async fn list_images(
+#[utoipa::path(get, path = "/api/images/artwork/{id}/images/", tag = "images", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artwork's images", body = Vec<Image>), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn list_images(
     State(state): State<AppState>,
     MaybeMember(_): MaybeMember,
     Id(id): Id,
@@ -34,7 +35,8 @@ async fn list_images(
 }
 
 /// Adds an image URL to the caller's own artwork (at most ten images).
-async fn add_image(
+#[utoipa::path(post, path = "/api/images/artwork/{id}/images/", tag = "images", params(("id" = i64, Path, description = "Id")), request_body(content = crate::openapi::ImageUrl, content_type = "application/json"), responses((status = 201, description = "Added", body = Image), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn add_image(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
@@ -88,7 +90,8 @@ async fn add_image(
 }
 
 /// Removes an image from the caller's own artwork.
-async fn delete_image(
+#[utoipa::path(delete, path = "/api/images/image/{id}/", tag = "images", params(("id" = i64, Path, description = "Id")), responses((status = 204, description = "Removed"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn delete_image(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,

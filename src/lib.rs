@@ -23,6 +23,7 @@ pub mod limits;
 pub mod media;
 pub mod members;
 pub mod money;
+pub mod openapi;
 pub mod orders;
 pub mod paging;
 pub mod postcode;

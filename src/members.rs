@@ -246,7 +246,8 @@ const USERNAME_TAKEN: &str = "a member with this username already exists.";
 
 /// Registers an artist or a collector; a collector's gallery is created in the same
 /// transaction. A duplicate email or username (in any letter case, even in a race) is a 400.
-async fn register_member(
+#[utoipa::path(post, path = "/api/members/register/", tag = "members", request_body(content = crate::openapi::RegisterRequest, content_type = "application/json"), responses((status = 201, description = "Registered", body = crate::openapi::Registered), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::openapi::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn register_member(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody,
@@ -378,7 +379,8 @@ async fn taken(pool: &AnyPool, column: &str, value: &str) -> Result<bool, sqlx::
 
 /// Logs a member in with email and password; an unknown email and a wrong password get
 /// the same 401 after the same amount of work.
-async fn login_member(
+#[utoipa::path(post, path = "/api/members/login/", tag = "members", request_body(content = crate::openapi::LoginRequest, content_type = "application/json"), responses((status = 200, description = "Logged in", body = crate::openapi::LoggedIn), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Invalid email or password", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::openapi::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn login_member(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody,
@@ -430,12 +432,14 @@ async fn password_hash(pool: &AnyPool, id: i64) -> Result<String, sqlx::Error> {
 }
 
 /// The logged-in member's own details.
-async fn get_current_member(CurrentMember(member): CurrentMember) -> Json<Value> {
+#[utoipa::path(get, path = "/api/members/user/", tag = "members", responses((status = 200, description = "The member", body = crate::openapi::MemberView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_current_member(CurrentMember(member): CurrentMember) -> Json<Value> {
     Json(member.to_json())
 }
 
 /// Updates one's own names, address, postcode, bio and website (registration's rules).
-async fn update_current_member(
+#[utoipa::path(patch, path = "/api/members/user/", tag = "members", request_body(content = crate::openapi::ProfileUpdate, content_type = "application/json"), responses((status = 200, description = "Updated", body = crate::openapi::MemberView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn update_current_member(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     JsonBody(body): JsonBody,
@@ -487,7 +491,8 @@ async fn update_current_member(
 }
 
 /// Changes one's password; every token issued before stops working.
-async fn change_password(
+#[utoipa::path(post, path = "/api/members/password/", tag = "members", request_body(content = crate::openapi::PasswordChange, content_type = "application/json"), responses((status = 200, description = "Changed", body = crate::openapi::Message), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn change_password(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     JsonBody(body): JsonBody,

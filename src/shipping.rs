@@ -47,12 +47,17 @@ pub struct Parcel {
 }
 
 /// A shipping quote; every amount rounded to pence from the unrounded values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Quote {
+    #[schema(value_type = f64)]
     pub artwork_price: Money,
+    #[schema(value_type = f64)]
     pub base_shipping_cost: Money,
+    #[schema(value_type = f64)]
     pub insurance_cost: Money,
+    #[schema(value_type = f64)]
     pub total_shipping_cost: Money,
+    #[schema(value_type = f64)]
     pub total_price: Money,
     pub from_zone: u8,
     pub to_zone: u8,

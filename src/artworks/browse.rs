@@ -206,7 +206,8 @@ impl Filter {
 
 /// Lists the artworks on show: filtered, searched, ordered, a page at a time. The body
 /// is a plain array; `X-Total-Count` and `Link` carry the paging.
-pub async fn list_artworks(
+#[utoipa::path(get, path = "/api/artworks/", tag = "artworks", params(("q" = Option<String>, Query, description = "Words in title, description, material or artist name"), ("medium" = Option<Vec<crate::artworks::Medium>>, Query, description = "Repeatable"), ("artist" = Option<i64>, Query), ("min_price" = Option<f64>, Query), ("max_price" = Option<f64>, Query), ("for_sale" = Option<bool>, Query), ("year_min" = Option<i64>, Query), ("year_max" = Option<i64>, Query), ("ordering" = Option<String>, Query, description = "price, -price, year, -year, created, -created or title"), ("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "A page of artworks; X-Total-Count and Link carry the paging", body = Vec<crate::artworks::Artwork>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn list_artworks(
     State(state): State<AppState>,
     MaybeMember(_): MaybeMember,
     OriginalUri(uri): OriginalUri,

@@ -24,14 +24,14 @@ use crate::money::{Measure, Money};
 use crate::orders;
 use crate::postcode::outward_code;
 
-mod browse;
-mod quote;
+pub(crate) mod browse;
+pub(crate) mod quote;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/artworks", get(browse::list_artworks).post(create_artwork))
         .route("/api/artworks/{id}/shipping-quote", get(quote::quote_shipping))
-        .route("/api/artworks/create", axum::routing::post(create_artwork))
+        .route("/api/artworks/create", axum::routing::post(create_artwork_legacy))
         .route(
             "/api/artworks/{id}",
             get(get_artwork)
@@ -45,7 +45,7 @@ pub const MAX_IMAGES: usize = 10;
 const MAX_PRICE: Money = Money::from_hundredths(9_999_999);
 const MAX_MEASURE: Measure = Measure::from_hundredths(999_999);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Medium {
     Painting,
@@ -93,7 +93,7 @@ impl Medium {
 
 /// The public face of an artist inside an artwork: never the address, and only the
 /// outward code of the postcode (enough for a shipping estimate).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ArtistSummary {
     pub id: i64,
     pub username: String,
@@ -104,13 +104,13 @@ pub struct ArtistSummary {
     pub postcode: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImageArtwork {
     pub title: String,
     pub artist: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Image {
     pub id: i64,
     pub image_url: String,
@@ -122,22 +122,29 @@ pub struct Image {
 }
 
 /// The "populated artwork" of the contract.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Artwork {
     pub id: i64,
     pub title: String,
     pub description: String,
     pub year: i64,
+    #[schema(value_type = f64)]
     pub price: Money,
     pub quantity_for_sale: i64,
     pub is_for_sale: bool,
     pub medium: Medium,
     pub material: String,
+    #[schema(value_type = f64)]
     pub width: Measure,
+    #[schema(value_type = f64)]
     pub depth: Measure,
+    #[schema(value_type = f64)]
     pub height: Measure,
+    #[schema(value_type = f64)]
     pub weight: Measure,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
     pub artist: ArtistSummary,
     pub artworks_images: Vec<Image>,
@@ -257,7 +264,8 @@ fn not_found() -> ApiError {
 }
 
 /// One artwork with its artist and images.
-async fn get_artwork(
+#[utoipa::path(get, path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artwork", body = Artwork), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn get_artwork(
     State(state): State<AppState>,
     MaybeMember(_): MaybeMember,
     Id(id): Id,
@@ -403,7 +411,8 @@ fn require_artist(member: &Member) -> ApiResult<()> {
 }
 
 /// Lists a new artwork for the calling artist (collectors are refused).
-async fn create_artwork(
+#[utoipa::path(post, path = "/api/artworks/", tag = "artworks", request_body(content = crate::openapi::ArtworkInput, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_artwork(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     JsonBody(body): JsonBody,
@@ -468,6 +477,16 @@ async fn create_artwork(
     Ok((StatusCode::CREATED, Json(artwork)))
 }
 
+/// The first version's path for creating an artwork.
+#[utoipa::path(post, path = "/api/artworks/create/", tag = "artworks", request_body(content = crate::openapi::ArtworkInput, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_artwork_legacy(
+    state: State<AppState>,
+    member: CurrentMember,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<Artwork>)> {
+    create_artwork(state, member, body).await
+}
+
 /// Locks a visible artwork for its artist to change, then reads it: 404 if absent, 403
 /// for anyone else. Locking before reading (as payment does) means nothing read here can
 /// change before this transaction writes: an edit cannot undo a sale's stock change.
@@ -490,7 +509,8 @@ pub async fn lock_own_artwork(tx: &mut Tx, media: &Media, member: &Member, id: i
 
 /// Updates some or all of an artwork's fields (PUT and PATCH alike); a non-empty
 /// `artworks_images` list replaces the images.
-async fn update_artwork(
+#[utoipa::path(method(put, patch), path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), request_body(content = crate::openapi::ArtworkInput, content_type = "application/json"), responses((status = 200, description = "Updated", body = Artwork), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn update_artwork(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
@@ -537,7 +557,8 @@ async fn update_artwork(
 /// Withdraws an artwork. Without orders it is erased; with orders it is archived
 /// (hidden, kept for its orders), its open orders cancelled and their buyers notified.
 /// Refused while an order is paid and not yet delivered.
-async fn delete_artwork(
+#[utoipa::path(delete, path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), responses((status = 204, description = "Deleted, or archived when it has orders"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn delete_artwork(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,

@@ -14,7 +14,8 @@ use crate::shipping::{self, Parcel, Quote};
 
 /// What shipping an artwork to a UK postcode costs: `?postcode=…`, or a logged-in
 /// collector's own postcode when none is given.
-pub async fn quote_shipping(
+#[utoipa::path(get, path = "/api/artworks/{id}/shipping-quote/", tag = "artworks", params(("id" = i64, Path, description = "Id"), ("postcode" = Option<String>, Query, description = "UK postcode; a collector's own when omitted")), responses((status = 200, description = "The quote", body = crate::shipping::Quote), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn quote_shipping(
     State(state): State<AppState>,
     MaybeMember(member): MaybeMember,
     Id(id): Id,

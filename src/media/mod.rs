@@ -164,7 +164,7 @@ fn content_type_of(key: &str) -> &'static str {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Upload {
     pub id: i64,
     pub image_url: String,
@@ -193,7 +193,8 @@ fn process_error(error: ProcessError) -> ApiError {
 /// Uploads one or more image files (`file` parts of a multipart form; artists only).
 /// Each is checked by its content, measured before decoding, re-encoded without its
 /// metadata, and stored as an image and a thumbnail.
-async fn upload_images(
+#[utoipa::path(post, path = "/api/images/upload/", tag = "images", request_body(content = crate::openapi::UploadForm, content_type = "multipart/form-data"), responses((status = 201, description = "Stored", body = Vec<Upload>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn upload_images(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     multipart: Result<Multipart, MultipartRejection>,
@@ -349,7 +350,8 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// Serves a stored image: immutable (its key is its content's hash), with an ETag.
-async fn serve_media(
+#[utoipa::path(get, path = "/media/{key}", tag = "images", params(("key" = String, Path, description = "A stored image's key")), responses((status = 200, description = "The image", content_type = "image/jpeg"), (status = 304, description = "Not modified"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn serve_media(
     State(state): State<AppState>,
     Path(key): Path<String>,
     headers: HeaderMap,

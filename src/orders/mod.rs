@@ -70,13 +70,17 @@ pub struct Party {
     pub bio: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ArtworkInfo {
     pub id: i64,
     pub title: String,
+    #[schema(value_type = f64)]
     pub width: Measure,
+    #[schema(value_type = f64)]
     pub depth: Measure,
+    #[schema(value_type = f64)]
     pub height: Measure,
+    #[schema(value_type = f64)]
     pub weight: Measure,
 }
 
@@ -314,7 +318,8 @@ fn quoted_price() -> Parser<rust_decimal::Decimal> {
 
 /// Asks to buy an artwork. The price is the server's: artwork price plus shipping from
 /// the seller's postcode to the buyer's.
-async fn create_order(
+#[utoipa::path(post, path = "/api/orders/create/", tag = "orders", params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), request_body(content = crate::openapi::CreateOrder, content_type = "application/json"), responses((status = 201, description = "Requested", body = crate::openapi::OrderView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     JsonBody(body): JsonBody,
@@ -497,7 +502,8 @@ fn review_action() -> Parser<Action> {
 }
 
 /// The seller accepts or cancels an order.
-async fn review_order(
+#[utoipa::path(patch, path = "/api/orders/review/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), request_body(content = crate::openapi::Review, content_type = "application/json"), responses((status = 200, description = "Accepted or cancelled", body = crate::openapi::Reviewed), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn review_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
@@ -521,7 +527,8 @@ async fn review_order(
 }
 
 /// The buyer withdraws their request (pending or accepted).
-async fn cancel_order(
+#[utoipa::path(patch, path = "/api/orders/cancel/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Cancelled", body = crate::openapi::OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn cancel_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
@@ -531,7 +538,8 @@ async fn cancel_order(
 }
 
 /// The seller marks a paid order as shipped.
-async fn ship_order(
+#[utoipa::path(patch, path = "/api/orders/shipped/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Shipped", body = crate::openapi::Message), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn ship_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
@@ -541,7 +549,8 @@ async fn ship_order(
 }
 
 /// The buyer confirms receipt of a shipped order.
-async fn complete_order(
+#[utoipa::path(patch, path = "/api/orders/complete/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Completed", body = crate::openapi::OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn complete_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
@@ -553,7 +562,8 @@ async fn complete_order(
 /// The buyer pays for an accepted order: atomically one unit leaves the stock (never
 /// below zero); the last unit takes the artwork off sale and cancels its other open
 /// orders. The body (a demo card form) is ignored and never stored or logged.
-async fn pay_order(
+#[utoipa::path(patch, path = "/api/orders/payment/{id}", tag = "orders", params(("id" = i64, Path, description = "Id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), responses((status = 200, description = "Paid", body = crate::openapi::Paid), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn pay_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
@@ -654,7 +664,8 @@ pub async fn run_auto_completion(state: AppState, interval: std::time::Duration)
 }
 
 /// One order, for its buyer or seller.
-async fn get_order(
+#[utoipa::path(get, path = "/api/orders/order-details/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The order", body = crate::openapi::OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
@@ -663,19 +674,24 @@ async fn get_order(
     Ok(Json(order.to_json(viewer(party))))
 }
 
-#[derive(Serialize)]
-struct Event {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Event {
     id: i64,
+    #[schema(value_type = Option<OrderStatus>)]
     from: Option<String>,
+    #[schema(value_type = OrderStatus)]
     to: String,
+    #[schema(pattern = "^(buyer|seller|system)$")]
     actor: String,
     actor_id: Option<i64>,
     reason: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     at: DateTime<Utc>,
 }
 
 /// An order's timeline, oldest first, for its buyer or seller.
-async fn list_order_events(
+#[utoipa::path(get, path = "/api/orders/{id}/events/", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The timeline, oldest first", body = Vec<Event>), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_order_events(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(id): Id,
@@ -735,7 +751,8 @@ async fn order_page(
 }
 
 /// The caller's orders as buyer, newest first.
-async fn list_purchases(
+#[utoipa::path(get, path = "/api/orders/purchase-requests/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as buyer", body = Vec<crate::openapi::OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_purchases(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,
@@ -744,7 +761,8 @@ async fn list_purchases(
 }
 
 /// The caller's orders as seller, newest first.
-async fn list_sales(
+#[utoipa::path(get, path = "/api/orders/seller/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as seller", body = Vec<crate::openapi::OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_sales(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,
@@ -753,7 +771,8 @@ async fn list_sales(
 }
 
 /// Every order, newest first (staff only).
-async fn list_all_orders(
+#[utoipa::path(get, path = "/api/orders/all/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every order (staff)", body = Vec<crate::openapi::OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_all_orders(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,
@@ -773,7 +792,8 @@ fn side_column(user_type: UserType) -> (&'static str, &'static str) {
 }
 
 /// Whether the caller has orders with news they have not seen.
-async fn count_unviewed_orders(
+#[utoipa::path(get, path = "/api/orders/unviewed-orders/", tag = "orders", responses((status = 200, description = "Unviewed orders on the caller's side", body = crate::openapi::Unviewed), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn count_unviewed_orders(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
 ) -> ApiResult<Json<Value>> {
@@ -804,7 +824,8 @@ fn order_ids() -> Parser<Vec<i64>> {
 }
 
 /// Marks the caller's orders (all of one side, or the given ids) as viewed.
-async fn mark_orders_viewed(
+#[utoipa::path(post, path = "/api/orders/mark-viewed/", tag = "orders", request_body(content = crate::openapi::MarkViewed, content_type = "application/json"), responses((status = 200, description = "Marked", body = crate::openapi::MarkedViewed), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn mark_orders_viewed(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     OptionalJsonBody(body): OptionalJsonBody,

@@ -12,6 +12,7 @@ mod idempotency;
 mod images;
 mod members;
 mod migrations;
+mod openapi;
 mod orders;
 mod production;
 mod uploads;
