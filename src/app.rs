@@ -116,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .merge(orders::routes(&state))
         .merge(media::routes(&state))
         .merge(health::routes())
+        .merge(crate::docs::routes())
         .fallback(|| async { ApiError::not_found("No such route.") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))

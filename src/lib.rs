@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod docs;
 pub mod error;
 pub mod galleries;
 pub mod health;

@@ -299,7 +299,9 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     paths(
         crate::app::api_root,
-        crate::app::openapi_document,
+                crate::app::openapi_document,
+        crate::docs::docs_index,
+        crate::docs::docs_file,
         crate::health::live,
         crate::health::ready,
         crate::members::register_member,

@@ -32,6 +32,8 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
                     at == 0 || matches!(segment.as_bytes()[at - 1], b' ' | b'(' | b'.' | b':' | b'\n' | b',')
                 });
                 if called {
+                    // A catch-all `{*file}` is documented as the parameter `{file}`.
+                    let route = route.replace("{*", "{");
                     routes.insert((method.to_owned(), route.trim_end_matches('/').to_owned()));
                 }
             }
@@ -73,4 +75,43 @@ async fn the_document_describes_every_route() {
 fn the_document_is_pinned() {
     let doc = serde_json::to_value(openstudio::openapi::document()).unwrap();
     insta::assert_json_snapshot!("openapi", doc);
+}
+
+#[tokio::test]
+async fn interactive_docs_work_offline() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/docs", "/api/docs/"] {
+        let res = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<base href=\"/api/docs/\">"));
+        assert!(html.contains("swagger-ui-bundle.js"));
+        assert!(!html.contains("<script src=\"http"), "no script from another origin");
+    }
+    let init = app
+        .client
+        .get(format!("{}/api/docs/swagger-initializer.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.unwrap().contains("/api/openapi.json"));
+    let bundle = app
+        .client
+        .get(format!("{}/api/docs/swagger-ui-bundle.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status(), 200);
+    assert!(
+        bundle.bytes().await.unwrap().len() > 100_000,
+        "the bundle is served from the binary"
+    );
+    app.get("/api/docs/no-such-file.js", None).await.assert_status(404);
 }
