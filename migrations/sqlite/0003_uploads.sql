@@ -21,3 +21,11 @@ CREATE INDEX uploads_created ON uploads (created_at);
 
 ALTER TABLE artwork_images ADD COLUMN upload_id INTEGER REFERENCES uploads (id) ON DELETE SET NULL;
 CREATE INDEX artwork_images_upload ON artwork_images (upload_id);
+
+-- One row per stored pair of objects (image and thumbnail), locked while they are written
+-- or removed, so that an upload of a file and the sweep of the same file never cross.
+CREATE TABLE stored_objects (
+    key TEXT PRIMARY KEY,
+    thumbnail_key TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);

@@ -256,6 +256,19 @@ pub async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> A
     let Processed { image, thumbnail } = processed;
     let key = format!("{hash}.{}", image.extension);
     let thumbnail_key = format!("{hash}_thumb.{}", thumbnail.extension);
+    let now = clock::to_db(state.clock.now());
+    let mut tx = state.db.begin().await?;
+    // Claim the pair first: the row lock keeps the sweep from removing these objects
+    // between writing them and recording the upload.
+    sqlx::query(
+        "INSERT INTO stored_objects (key, thumbnail_key, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET created_at = excluded.created_at",
+    )
+    .bind(&key)
+    .bind(&thumbnail_key)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
     // Content-addressed: the same file always lands on the same keys, stored once.
     for (object, rendition) in [(&key, &image), (&thumbnail_key, &thumbnail)] {
         media
@@ -267,8 +280,6 @@ pub async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> A
             .await
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("storing {object}: {e}")))?;
     }
-    let now = clock::to_db(state.clock.now());
-    let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query(
         "INSERT INTO uploads (uploader_id, source_hash, key, thumbnail_key, content_type, width, height, bytes, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -408,20 +419,32 @@ pub async fn sweep_uploads(state: &AppState) -> anyhow::Result<(usize, usize)> {
     keys.sort();
     keys.dedup();
     for (key, thumbnail_key) in keys {
+        // Under the pair's lock: an upload of the same file either finished before
+        // (and is counted) or starts after (and stores the objects again).
+        let mut tx = state.db.begin().await?;
+        sqlx::query("UPDATE stored_objects SET created_at = created_at WHERE key = $1")
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
         let still_used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE key = $1")
             .bind(&key)
-            .fetch_one(state.db.pool())
+            .fetch_one(&mut *tx)
             .await?;
         if still_used > 0 {
             continue;
         }
-        for object in [key, thumbnail_key] {
+        for object in [&key, &thumbnail_key] {
             match state.media.store.delete(&StorePath::from(object.as_str())).await {
                 Ok(()) => objects += 1,
                 Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => tracing::warn!(error = %e, object, "could not remove a stored image"),
+                Err(e) => tracing::warn!(error = %e, object = %object, "could not remove a stored image"),
             }
         }
+        sqlx::query("DELETE FROM stored_objects WHERE key = $1")
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
     }
     if !removed.is_empty() {
         tracing::info!(uploads = removed.len(), objects, "unused uploads removed");

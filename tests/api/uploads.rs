@@ -427,3 +427,37 @@ async fn transparent_images_are_stored_and_served_as_png() {
     let decoded = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
     assert!(decoded.color().has_alpha());
 }
+
+/// The sweep removing a file and an artist uploading the same file again never leave an
+/// upload whose image is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sweeping_and_re_uploading_the_same_file_do_not_cross() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let other = app.artist().await;
+    let file = encoded(12, 12, ImageFormat::Png);
+    for round in 0..6 {
+        let (_, first) = upload(&app, &artist, vec![("a.png", file.clone())]).await;
+        let url = first[0]["image_url"].as_str().unwrap().to_owned();
+        app.state.clock.advance(chrono::Duration::hours(25));
+        let (swept, (status, _)) = tokio::join!(
+            openstudio::media::sweep_uploads(&app.state),
+            upload(&app, &other, vec![("b.png", file.clone())])
+        );
+        swept.unwrap();
+        assert_eq!(status, 201);
+        let rows = app
+            .scalar("SELECT COUNT(*) FROM uploads WHERE uploader_id = $1", other.id)
+            .await;
+        assert_eq!(rows, 1, "round {round}");
+        assert_eq!(
+            fetch(&app, &url).await.status(),
+            200,
+            "round {round}: the re-uploaded file is still served"
+        );
+        // Start the next round from nothing.
+        app.state.clock.advance(chrono::Duration::hours(25));
+        openstudio::media::sweep_uploads(&app.state).await.unwrap();
+        assert_eq!(fetch(&app, &url).await.status(), 404);
+    }
+}
