@@ -236,13 +236,7 @@ async fn deleting_an_artwork_with_orders_archives_it_and_keeps_the_orders() {
     )
     .await
     .assert_status(201);
-    app.patch(
-        &format!("/api/orders/review/{order}"),
-        Some(&artist.token),
-        json!({"action": "accept"}),
-    )
-    .await
-    .assert_status(200);
+    app.accept(&artist, order).await.assert_status(200);
     app.post("/api/orders/mark-viewed/", Some(&buyer.token), json!({}))
         .await
         .assert_status(200);
@@ -278,15 +272,8 @@ async fn an_artwork_being_delivered_cannot_be_deleted() {
     let buyer = app.collector().await;
     let id = app.artwork(&artist, 2).await;
     let order = app.order(&buyer, id).await;
-    app.patch(
-        &format!("/api/orders/review/{order}"),
-        Some(&artist.token),
-        json!({"action": "accept"}),
-    )
-    .await;
-    app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({}))
-        .await
-        .assert_status(200);
+    app.accept(&artist, order).await;
+    app.pay(&buyer, order).await.assert_status(200);
     app.delete(&format!("/api/artworks/{id}"), Some(&artist.token))
         .await
         .assert_status(409);

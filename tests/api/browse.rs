@@ -273,15 +273,8 @@ async fn artist_pages() {
     let off_sale = app.artwork(&artist, 0).await;
     let sold = app.artwork(&artist, 1).await;
     let order = app.order(&buyer, sold).await;
-    app.patch(
-        &format!("/api/orders/review/{order}"),
-        Some(&artist.token),
-        json!({"action": "accept"}),
-    )
-    .await;
-    app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({}))
-        .await
-        .assert_status(200);
+    app.accept(&artist, order).await;
+    app.pay(&buyer, order).await.assert_status(200);
 
     let page = app.get(&format!("/api/artists/{}/", artist.id), None).await;
     page.assert_status(200);
@@ -404,15 +397,8 @@ async fn cached_pages_follow_every_change() {
     .await;
     assert_eq!(first(&app).await["artist"]["first_name"], "Hokusai");
     let order = app.order(&buyer, artwork).await;
-    app.patch(
-        &format!("/api/orders/review/{order}"),
-        Some(&artist.token),
-        json!({"action": "accept"}),
-    )
-    .await;
-    app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({}))
-        .await
-        .assert_status(200);
+    app.accept(&artist, order).await;
+    app.pay(&buyer, order).await.assert_status(200);
     assert_eq!(first(&app).await["is_for_sale"], false, "a sale shows at once");
     let another = app.artwork(&artist, 1).await;
     assert_eq!(first(&app).await["id"], another);

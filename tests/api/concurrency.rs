@@ -18,13 +18,7 @@ async fn fifty_concurrent_payments_for_three_in_stock() {
     let mut orders = Vec::new();
     for buyer in &buyers {
         let order = app.order(buyer, artwork).await;
-        app.patch(
-            &format!("/api/orders/review/{order}"),
-            Some(&artist.token),
-            json!({"action": "accept"}),
-        )
-        .await
-        .assert_status(200);
+        app.accept(&artist, order).await.assert_status(200);
         orders.push(order);
     }
     let paths: Vec<String> = orders
@@ -189,15 +183,8 @@ async fn two_sweeps_at_once_complete_each_order_once() {
     let artwork = app.artwork(&artist, 5).await;
     for buyer in &buyers {
         let order = app.order(buyer, artwork).await;
-        app.patch(
-            &format!("/api/orders/review/{order}"),
-            Some(&artist.token),
-            json!({"action": "accept"}),
-        )
-        .await;
-        app.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({}))
-            .await
-            .assert_status(200);
+        app.accept(&artist, order).await;
+        app.pay(buyer, order).await.assert_status(200);
         app.patch(&format!("/api/orders/shipped/{order}"), Some(&artist.token), json!({}))
             .await
             .assert_status(200);
@@ -227,13 +214,7 @@ async fn editing_an_artwork_during_payments_cannot_restore_sold_stock() {
     let mut paths = Vec::new();
     for buyer in &buyers {
         let order = app.order(buyer, artwork).await;
-        app.patch(
-            &format!("/api/orders/review/{order}"),
-            Some(&artist.token),
-            json!({"action": "accept"}),
-        )
-        .await
-        .assert_status(200);
+        app.accept(&artist, order).await.assert_status(200);
         paths.push(format!("/api/orders/payment/{order}"));
     }
     let artwork_path = format!("/api/artworks/{artwork}");

@@ -102,13 +102,7 @@ async fn routes_answer_with_and_without_a_trailing_slash() {
     order.assert_status(201);
     let id = order.body["id"].as_i64().unwrap();
     // No redirect anywhere: the client's POST and PATCH bodies must arrive.
-    app.patch(
-        &format!("/api/orders/review/{id}"),
-        Some(&artist.token),
-        json!({"action": "accept"}),
-    )
-    .await
-    .assert_status(200);
+    app.accept(&artist, id).await.assert_status(200);
     app.patch(&format!("/api/orders/cancel/{id}/"), Some(&buyer.token), json!({}))
         .await
         .assert_status(200);

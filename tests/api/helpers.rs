@@ -329,6 +329,22 @@ impl TestApp {
         res.body["id"].as_i64().expect("order id")
     }
 
+    /// The seller accepts an order.
+    pub async fn accept(&self, seller: &User, order: i64) -> Resp {
+        self.patch(
+            &format!("/api/orders/review/{order}"),
+            Some(&seller.token),
+            json!({"action": "accept"}),
+        )
+        .await
+    }
+
+    /// The buyer pays for an order.
+    pub async fn pay(&self, buyer: &User, order: i64) -> Resp {
+        self.patch(&format!("/api/orders/payment/{order}"), Some(&buyer.token), json!({}))
+            .await
+    }
+
     pub async fn order_status(&self, user: &User, order_id: i64) -> String {
         let res = self
             .get(&format!("/api/orders/order-details/{order_id}"), Some(&user.token))

@@ -141,12 +141,7 @@ async fn concurrent_duplicates_act_once() {
     );
     let order = app.scalar("SELECT id FROM orders WHERE buyer_id = $1", buyer.id).await;
 
-    app.patch(
-        &format!("/api/orders/review/{order}"),
-        Some(&artist.token),
-        json!({"action": "accept"}),
-    )
-    .await;
+    app.accept(&artist, order).await;
     let path = format!("/api/orders/payment/{order}");
     let payments =
         join_all((0..10).map(|_| keyed(&app, reqwest::Method::PATCH, &path, &buyer, "pay-once", json!({})))).await;
