@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use crate::app::AppState;
-use crate::auth::{self, CurrentMember};
+use crate::auth::{self, CurrentMember, MaybeMember};
 use crate::clock;
 use crate::db::flag;
 use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
@@ -246,10 +246,11 @@ const USERNAME_TAKEN: &str = "a member with this username already exists.";
 
 /// Registers an artist or a collector; a collector's gallery is created in the same
 /// transaction. A duplicate email or username (in any letter case, even in a race) is a 400.
-#[utoipa::path(post, path = "/api/members/register/", tag = "members", request_body(content = crate::openapi::RegisterRequest, content_type = "application/json"), responses((status = 201, description = "Registered", body = crate::openapi::Registered), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::openapi::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/members/register/", tag = "members", request_body(content = crate::openapi::RegisterRequest, content_type = "application/json"), responses((status = 201, description = "Registered", body = crate::openapi::Registered), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "An invalid token was sent", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn register_member(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    MaybeMember(_): MaybeMember,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     state.limits.count_request(ip)?;
@@ -383,6 +384,7 @@ async fn taken(pool: &AnyPool, column: &str, value: &str) -> Result<bool, sqlx::
 pub(crate) async fn login_member(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    MaybeMember(_): MaybeMember,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     state.limits.count_request(ip)?;

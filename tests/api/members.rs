@@ -244,6 +244,18 @@ async fn bad_tokens_are_401_with_www_authenticate() {
         app.get(&path, None).await.assert_status(200);
         app.get(&path, Some("garbage")).await.assert_status(401);
     }
+    let login = json!({"email": user.email, "password": crate::helpers::PASSWORD});
+    app.post("/api/members/login/", Some("garbage"), login.clone())
+        .await
+        .assert_status(401);
+    app.post("/api/members/login/", None, login).await.assert_status(200);
+    let registration = TestApp::registration("artist", "N1 9GU");
+    app.post("/api/members/register/", Some("garbage"), registration.clone())
+        .await
+        .assert_status(401);
+    app.post("/api/members/register/", None, registration)
+        .await
+        .assert_status(201);
 }
 
 #[tokio::test]
