@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::artworks::{ArtistSummary, Artwork, Image, ImageArtwork, Medium};
 use crate::media::Upload;
 use crate::orders::rules::OrderStatus;
-use crate::orders::ArtworkInfo;
+use crate::orders::{ArtworkInfo, BuyerInfo, OrderView, SellerInfo};
 use crate::shipping::Quote;
 
 /// An error (RFC 9457 problem details).
@@ -177,45 +177,6 @@ pub struct GallerySummary {
 #[derive(Serialize, ToSchema)]
 pub struct Curate {
     pub artwork: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BuyerInfo {
-    pub id: i64,
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    /// Empty for the seller until the order is paid.
-    pub address: String,
-    /// The outward code only, for the seller until the order is paid.
-    pub postcode: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SellerInfo {
-    pub id: i64,
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub bio: String,
-    pub postcode: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OrderView {
-    pub id: i64,
-    #[schema(value_type = f64)]
-    pub price: f64,
-    pub status: OrderStatus,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: String,
-    pub viewed_by_buyer: bool,
-    pub viewed_by_seller: bool,
-    pub buyer_info: BuyerInfo,
-    pub seller_info: SellerInfo,
-    pub artwork_info: ArtworkInfo,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -84,6 +84,48 @@ pub struct ArtworkInfo {
     pub weight: Measure,
 }
 
+/// What a party sees of the buyer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BuyerInfo {
+    pub id: i64,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// Empty for the seller until the order is paid.
+    pub address: String,
+    /// The outward code only, for the seller until the order is paid.
+    pub postcode: String,
+}
+
+/// What a party sees of the seller: never an address, and only the outward code.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SellerInfo {
+    pub id: i64,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub bio: String,
+    pub postcode: String,
+}
+
+/// The order representation of the contract.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrderView {
+    pub id: i64,
+    #[schema(value_type = f64)]
+    pub price: Money,
+    pub status: OrderStatus,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<Utc>,
+    pub viewed_by_buyer: bool,
+    pub viewed_by_seller: bool,
+    pub buyer_info: BuyerInfo,
+    pub seller_info: SellerInfo,
+    pub artwork_info: ArtworkInfo,
+}
+
 /// Who is looking at an order decides what they see of the other party.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
@@ -93,40 +135,45 @@ pub enum Viewer {
 }
 
 impl Order {
-    pub fn to_json(&self, viewer: Viewer) -> Value {
+    /// The order as `viewer` may see it.
+    pub fn view(&self, viewer: Viewer) -> OrderView {
         // The seller gets the buyer's address once paid: they need it to ship.
         let full_address = viewer != Viewer::Seller || self.status.is_paid();
         let (address, postcode) = if full_address {
-            (self.buyer.address.as_str(), self.buyer.postcode.as_str())
+            (self.buyer.address.clone(), self.buyer.postcode.clone())
         } else {
-            ("", outward_code(&self.buyer.postcode))
+            (String::new(), outward_code(&self.buyer.postcode).to_owned())
         };
-        json!({
-            "id": self.id,
-            "price": self.price,
-            "status": self.status,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "viewed_by_buyer": self.viewed_by_buyer,
-            "viewed_by_seller": self.viewed_by_seller,
-            "buyer_info": {
-                "id": self.buyer.id,
-                "username": self.buyer.username,
-                "first_name": self.buyer.first_name,
-                "last_name": self.buyer.last_name,
-                "address": address,
-                "postcode": postcode,
+        OrderView {
+            id: self.id,
+            price: self.price,
+            status: self.status,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            viewed_by_buyer: self.viewed_by_buyer,
+            viewed_by_seller: self.viewed_by_seller,
+            buyer_info: BuyerInfo {
+                id: self.buyer.id,
+                username: self.buyer.username.clone(),
+                first_name: self.buyer.first_name.clone(),
+                last_name: self.buyer.last_name.clone(),
+                address,
+                postcode,
             },
-            "seller_info": {
-                "id": self.seller.id,
-                "username": self.seller.username,
-                "first_name": self.seller.first_name,
-                "last_name": self.seller.last_name,
-                "bio": self.seller.bio,
-                "postcode": outward_code(&self.seller.postcode),
+            seller_info: SellerInfo {
+                id: self.seller.id,
+                username: self.seller.username.clone(),
+                first_name: self.seller.first_name.clone(),
+                last_name: self.seller.last_name.clone(),
+                bio: self.seller.bio.clone(),
+                postcode: outward_code(&self.seller.postcode).to_owned(),
             },
-            "artwork_info": self.artwork,
-        })
+            artwork_info: self.artwork.clone(),
+        }
+    }
+
+    pub fn to_json(&self, viewer: Viewer) -> Value {
+        serde_json::to_value(self.view(viewer)).unwrap_or(Value::Null)
     }
 
     /// The caller's side of this order, if they are a party to it.
@@ -318,7 +365,7 @@ fn quoted_price() -> Parser<rust_decimal::Decimal> {
 
 /// Asks to buy an artwork. The price is the server's: artwork price plus shipping from
 /// the seller's postcode to the buyer's.
-#[utoipa::path(post, path = "/api/orders/create/", tag = "orders", params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), request_body(content = crate::openapi::CreateOrder, content_type = "application/json"), responses((status = 201, description = "Requested", body = crate::openapi::OrderView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/orders/create/", tag = "orders", params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), request_body(content = crate::openapi::CreateOrder, content_type = "application/json"), responses((status = 201, description = "Requested", body = OrderView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn create_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -527,7 +574,7 @@ pub(crate) async fn review_order(
 }
 
 /// The buyer withdraws their request (pending or accepted).
-#[utoipa::path(patch, path = "/api/orders/cancel/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Cancelled", body = crate::openapi::OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/orders/cancel/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Cancelled", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn cancel_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -549,7 +596,7 @@ pub(crate) async fn ship_order(
 }
 
 /// The buyer confirms receipt of a shipped order.
-#[utoipa::path(patch, path = "/api/orders/complete/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Completed", body = crate::openapi::OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/orders/complete/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Completed", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn complete_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -664,7 +711,7 @@ pub async fn run_auto_completion(state: AppState, interval: std::time::Duration)
 }
 
 /// One order, for its buyer or seller.
-#[utoipa::path(get, path = "/api/orders/order-details/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The order", body = crate::openapi::OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/order-details/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The order", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn get_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -751,7 +798,7 @@ async fn order_page(
 }
 
 /// The caller's orders as buyer, newest first.
-#[utoipa::path(get, path = "/api/orders/purchase-requests/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as buyer", body = Vec<crate::openapi::OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/purchase-requests/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as buyer", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_purchases(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -761,7 +808,7 @@ pub(crate) async fn list_purchases(
 }
 
 /// The caller's orders as seller, newest first.
-#[utoipa::path(get, path = "/api/orders/seller/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as seller", body = Vec<crate::openapi::OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/seller/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as seller", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_sales(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -771,7 +818,7 @@ pub(crate) async fn list_sales(
 }
 
 /// Every order, newest first (staff only).
-#[utoipa::path(get, path = "/api/orders/all/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every order (staff)", body = Vec<crate::openapi::OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/all/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every order (staff)", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_all_orders(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
