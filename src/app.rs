@@ -91,7 +91,15 @@ pub fn router(state: AppState) -> Router {
         Method::DELETE,
         Method::OPTIONS,
     ])
-    .allow_headers(Any)
+    // Listed, not `*`: the Fetch standard's wildcard does not cover `Authorization`.
+    .allow_headers([
+        axum::http::header::AUTHORIZATION,
+        axum::http::header::CONTENT_TYPE,
+        axum::http::header::ACCEPT,
+        axum::http::header::IF_NONE_MATCH,
+        crate::idempotency::IDEMPOTENCY_KEY.clone(),
+        layers::X_REQUEST_ID.clone(),
+    ])
     .expose_headers([
         axum::http::HeaderName::from_static("x-total-count"),
         axum::http::header::LINK,

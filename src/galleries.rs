@@ -2,6 +2,7 @@
 
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -14,10 +15,11 @@ use crate::artworks::{self, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM};
 use crate::auth::CurrentMember;
 use crate::clock;
 use crate::db::timestamp;
+use crate::db::{Bind, Binds};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{id, Fields, Id, JsonBody, OptionalJsonBody};
 use crate::members::Member;
-use crate::paging::{query_pairs, Page};
+use crate::paging::{query_pairs, stream_array, Cursor, Direction, Page, Paging, CHUNK};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,36 +44,68 @@ fn own_gallery(member: &Member, gallery_id: i64) -> ApiResult<i64> {
     }
 }
 
-/// The page of a gallery's visible artworks, oldest addition first, with when each was added.
-async fn gallery_page(
-    state: &AppState,
-    gallery_id: i64,
-    page: Page,
-) -> ApiResult<(i64, Vec<(Artwork, DateTime<Utc>)>)> {
-    let mut conn = state.db.pool().acquire().await?;
-    let total: i64 = sqlx::query(
+/// How many visible artworks a gallery holds.
+async fn count_entries(state: &AppState, gallery_id: i64) -> ApiResult<i64> {
+    Ok(sqlx::query(
         "SELECT COUNT(*) FROM gallery_artworks ga JOIN artworks a ON a.id = ga.artwork_id \
          WHERE ga.gallery_id = $1 AND a.archived_at IS NULL",
     )
     .bind(gallery_id)
-    .fetch_one(&mut *conn)
+    .fetch_one(state.db.pool())
     .await?
-    .try_get(0)?;
-    let rows = sqlx::query(&format!(
-        "SELECT {ARTWORK_COLUMNS}, ga.added_at {ARTWORK_FROM} JOIN gallery_artworks ga ON ga.artwork_id = a.id \
-         WHERE ga.gallery_id = $1 AND a.archived_at IS NULL ORDER BY ga.added_at, a.id LIMIT $2 OFFSET $3"
-    ))
-    .bind(gallery_id)
-    .bind(page.per_page)
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
+    .try_get(0)?)
+}
+
+/// A gallery's visible artworks, oldest addition first, with when each was added: one
+/// page, or the chunk after `cursor` with the cursor of the next.
+async fn gallery_entries(
+    state: &AppState,
+    gallery_id: i64,
+    page: Option<Page>,
+    cursor: Cursor,
+) -> ApiResult<(Vec<GalleryEntry>, Option<Cursor>)> {
+    let mut binds = Binds::default();
+    let gallery = binds.push(Bind::Int(gallery_id));
+    let mut condition = format!("ga.gallery_id = {gallery} AND a.archived_at IS NULL");
+    if let Some(after) = cursor.condition("ga.added_at", "a.id", Direction::Asc, &mut binds) {
+        condition = format!("{condition} AND {after}");
+    }
+    let window = match page {
+        Some(page) => page.window(&mut binds),
+        None => cursor.limit(&mut binds),
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    let rows = binds
+        .apply(sqlx::query(&format!(
+            "SELECT {ARTWORK_COLUMNS}, ga.added_at {ARTWORK_FROM} JOIN gallery_artworks ga ON ga.artwork_id = a.id \
+             WHERE {condition} ORDER BY ga.added_at, a.id {window}"
+        )))
+        .fetch_all(&mut *conn)
+        .await?;
     let added = rows
         .iter()
-        .map(|row| timestamp(row, "added_at"))
+        .map(|row| row.try_get::<String, _>("added_at"))
         .collect::<Result<Vec<_>, _>>()?;
+    let next = match (added.last(), rows.last()) {
+        (Some(at), Some(row)) if rows.len() as i64 == CHUNK => {
+            Some(Cursor::After(Bind::Text(at.clone()), row.try_get("id")?))
+        }
+        _ => None,
+    };
     let artworks = artworks::populate(&mut conn, &state.media, &rows).await?;
-    Ok((total, artworks.into_iter().zip(added).collect()))
+    let entries = artworks
+        .into_iter()
+        .zip(added)
+        .map(|(artwork, added_at)| {
+            Ok(GalleryEntry {
+                id: artwork.id,
+                gallery: gallery_id,
+                added_at: clock::from_db(&added_at).map_err(|e| ApiError::Internal(e.into()))?,
+                artwork,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok((entries, next))
 }
 
 /// The caller's gallery with its artworks, a page at a time (collectors only).
@@ -85,8 +119,9 @@ pub(crate) async fn get_my_gallery(
         .gallery_id
         .ok_or_else(|| ApiError::not_found("Gallery not found for this user."))?;
     let page = Page::from_pairs(&query_pairs(&uri))?;
-    let (total, entries) = gallery_page(&state, gallery_id, page).await?;
-    let artworks: Vec<Artwork> = entries.into_iter().map(|(artwork, _)| artwork).collect();
+    let total = count_entries(&state, gallery_id).await?;
+    let (entries, _) = gallery_entries(&state, gallery_id, Some(page), Cursor::Start).await?;
+    let artworks: Vec<Artwork> = entries.into_iter().map(|entry| entry.artwork).collect();
     let body = json!({
         "id": gallery_id,
         "curator": member.id,
@@ -108,27 +143,29 @@ pub struct GalleryEntry {
     added_at: DateTime<Utc>,
 }
 
-/// The entries of the caller's own gallery.
-#[utoipa::path(get, path = "/api/galleries/{id}/artworks/", tag = "galleries", params(("id" = i64, Path, description = "Id"), ("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The gallery's entries", body = Vec<GalleryEntry>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+/// The entries of the caller's own gallery: a page, or without `page` and `per_page`
+/// all of them.
+#[utoipa::path(get, path = "/api/galleries/{id}/artworks/", tag = "galleries", params(("id" = i64, Path, description = "Id"), ("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The gallery's entries", body = Vec<GalleryEntry>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_gallery_artworks(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     Id(gallery_id): Id,
     OriginalUri(uri): OriginalUri,
-) -> ApiResult<(HeaderMap, Json<Vec<GalleryEntry>>)> {
+) -> ApiResult<Response> {
     own_gallery(&member, gallery_id)?;
-    let page = Page::from_pairs(&query_pairs(&uri))?;
-    let (total, entries) = gallery_page(&state, gallery_id, page).await?;
-    let entries = entries
-        .into_iter()
-        .map(|(artwork, added_at)| GalleryEntry {
-            id: artwork.id,
-            gallery: gallery_id,
-            artwork,
-            added_at,
-        })
-        .collect();
-    Ok((page.headers(&uri, total), Json(entries)))
+    let paging = Paging::from_pairs(&query_pairs(&uri))?;
+    let total = count_entries(&state, gallery_id).await?;
+    let headers = paging.headers(&uri, total);
+    match paging {
+        Paging::Page(page) => {
+            let (entries, _) = gallery_entries(&state, gallery_id, Some(page), Cursor::Start).await?;
+            Ok((headers, Json(entries)).into_response())
+        }
+        Paging::Whole => Ok(stream_array(headers, move |cursor| {
+            let state = state.clone();
+            async move { gallery_entries(&state, gallery_id, None, cursor).await }
+        })),
+    }
 }
 
 /// Adds an artwork to the caller's gallery; adding it again changes nothing.

@@ -1,9 +1,20 @@
 //! Paging for list routes: `page` (from 1) and `per_page` (default 50, at most 200),
 //! with `X-Total-Count` and an RFC 8288 `Link` header (first, prev, next, last).
+//!
+//! A list request with neither parameter gets the whole list, as the first version gave
+//! it (its client never pages): read in keyset chunks of [`CHUNK`] rows and streamed, so
+//! memory stays flat however long the list and no connection is held while a slow
+//! client reads.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
+use std::future::Future;
 
-use crate::error::{ApiError, FieldErrors};
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::db::{Bind, Binds};
+use crate::error::{ApiError, ApiResult, FieldErrors};
 
 pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 200;
@@ -58,6 +69,13 @@ impl Page {
         }
     }
 
+    /// `LIMIT … OFFSET …` for this page, its values pushed onto `binds`.
+    pub fn window(&self, binds: &mut Binds) -> String {
+        let limit = binds.push(Bind::Int(self.per_page));
+        let offset = binds.push(Bind::Int(self.offset()));
+        format!("LIMIT {limit} OFFSET {offset}")
+    }
+
     pub fn offset(&self) -> i64 {
         (self.page - 1) * self.per_page
     }
@@ -97,6 +115,157 @@ impl Page {
         }
         headers
     }
+}
+
+/// What a list request asked for: one page, or the whole list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    Page(Page),
+    Whole,
+}
+
+impl Paging {
+    /// The whole list unless `page` or `per_page` is given.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError> {
+        if pairs.iter().any(|(k, _)| k == "page" || k == "per_page") {
+            Page::from_pairs(pairs).map(Self::Page)
+        } else {
+            Ok(Self::Whole)
+        }
+    }
+
+    /// `X-Total-Count`, and `Link`: for the whole list only `first` and `last`, the
+    /// default pages, since this answer already holds every item.
+    pub fn headers(&self, uri: &Uri, total: i64) -> HeaderMap {
+        match self {
+            Self::Page(page) => page.headers(uri, total),
+            Self::Whole => {
+                let mut headers = Page::default().headers(uri, total);
+                if let Some(link) = headers.get(header::LINK).and_then(|v| v.to_str().ok()) {
+                    let kept: Vec<&str> = link
+                        .split(", ")
+                        .filter(|l| l.ends_with("rel=\"first\"") || l.ends_with("rel=\"last\""))
+                        .collect();
+                    if let Ok(value) = HeaderValue::from_str(&kept.join(", ")) {
+                        headers.insert(header::LINK, value);
+                    }
+                }
+                headers
+            }
+        }
+    }
+}
+
+/// Rows read at once when a whole list is streamed.
+pub const CHUNK: i64 = 200;
+
+/// Where the next chunk of a whole list starts.
+#[derive(Debug, Clone)]
+pub enum Cursor {
+    Start,
+    /// After the row with this sort value and id (keyset: exact under concurrent writes).
+    After(Bind, i64),
+    /// After this many rows, for orders no index can resume from (search relevance).
+    Offset(i64),
+}
+
+/// Which way a keyset runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Cursor {
+    /// The condition that resumes a list ordered by `(key, id)` in `direction` after
+    /// this cursor, if any, with its values pushed onto `binds`.
+    pub fn condition(&self, key: &str, id: &str, direction: Direction, binds: &mut Binds) -> Option<String> {
+        let Self::After(value, last_id) = self else {
+            return None;
+        };
+        let value = binds.push(value.clone());
+        let last_id = binds.push(Bind::Int(*last_id));
+        let op = match direction {
+            Direction::Asc => ">",
+            Direction::Desc => "<",
+        };
+        Some(format!("({key}, {id}) {op} ({value}, {last_id})"))
+    }
+
+    /// `LIMIT … OFFSET …` for the next chunk.
+    pub fn limit(&self, binds: &mut Binds) -> String {
+        let offset = match self {
+            Self::Offset(n) => *n,
+            Self::Start | Self::After(..) => 0,
+        };
+        let limit = binds.push(Bind::Int(CHUNK));
+        let offset = binds.push(Bind::Int(offset));
+        format!("LIMIT {limit} OFFSET {offset}")
+    }
+}
+
+/// A JSON array streamed chunk by chunk: `next` reads the items after a cursor and says
+/// where the following chunk starts, or `None` after the last. A failure half-way is
+/// logged and ends the body early, so the client sees a broken response, never a
+/// truncated list that looks whole.
+pub fn stream_array<T, F, Fut>(headers: HeaderMap, next: F) -> Response
+where
+    T: Serialize,
+    F: FnMut(Cursor) -> Fut + Send + 'static,
+    Fut: Future<Output = ApiResult<(Vec<T>, Option<Cursor>)>> + Send,
+{
+    struct State<F> {
+        next: F,
+        cursor: Option<Cursor>,
+        opened: bool,
+        empty: bool,
+    }
+    let state = State {
+        next,
+        cursor: Some(Cursor::Start),
+        opened: false,
+        empty: true,
+    };
+    let stream = futures::stream::unfold(state, |mut state| async move {
+        let Some(cursor) = state.cursor.take() else {
+            if state.opened {
+                state.opened = false;
+                return Some((Ok(Bytes::from_static(b"]")), state));
+            }
+            return None;
+        };
+        let mut buffer = Vec::new();
+        if !state.opened {
+            state.opened = true;
+            buffer.push(b'[');
+        }
+        match (state.next)(cursor).await {
+            Ok((items, cursor)) => {
+                for item in &items {
+                    if !std::mem::take(&mut state.empty) {
+                        buffer.push(b',');
+                    }
+                    if let Err(e) = serde_json::to_writer(&mut buffer, item) {
+                        return Some((Err(std::io::Error::other(e)), stop(state)));
+                    }
+                }
+                state.cursor = cursor;
+                Some((Ok(Bytes::from(buffer)), state))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a streamed list failed half-way");
+                Some((Err(std::io::Error::other(e.to_string())), stop(state)))
+            }
+        }
+    });
+    fn stop<F>(mut state: State<F>) -> State<F> {
+        state.cursor = None;
+        state.opened = false;
+        state
+    }
+    let mut headers = headers;
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    (headers, Body::from_stream(stream)).into_response()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 
@@ -14,7 +14,7 @@ use crate::auth::MaybeMember;
 use crate::db::{Backend, Bind, Binds};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::money::{parse_decimal, Money};
-use crate::paging::{query_pairs, Page};
+use crate::paging::{query_pairs, stream_array, Cursor, Direction, Paging, CHUNK};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ordering {
@@ -51,6 +51,19 @@ impl Ordering {
             Self::Created => "a.created_at ASC, a.id ASC",
             Self::CreatedDesc => "a.created_at DESC, a.id DESC",
             Self::Title => "LOWER(a.title) ASC, a.id ASC",
+        }
+    }
+
+    /// The sort column a whole list resumes from after a chunk, and its direction.
+    fn keyset(self) -> (&'static str, Direction) {
+        match self {
+            Self::Price => ("a.price_pence", Direction::Asc),
+            Self::PriceDesc => ("a.price_pence", Direction::Desc),
+            Self::Year => ("a.year", Direction::Asc),
+            Self::YearDesc => ("a.year", Direction::Desc),
+            Self::Created => ("a.created_at", Direction::Asc),
+            Self::CreatedDesc => ("a.created_at", Direction::Desc),
+            Self::Title => ("LOWER(a.title)", Direction::Asc),
         }
     }
 }
@@ -144,6 +157,15 @@ impl Filter {
         }
     }
 
+    /// The ordering the list follows, unless it is a search's relevance.
+    fn plain_ordering(&self) -> Option<Ordering> {
+        match self.ordering {
+            Some(ordering) => Some(ordering),
+            None if self.words.is_empty() => Some(Ordering::CreatedDesc),
+            None => None,
+        }
+    }
+
     /// The joins, the condition and the order for this filter on `backend`.
     fn to_sql(&self, backend: Backend, binds: &mut Binds) -> (String, String, String) {
         let mut join = String::new();
@@ -206,7 +228,7 @@ impl Filter {
 
 /// Lists the artworks on show: filtered, searched, ordered, a page at a time. The body
 /// is a plain array; `X-Total-Count` and `Link` carry the paging.
-#[utoipa::path(get, path = "/api/artworks/", tag = "artworks", params(("q" = Option<String>, Query, description = "Words in title, description, material or artist name"), ("medium" = Option<Vec<crate::artworks::Medium>>, Query, description = "Repeatable"), ("artist" = Option<i64>, Query), ("min_price" = Option<f64>, Query), ("max_price" = Option<f64>, Query), ("for_sale" = Option<bool>, Query), ("year_min" = Option<i64>, Query), ("year_max" = Option<i64>, Query), ("ordering" = Option<String>, Query, description = "price, -price, year, -year, created, -created or title"), ("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "A page of artworks; X-Total-Count and Link carry the paging", body = Vec<crate::artworks::Artwork>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+#[utoipa::path(get, path = "/api/artworks/", tag = "artworks", params(("q" = Option<String>, Query, description = "Words in title, description, material or artist name"), ("medium" = Option<Vec<crate::artworks::Medium>>, Query, description = "Repeatable"), ("artist" = Option<i64>, Query), ("min_price" = Option<f64>, Query), ("max_price" = Option<f64>, Query), ("for_sale" = Option<bool>, Query), ("year_min" = Option<i64>, Query), ("year_max" = Option<i64>, Query), ("ordering" = Option<String>, Query, description = "price, -price, year, -year, created, -created or title"), ("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The artworks, or one page of them; X-Total-Count and Link carry the paging", body = Vec<crate::artworks::Artwork>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
 pub(crate) async fn list_artworks(
     State(state): State<AppState>,
     MaybeMember(_): MaybeMember,
@@ -214,7 +236,9 @@ pub(crate) async fn list_artworks(
 ) -> ApiResult<Response> {
     let pairs = query_pairs(&uri);
     let filter = Filter::from_pairs(&pairs)?;
-    let page = Page::from_pairs(&pairs)?;
+    let Paging::Page(page) = Paging::from_pairs(&pairs)? else {
+        return list_whole(state, filter, &uri).await;
+    };
     // The parsed request, not the raw query string: unknown parameters and spelling
     // variants cannot fill the cache with copies of one page.
     let key = format!("{filter:?}|{page:?}");
@@ -241,6 +265,52 @@ pub(crate) async fn list_artworks(
     let body = Bytes::from(serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?);
     state.catalogue.put(key, generation, total, body.clone());
     Ok(json_response(page.headers(&uri, total), body))
+}
+
+/// The whole list, as the first version's client loads it: streamed in keyset chunks
+/// (by position for a search's relevance), never cached.
+async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Response> {
+    let mut binds = Binds::default();
+    let (join, condition, order) = filter.to_sql(state.db.backend(), &mut binds);
+    let total: i64 = binds
+        .apply(sqlx::query(&format!(
+            "SELECT COUNT(*) FROM artworks a{join} WHERE {condition}"
+        )))
+        .fetch_one(state.db.pool())
+        .await?
+        .try_get(0)?;
+    let keyset = filter.plain_ordering().map(Ordering::keyset);
+    let next = move |cursor: Cursor| {
+        let (state, mut binds) = (state.clone(), binds.clone());
+        let (join, mut condition, order) = (join.clone(), condition.clone(), order.clone());
+        async move {
+            let key = keyset.map_or("a.id", |(key, _)| key);
+            if let Some(after) = keyset.and_then(|(key, dir)| cursor.condition(key, "a.id", dir, &mut binds)) {
+                condition = format!("{condition} AND {after}");
+            }
+            let window = cursor.limit(&mut binds);
+            let sql = format!(
+                "SELECT {ARTWORK_COLUMNS}, {key} AS sort_key {ARTWORK_FROM}{join} WHERE {condition} ORDER BY {order} {window}"
+            );
+            let mut conn = state.db.pool().acquire().await?;
+            let rows = binds.apply(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+            let next = match (rows.last(), &cursor) {
+                (Some(last), _) if rows.len() as i64 == CHUNK && keyset.is_some() => {
+                    let sort_key = last
+                        .try_get::<i64, _>("sort_key")
+                        .map(Bind::Int)
+                        .or_else(|_| last.try_get::<String, _>("sort_key").map(Bind::Text))?;
+                    Some(Cursor::After(sort_key, last.try_get("id")?))
+                }
+                (Some(_), Cursor::Offset(n)) if rows.len() as i64 == CHUNK => Some(Cursor::Offset(n + CHUNK)),
+                (Some(_), _) if rows.len() as i64 == CHUNK => Some(Cursor::Offset(CHUNK)),
+                _ => None,
+            };
+            let artworks = populate(&mut conn, &state.media, &rows).await?;
+            ApiResult::Ok((artworks, next))
+        }
+    };
+    Ok(stream_array(Paging::Whole.headers(uri, total), next))
 }
 
 fn json_response(mut headers: HeaderMap, body: Bytes) -> Response {

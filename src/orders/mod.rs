@@ -4,7 +4,8 @@
 pub mod rules;
 
 use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -17,11 +18,12 @@ use crate::app::AppState;
 use crate::auth::CurrentMember;
 use crate::clock;
 use crate::db::{flag, placeholders, timestamp, Tx};
+use crate::db::{Bind, Binds};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{id, parsed, Fields, Id, JsonBody, OptionalJsonBody, Parser};
 use crate::members::{Member, UserType};
 use crate::money::{parse_decimal, Measure, Money};
-use crate::paging::{query_pairs, Page};
+use crate::paging::{query_pairs, stream_array, Cursor, Direction, Page, Paging, CHUNK};
 use crate::postcode::outward_code;
 use crate::shipping::{self, Parcel};
 use rules::{Action, Actor, OrderStatus, Refusal};
@@ -767,63 +769,89 @@ pub(crate) async fn list_order_events(
     Ok(Json(events))
 }
 
-/// A page of orders matching `filter` (a fixed SQL condition on `o`, with `$1` bound to
-/// `who` when given), newest first.
+/// Orders matching `filter` (a fixed SQL condition on `o`, with `$1` bound to `who` when
+/// given), newest first: one page, or the whole list streamed.
 async fn order_page(
     state: &AppState,
     uri: &axum::http::Uri,
-    filter: &str,
+    filter: &'static str,
     who: Option<i64>,
     as_viewer: Viewer,
-) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
-    let page = Page::from_pairs(&query_pairs(uri))?;
-    let pool = state.db.pool();
-    let (limit, offset) = if who.is_some() { ("$2", "$3") } else { ("$1", "$2") };
-    let count_sql = format!("SELECT COUNT(*) FROM orders o WHERE {filter}");
-    let list_sql =
-        format!("{ORDER_SELECT} WHERE {filter} ORDER BY o.created_at DESC, o.id DESC LIMIT {limit} OFFSET {offset}");
-    let mut count = sqlx::query(&count_sql);
-    let mut list = sqlx::query(&list_sql);
+) -> ApiResult<Response> {
+    let paging = Paging::from_pairs(&query_pairs(uri))?;
+    let mut binds = Binds::default();
     if let Some(who) = who {
-        count = count.bind(who);
-        list = list.bind(who);
+        binds.push(Bind::Int(who));
     }
-    let total: i64 = count.fetch_one(pool).await?.try_get(0)?;
-    let rows = list.bind(page.per_page).bind(page.offset()).fetch_all(pool).await?;
-    let orders = rows
-        .iter()
-        .map(|row| order_from_row(row).map(|order| order.to_json(as_viewer)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((page.headers(uri, total), Json(orders)))
+    let total: i64 = binds
+        .apply(sqlx::query(&format!("SELECT COUNT(*) FROM orders o WHERE {filter}")))
+        .fetch_one(state.db.pool())
+        .await?
+        .try_get(0)?;
+    let headers = paging.headers(uri, total);
+    let read = move |state: AppState, cursor: Cursor, page: Option<Page>| {
+        let mut binds = binds.clone();
+        async move {
+            let mut condition = filter.to_owned();
+            if let Some(after) = cursor.condition("o.created_at", "o.id", Direction::Desc, &mut binds) {
+                condition = format!("{condition} AND {after}");
+            }
+            let window = match page {
+                Some(page) => page.window(&mut binds),
+                None => cursor.limit(&mut binds),
+            };
+            let sql = format!("{ORDER_SELECT} WHERE {condition} ORDER BY o.created_at DESC, o.id DESC {window}");
+            let rows = binds.apply(sqlx::query(&sql)).fetch_all(state.db.pool()).await?;
+            let orders = rows.iter().map(order_from_row).collect::<Result<Vec<_>, _>>()?;
+            let next = match orders.last() {
+                Some(last) if orders.len() as i64 == CHUNK => {
+                    Some(Cursor::After(Bind::Text(clock::to_db(last.created_at)), last.id))
+                }
+                _ => None,
+            };
+            let views: Vec<OrderView> = orders.iter().map(|o| o.view(as_viewer)).collect();
+            ApiResult::Ok((views, next))
+        }
+    };
+    match paging {
+        Paging::Page(page) => {
+            let (views, _) = read(state.clone(), Cursor::Start, Some(page)).await?;
+            Ok((headers, Json(views)).into_response())
+        }
+        Paging::Whole => {
+            let state = state.clone();
+            Ok(stream_array(headers, move |cursor| read(state.clone(), cursor, None)))
+        }
+    }
 }
 
 /// The caller's orders as buyer, newest first.
-#[utoipa::path(get, path = "/api/orders/purchase-requests/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as buyer", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/purchase-requests/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as buyer", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_purchases(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,
-) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+) -> ApiResult<Response> {
     order_page(&state, &uri, "o.buyer_id = $1", Some(member.id), Viewer::Buyer).await
 }
 
 /// The caller's orders as seller, newest first.
-#[utoipa::path(get, path = "/api/orders/seller/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as seller", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/seller/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as seller", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_sales(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,
-) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+) -> ApiResult<Response> {
     order_page(&state, &uri, "o.seller_id = $1", Some(member.id), Viewer::Seller).await
 }
 
 /// Every order, newest first (staff only).
-#[utoipa::path(get, path = "/api/orders/all/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every order (staff)", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/all/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every order (staff)", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_all_orders(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     OriginalUri(uri): OriginalUri,
-) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
+) -> ApiResult<Response> {
     if !member.is_staff {
         return Err(ApiError::forbidden("Staff only."));
     }

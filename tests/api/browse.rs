@@ -351,7 +351,7 @@ async fn shipping_quotes() {
         .assert_status(404);
 }
 
-/// Pages are cached, and every change this server commits to what they show drops them.
+/// Pages (not whole lists, which stream) are cached, and every change this server commits to what they show drops them.
 #[tokio::test]
 async fn cached_pages_follow_every_change() {
     let app = TestApp::spawn_with(|config| config.catalogue_cache_ms = 60_000).await;
@@ -359,7 +359,7 @@ async fn cached_pages_follow_every_change() {
     let buyer = app.collector().await;
     let artwork = app.artwork(&artist, 1).await;
     async fn first(app: &TestApp) -> serde_json::Value {
-        app.get("/api/artworks/", None).await.body[0].clone()
+        app.get("/api/artworks/?page=1", None).await.body[0].clone()
     }
     assert_eq!(first(&app).await["title"], "Blue Harbour");
     // A change behind the server's back is not seen while the page is cached...
@@ -406,4 +406,113 @@ async fn cached_pages_follow_every_change() {
         .await
         .assert_status(204);
     assert_eq!(first(&app).await["id"], artwork);
+}
+
+/// Creates `n` artworks for `artist`, eight requests at a time, with few distinct
+/// prices, years and titles so that every ordering has ties across chunk boundaries.
+async fn many_artworks(app: &TestApp, artist: &crate::helpers::User, n: usize) -> Vec<i64> {
+    use futures::StreamExt;
+    futures::stream::iter(0..n)
+        .map(|i| {
+            let title = ["Harbour", "harbour at dusk", "Ábside", "Zinc"][i % 4];
+            let price = [10.0, 20.5, 99.0][i % 3];
+            let year = 2000 + (i % 5) as i64;
+            app.artwork_with(artist, json!({"title": title, "price": price, "year": year}))
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await
+}
+
+#[tokio::test]
+async fn lists_without_paging_parameters_are_whole_in_every_ordering() {
+    let app = TestApp::spawn_with(|config| config.catalogue_cache_ms = 0).await;
+    let artist = app.artist().await;
+    let total = 230; // more than one chunk of 200
+    many_artworks(&app, &artist, total).await;
+    for query in [
+        "",
+        "ordering=price",
+        "ordering=-price",
+        "ordering=year",
+        "ordering=-year",
+        "ordering=created",
+        "ordering=-created",
+        "ordering=title",
+        "q=harbour",
+        "q=harbour&ordering=-price",
+    ] {
+        let whole = app.get(&format!("/api/artworks/?{query}"), None).await;
+        whole.assert_status(200);
+        let ids: Vec<i64> = whole
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect();
+        // Every artwork's description mentions the harbour, so the search finds them all.
+        let expected_total = total;
+        assert_eq!(whole.header("x-total-count"), expected_total.to_string(), "{query}");
+        assert_eq!(ids.len(), expected_total, "{query}: every item, once");
+        let link = whole.header("link");
+        assert!(
+            link.contains("rel=\"first\"") && !link.contains("rel=\"next\""),
+            "{query}: {link}"
+        );
+        let mut paged = app.ids(&format!("/api/artworks/?{query}&per_page=200&page=1")).await;
+        paged.extend(app.ids(&format!("/api/artworks/?{query}&per_page=200&page=2")).await);
+        assert_eq!(ids, paged, "{query}: the same order as the pages");
+    }
+    // Paging stays exactly as it was when either parameter is given.
+    assert_eq!(app.ids("/api/artworks/?page=2").await.len(), 50);
+    assert_eq!(app.ids("/api/artworks/?per_page=7").await.len(), 7);
+}
+
+#[tokio::test]
+async fn the_first_clients_order_and_gallery_lists_are_whole() {
+    use futures::StreamExt;
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let gallery = buyer.gallery_id.unwrap();
+    let artworks = many_artworks(&app, &artist, 205).await;
+    let (app_ref, buyer_ref) = (&app, &buyer);
+    futures::stream::iter(artworks)
+        .map(|artwork| async move {
+            let (app, buyer) = (app_ref, buyer_ref);
+            app.order(&buyer, artwork).await;
+            app.post(
+                &format!("/api/galleries/{gallery}/curate"),
+                Some(&buyer.token),
+                json!({"artwork": artwork}),
+            )
+            .await
+            .assert_status(201);
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    for (path, token) in [
+        ("/api/orders/purchase-requests/".to_owned(), &buyer.token),
+        ("/api/orders/seller/".to_owned(), &artist.token),
+        (format!("/api/galleries/{gallery}/artworks/"), &buyer.token),
+    ] {
+        let whole = app.get(&path, Some(token)).await;
+        whole.assert_status(200);
+        assert_eq!(whole.header("x-total-count"), "205", "{path}");
+        let ids: Vec<i64> = whole
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect();
+        let mut paged = Vec::new();
+        for page in 1..=2 {
+            let res = app.get(&format!("{path}?per_page=200&page={page}"), Some(token)).await;
+            paged.extend(res.body.as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()));
+        }
+        assert_eq!(ids, paged, "{path}: every item once, in order");
+    }
 }

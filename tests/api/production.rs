@@ -198,3 +198,30 @@ async fn bodies_are_limited_per_route() {
         .unwrap();
     assert_eq!(res.status(), 413);
 }
+
+#[tokio::test]
+async fn cors_preflight_names_the_headers_a_browser_may_send() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/api/orders/create/", app.base))
+        .header("Origin", "http://localhost:5173")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type,idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let allowed = res.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    // `*` would not cover Authorization (Fetch standard): each header is listed.
+    for header in ["authorization", "content-type", "idempotency-key"] {
+        assert!(allowed.split(',').any(|h| h.trim() == header), "{header} in {allowed}");
+    }
+    assert!(!allowed.contains('*'), "{allowed}");
+}
