@@ -67,7 +67,7 @@ impl AppState {
 
     /// Connects to the database and, unless disabled, migrates it.
     pub async fn connect(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let db = Db::connect(&config.database_url, config.database_max_connections).await?;
+        let db = Db::connect_with(&config.database_url, config.db_options()).await?;
         if config.run_migrations {
             db.migrate().await?;
         }
@@ -128,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("No such route.") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(middleware::from_fn_with_state(state.db.clone(), layers::note_faults))
         .layer(middleware::from_fn_with_state(guard, layers::guard))
         .layer(cors)
         .layer(middleware::from_fn_with_state(

@@ -27,6 +27,8 @@ pub struct Config {
     pub auto_complete_interval_secs: u64,
     pub run_migrations: bool,
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection before answering 503.
+    pub database_acquire_timeout_ms: u64,
     /// How long a public catalogue page may be served from memory; 0 turns it off.
     pub catalogue_cache_ms: u64,
     /// The server's own address as clients reach it, for absolute media URLs.
@@ -177,6 +179,7 @@ impl Config {
             auto_complete_interval_secs: u64::try_from(number("AUTO_COMPLETE_INTERVAL_SECS", 600, 1, 86400)?)?,
             run_migrations,
             database_max_connections: u32::try_from(number("DATABASE_MAX_CONNECTIONS", 10, 1, 1000)?)?,
+            database_acquire_timeout_ms: u64::try_from(number("DATABASE_ACQUIRE_TIMEOUT_MS", 3000, 100, 60_000)?)?,
             catalogue_cache_ms: u64::try_from(number("CATALOGUE_CACHE_MS", 1000, 0, 60_000)?)?,
             public_url,
             media_base_url,
@@ -199,6 +202,15 @@ impl Config {
         })
     }
 
+    /// How the database pools behave: statements may run as long as a request may.
+    pub fn db_options(&self) -> crate::db::DbOptions {
+        crate::db::DbOptions {
+            max_connections: self.database_max_connections,
+            acquire_timeout: std::time::Duration::from_millis(self.database_acquire_timeout_ms),
+            statement_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+        }
+    }
+
     /// A configuration for tests and tools: development mode, the given database.
     pub fn for_database(database_url: &str, secret_key: &str) -> Self {
         Self {
@@ -214,6 +226,7 @@ impl Config {
             auto_complete_interval_secs: 600,
             run_migrations: true,
             database_max_connections: 10,
+            database_acquire_timeout_ms: 3000,
             catalogue_cache_ms: 1000,
             public_url: "http://127.0.0.1:8000".into(),
             media_base_url: None,

@@ -7,11 +7,14 @@
 //! writes waits for the lock instead of failing with SQLITE_BUSY.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use futures::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Decode, Executor, Row, Transaction, Type, TypeInfo, ValueRef};
 
@@ -28,55 +31,131 @@ pub struct Db {
     /// Writes: on SQLite a single connection, so writers queue in the process.
     write: AnyPool,
     backend: Backend,
+    /// When a write last failed for want of space (ms since the Unix epoch; 0: never).
+    storage_full_at: Arc<AtomicI64>,
+    /// SQLite's `max_page_count` for new writer connections (0: SQLite's own limit).
+    max_pages: Arc<AtomicI64>,
 }
 
 pub type Tx = Transaction<'static, Any>;
 
+/// How the pools behave.
+#[derive(Debug, Clone, Copy)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it answers 503: short, so an
+    /// outage fails fast instead of piling requests up.
+    pub acquire_timeout: Duration,
+    /// Longest a PostgreSQL statement may run (0: no limit); the server cancels it.
+    pub statement_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How long a write is taken to be refused for want of space after the last time it was.
+const STORAGE_FULL_FOR: Duration = Duration::from_secs(10);
+
+/// A pooled connection left inside a transaction (its ROLLBACK failed after SQLite
+/// rolled back by itself on a full disk, or a request was dropped just after `BEGIN`)
+/// would refuse every later `BEGIN` forever: close it, and the pool opens a fresh one.
+fn discard_if_in_transaction(
+    conn: &mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+    let stale = sqlx::Connection::is_in_transaction(conn);
+    if stale {
+        tracing::warn!("discarding a pooled connection left inside a transaction");
+    }
+    Box::pin(async move { Ok(!stale) })
+}
+
+/// Every SQLite connection's settings; `max_pages` (when above 0) caps the file's size.
+fn sqlite_pragmas(conn: &mut sqlx::AnyConnection, max_pages: i64) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        for pragma in [
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 10000",
+            "PRAGMA synchronous = NORMAL",
+        ] {
+            conn.execute(pragma).await?;
+        }
+        if max_pages > 0 {
+            conn.execute(format!("PRAGMA max_page_count = {max_pages}").as_str())
+                .await?;
+        }
+        Ok(())
+    })
+}
+
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        Self::connect_with(
+            url,
+            DbOptions {
+                max_connections,
+                ..DbOptions::default()
+            },
+        )
+        .await
+    }
+
+    pub async fn connect_with(url: &str, options: DbOptions) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
+        let max_pages = Arc::new(AtomicI64::new(0));
+        let pool_options = || {
+            AnyPoolOptions::new()
+                .acquire_timeout(options.acquire_timeout)
+                // No ping before each use: it would double every query's round trips. A
+                // connection that broke while idle fails its next query (503) and the
+                // pool drops it.
+                .test_before_acquire(false)
+                .before_acquire(discard_if_in_transaction)
+        };
         if url.starts_with("sqlite:") {
             ensure_sqlite_dir(url)?;
-            let options = || {
-                AnyPoolOptions::new()
-                    .acquire_timeout(Duration::from_secs(30))
-                    .test_before_acquire(false)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            for pragma in [
-                                "PRAGMA journal_mode = WAL",
-                                "PRAGMA foreign_keys = ON",
-                                "PRAGMA busy_timeout = 10000",
-                                "PRAGMA synchronous = NORMAL",
-                            ] {
-                                conn.execute(pragma).await?;
-                            }
-                            Ok(())
-                        })
-                    })
-            };
             // The writer first: it creates the file and switches it to WAL.
-            let write = options()
+            let write = pool_options()
                 .max_connections(1)
+                .after_connect({
+                    let max_pages = max_pages.clone();
+                    move |conn, _| sqlite_pragmas(conn, max_pages.load(Ordering::Relaxed))
+                })
                 .connect(url)
                 .await
                 .with_context(|| format!("opening {url}"))?;
-            let read = options()
-                .max_connections(max_connections.clamp(1, 8))
+            let read = pool_options()
+                .max_connections(options.max_connections.clamp(1, 8))
+                .after_connect(|conn, _| sqlite_pragmas(conn, 0))
                 .connect(url)
                 .await?;
+            restrict_sqlite_files(url);
             Ok(Self {
                 read,
                 write,
                 backend: Backend::Sqlite,
+                storage_full_at: Arc::default(),
+                max_pages,
             })
         } else {
-            // No ping before each use: it would double every query's round trips. A
-            // connection that broke while idle fails its next query and is replaced.
-            let pool = AnyPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(30))
-                .test_before_acquire(false)
+            let statement_ms = options.statement_timeout.as_millis();
+            let pool = pool_options()
+                .max_connections(options.max_connections)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        conn.execute(format!("SET statement_timeout = {statement_ms}").as_str())
+                            .await?;
+                        Ok(())
+                    })
+                })
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
@@ -84,8 +163,41 @@ impl Db {
                 read: pool.clone(),
                 write: pool,
                 backend: Backend::Postgres,
+                storage_full_at: Arc::default(),
+                max_pages,
             })
         }
+    }
+
+    /// Caps the SQLite file at `pages` pages (`PRAGMA max_page_count`), now and for every
+    /// writer connection opened later: a full disk, reproducible. No effect on PostgreSQL.
+    pub async fn limit_pages(&self, pages: i64) -> Result<(), sqlx::Error> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        self.max_pages.store(pages, Ordering::Relaxed);
+        let mut conn = self.write.acquire().await?;
+        conn.execute(format!("PRAGMA max_page_count = {pages}").as_str())
+            .await?;
+        Ok(())
+    }
+
+    /// Notes that a write failed for want of space.
+    pub fn note_storage_full(&self) {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.storage_full_at.store(now, Ordering::Relaxed);
+    }
+
+    /// Notes that a write succeeded: there is space again.
+    pub fn clear_storage_full(&self) {
+        self.storage_full_at.store(0, Ordering::Relaxed);
+    }
+
+    /// Whether a write failed for want of space within the last few seconds. Writes
+    /// are still tried meanwhile, so the first one after space is freed succeeds.
+    pub fn storage_full(&self) -> bool {
+        let at = self.storage_full_at.load(Ordering::Relaxed);
+        at > 0 && chrono::Utc::now().timestamp_millis() - at < STORAGE_FULL_FOR.as_millis() as i64
     }
 
     pub fn backend(&self) -> Backend {
@@ -149,12 +261,76 @@ impl Db {
     }
 }
 
-fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+/// The database, its WAL and shared-memory files: readable by their owner only.
+fn restrict_sqlite_files(url: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Some(path) = sqlite_path(url) else { return };
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{path}{suffix}");
+            if let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(file, error = %e, "could not make the database file private");
+                }
+            }
+        }
+    }
+}
+
+/// The file path in a `sqlite:` URL, unless it is in memory.
+fn sqlite_path(url: &str) -> Option<&str> {
     let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Ok(());
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// What a database error means for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// No space left for the write.
+    StorageFull,
+    /// The database is unreachable, restarting, overloaded, or the statement took too
+    /// long: try again shortly.
+    Unavailable,
+}
+
+/// Classifies an error that is the environment's doing rather than a bug: a lost or
+/// broken connection, an outage, a timeout, a full disk.
+pub fn fault(error: &sqlx::Error) -> Option<Fault> {
+    use sqlx::Error::*;
+    match error {
+        Io(_) | Tls(_) | PoolTimedOut | PoolClosed | WorkerCrashed => Some(Fault::Unavailable),
+        Database(db) => {
+            if let Some(e) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+                let code = e.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or_default() & 0xff;
+                return match code {
+                    13 => Some(Fault::StorageFull),
+                    // BUSY, LOCKED, INTERRUPT, IOERR, CANTOPEN.
+                    5 | 6 | 9 | 10 | 14 => Some(Fault::Unavailable),
+                    _ => None,
+                };
+            }
+            let code = db.code().unwrap_or_default();
+            match &*code {
+                // disk_full
+                "53100" => Some(Fault::StorageFull),
+                // connection exceptions, admin/crash shutdown, cannot connect now, query
+                // canceled (statement_timeout), insufficient resources, lock timeouts,
+                // read-only after a failover, system errors.
+                c if c.starts_with("08") || c.starts_with("53") || c.starts_with("58") => Some(Fault::Unavailable),
+                "57P01" | "57P02" | "57P03" | "57014" | "55P03" | "25006" => Some(Fault::Unavailable),
+                _ => None,
+            }
+        }
+        _ => None,
     }
+}
+
+fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(());
+    };
     if let Some(parent) = std::path::Path::new(path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

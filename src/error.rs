@@ -4,6 +4,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
+use crate::db::{fault, Fault};
+
 /// Field-level validation failures, reported all at once.
 #[derive(Debug, Default, Clone)]
 pub struct FieldErrors {
@@ -95,6 +97,9 @@ pub enum ApiError {
     /// 503 with Retry-After: busy, timed out, or not ready.
     #[error("{0}")]
     Unavailable(String),
+    /// 507 with Retry-After: no space left to store the change.
+    #[error("{0}")]
+    StorageFull(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -142,8 +147,13 @@ impl ApiError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
+            Self::Database(e) => match fault(e) {
+                Some(Fault::StorageFull) => StatusCode::INSUFFICIENT_STORAGE,
+                Some(Fault::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
+                None => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -172,8 +182,15 @@ impl IntoResponse for ApiError {
                 body.insert("detail".into(), json!(detail));
                 body.extend(extra.clone());
             }
-            Self::Database(sqlx::Error::PoolTimedOut) => {
-                tracing::warn!("no database connection became free in time");
+            Self::Database(cause) if fault(cause) == Some(Fault::StorageFull) => {
+                tracing::error!(error = %cause, "the database has no space left");
+                body.insert(
+                    "detail".into(),
+                    json!("The server has run out of storage space; nothing was changed. Please try again later."),
+                );
+            }
+            Self::Database(cause) if fault(cause).is_some() => {
+                tracing::warn!(error = %cause, "the database is unavailable");
                 body.insert("detail".into(), json!("The service is busy; please try again."));
             }
             Self::Database(cause) => {
@@ -183,6 +200,10 @@ impl IntoResponse for ApiError {
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
                 body.insert("detail".into(), json!("An unexpected error occurred."));
+            }
+            Self::StorageFull(detail) => {
+                tracing::error!(detail, "storage is full");
+                body.insert("detail".into(), json!(detail));
             }
             other => {
                 body.insert("detail".into(), json!(other.to_string()));
@@ -197,6 +218,9 @@ impl IntoResponse for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
+        if status == StatusCode::INSUFFICIENT_STORAGE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        }
         if let Self::TooManyRequests { retry_after, .. } = &self {
             // Whole seconds, rounded up: never "0" while the limit still holds.
             let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
@@ -204,6 +228,10 @@ impl IntoResponse for ApiError {
         }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::INSUFFICIENT_STORAGE {
+            // Seen by the layer that tells readiness about it.
+            response.extensions_mut().insert(Fault::StorageFull);
         }
         response
     }

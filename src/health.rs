@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 
+/// How long readiness may take to answer.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health/live", get(live))
@@ -24,11 +27,23 @@ pub(crate) async fn live() -> Json<Value> {
 /// Ready for traffic: the database answers and every migration is applied.
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, description = "Ready", body = crate::openapi::Health), (status = 503, description = "Not ready", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
-    let reachable = sqlx::query("SELECT 1").fetch_one(state.db.pool()).await.is_ok();
+    // A balancer asks often and waits little: an outage is reported at once.
+    let check = async {
+        let reachable = sqlx::query("SELECT 1").fetch_one(state.db.pool()).await.is_ok();
+        (reachable, reachable && state.db.is_migrated().await)
+    };
+    let Ok((reachable, migrated)) = tokio::time::timeout(READY_WITHIN, check).await else {
+        return Err(ApiError::Unavailable("The database did not answer in time.".into()));
+    };
     if !reachable {
         return Err(ApiError::Unavailable("The database is not reachable.".into()));
     }
-    if !state.db.is_migrated().await {
+    if state.db.storage_full() {
+        return Err(ApiError::Unavailable(
+            "Storage is full: writes are being refused until space is freed.".into(),
+        ));
+    }
+    if !migrated {
         return Err(ApiError::Unavailable(
             "The database migrations have not all been applied.".into(),
         ));

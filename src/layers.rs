@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
 use crate::config::Environment;
+use crate::db::{Db, Fault};
 use crate::error::ApiError;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -84,6 +85,19 @@ pub async fn security_headers(State(environment): State<Environment>, request: R
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
+    }
+    response
+}
+
+/// Tells the database handle when an answer says storage is full, so that readiness
+/// reports it until writes succeed again.
+pub async fn note_faults(State(db): State<Db>, request: Request, next: Next) -> Response {
+    let write = request.method() != axum::http::Method::GET;
+    let response = next.run(request).await;
+    if response.extensions().get::<Fault>() == Some(&Fault::StorageFull) {
+        db.note_storage_full();
+    } else if write && response.status().is_success() {
+        db.clear_storage_full();
     }
     response
 }

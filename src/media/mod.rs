@@ -242,6 +242,28 @@ pub(crate) async fn upload_images(
     Ok((StatusCode::CREATED, Json(uploads)))
 }
 
+/// A failed write to the media store is the environment's doing: 507 when it is full,
+/// else 503 (an unreachable bucket); the cause is logged, never sent.
+fn store_error(object: &str, error: &object_store::Error) -> ApiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) {
+                tracing::error!(object, error = %error, "the media store is full");
+                return ApiError::StorageFull(
+                    "The image store has run out of space; nothing was stored. Please try again later.".into(),
+                );
+            }
+        }
+        source = e.source();
+    }
+    tracing::error!(object, error = %error, "storing an image failed");
+    ApiError::Unavailable("The image store is unavailable; please try again.".into())
+}
+
 /// Processes and stores one file, and records it as the member's upload.
 pub async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> ApiResult<Upload> {
     let media = &state.media;
@@ -278,7 +300,7 @@ pub async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> A
                 Bytes::from(rendition.bytes.clone()).into(),
             )
             .await
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("storing {object}: {e}")))?;
+            .map_err(|e| store_error(object, &e))?;
     }
     let id: i64 = sqlx::query(
         "INSERT INTO uploads (uploader_id, source_hash, key, thumbnail_key, content_type, width, height, bytes, created_at) \

@@ -155,7 +155,7 @@ impl TestApp {
         config.public_url = base.clone();
         config.data_dir = data_dir.path().to_owned();
         adjust(&mut config);
-        let db = Db::connect(&config.database_url, config.database_max_connections)
+        let db = Db::connect_with(&config.database_url, config.db_options())
             .await
             .expect("connect");
         db.migrate().await.expect("migrate");

@@ -6,6 +6,7 @@ mod browse;
 mod cli;
 mod concurrency;
 mod errors;
+mod faults;
 mod galleries;
 mod helpers;
 mod idempotency;

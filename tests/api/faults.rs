@@ -1,0 +1,223 @@
+//! Faults must not stick: a full disk, a dropped connection, an outage. While the fault
+//! lasts the server answers 503/507 with Retry-After (never 500); after it passes, it
+//! works again by itself.
+
+use futures::future::join_all;
+use serde_json::json;
+use sqlx::Row;
+
+use crate::helpers::TestApp;
+
+fn is_sqlite() -> bool {
+    std::env::var("TEST_DATABASE_URL").map_or(true, |u| u.is_empty())
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_writes_and_they_work_again_once_space_is_freed() {
+    if !is_sqlite() {
+        eprintln!("skipped on PostgreSQL: the full-disk case is SQLite's max_page_count");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let collector = app.collector().await;
+    let gallery = collector.gallery_id.unwrap();
+    let kept = app.artwork(&artist, 1).await;
+    let others: Vec<i64> = join_all((0..30).map(|_| app.artwork(&artist, 1))).await;
+    let pages: i64 = sqlx::query("PRAGMA page_count")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    app.state.db.limit_pages(pages).await.unwrap();
+
+    // Fill the file: every write is refused as storage-full, none with a 500.
+    let mut refused = 0;
+    for i in 0..40 {
+        let mut body = TestApp::artwork_body();
+        body["description"] = json!(format!("{i} {}", "long enough to fill pages ".repeat(10)));
+        let res = app.post("/api/artworks/", Some(&artist.token), body).await;
+        assert!(matches!(res.status, 201 | 507), "{i}: {} {}", res.status, res.body);
+        if res.status == 507 {
+            refused += 1;
+            assert!(!res.header("retry-after").is_empty());
+            assert_eq!(res.header("content-type"), "application/problem+json");
+        }
+    }
+    assert!(refused >= 20, "the disk filled up ({refused} refused)");
+    // Readiness says so; reads still work.
+    app.get("/health/ready", None).await.assert_status(503);
+    app.get(&format!("/api/artworks/{kept}"), None).await.assert_status(200);
+    // Other writes are refused the same way (a single-row insert makes SQLite roll the
+    // whole transaction back by itself), never left in a broken transaction (500).
+    for artwork in &others {
+        let res = app
+            .post(
+                &format!("/api/galleries/{gallery}/curate"),
+                Some(&collector.token),
+                json!({"artwork": artwork}),
+            )
+            .await;
+        assert!(matches!(res.status, 201 | 507), "{}", res.body);
+        let res = app
+            .patch(
+                &format!("/api/artworks/{kept}"),
+                Some(&artist.token),
+                json!({"title": "x".repeat(100)}),
+            )
+            .await;
+        assert!(matches!(res.status, 200 | 507), "{}", res.body);
+    }
+
+    // Space is freed: writes work again, without a restart, and readiness recovers.
+    app.state.db.limit_pages(1_000_000).await.unwrap();
+    app.artwork(&artist, 1).await;
+    app.patch(
+        &format!("/api/artworks/{kept}"),
+        Some(&artist.token),
+        json!({"title": "Back"}),
+    )
+    .await
+    .assert_status(200);
+    app.get("/health/ready", None).await.assert_status(200);
+}
+
+#[tokio::test]
+async fn killed_database_connections_answer_503_and_the_pool_recovers() {
+    if is_sqlite() {
+        eprintln!("skipped on SQLite: killing server connections is PostgreSQL's case");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let artwork = app.artwork(&artist, 1).await;
+    let database: String = sqlx::query("SELECT current_database()::text")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let admin = std::env::var("TEST_DATABASE_URL").unwrap();
+    let mut killer = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    let app = &app;
+    for round in 0..5 {
+        // Requests under way while every connection of the app's database is killed.
+        let requests = join_all((0..20).map(|i| async move {
+            if i % 2 == 0 {
+                app.get(&format!("/api/artworks/{artwork}"), None).await.status
+            } else {
+                app.get("/api/artworks/?per_page=5", None).await.status
+            }
+        }));
+        let kill = async {
+            sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+                .bind(&database)
+                .execute(&mut killer)
+                .await
+                .unwrap();
+        };
+        let (statuses, ()) = futures::join!(requests, kill);
+        for status in statuses {
+            assert!(
+                matches!(status, 200 | 503),
+                "round {round}: a lost connection answered {status}"
+            );
+        }
+    }
+    // The fault passed: the next requests succeed.
+    let mut ok = false;
+    for _ in 0..20 {
+        if app.get(&format!("/api/artworks/{artwork}"), None).await.status == 200 {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "the pool replaced its broken connections");
+    app.get("/health/ready", None).await.assert_status(200);
+}
+
+/// A TCP proxy in front of PostgreSQL that can black-hole every connection, old and new:
+/// an outage in which the server neither answers nor refuses.
+struct Proxy {
+    port: u16,
+    down: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (down, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let (target, mut watch) = (target.clone(), watch.clone());
+                tokio::spawn(async move {
+                    if *watch.borrow() {
+                        // Hold the socket and say nothing until the outage ends.
+                        let _ = watch.wait_for(|down| !*down).await;
+                        return;
+                    }
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = watch.wait_for(|down| *down) => {}
+                    }
+                });
+            }
+        });
+        Self { port, down }
+    }
+}
+
+#[tokio::test]
+async fn a_database_outage_fails_fast_and_readiness_says_so_within_a_second() {
+    let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        eprintln!("skipped on SQLite: a database outage is PostgreSQL's case");
+        return;
+    };
+    let mut database = crate::helpers::TestDatabase::new().await;
+    let target = url::Url::parse(&admin).unwrap();
+    let target = format!("{}:{}", target.host_str().unwrap(), target.port().unwrap_or(5432));
+    let proxy = Proxy::start(target).await;
+    let mut url = url::Url::parse(&database.url).unwrap();
+    url.set_port(Some(proxy.port)).unwrap();
+    database.url = url.to_string();
+    let app = TestApp::spawn_on(database, |config| config.database_acquire_timeout_ms = 1000).await;
+    let artist = app.artist().await;
+    let artwork = app.artwork(&artist, 1).await;
+
+    proxy.down.send_replace(true);
+    let started = std::time::Instant::now();
+    let ready = app.get("/health/ready", None).await;
+    ready.assert_status(503);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "readiness waited {:?}",
+        started.elapsed()
+    );
+    for path in [
+        format!("/api/artworks/{artwork}"),
+        "/api/artworks/?per_page=5".to_owned(),
+    ] {
+        let res = app.get(&path, None).await;
+        res.assert_status(503);
+        assert_eq!(res.header("retry-after"), "1");
+    }
+
+    proxy.down.send_replace(false);
+    let mut recovered = false;
+    for _ in 0..50 {
+        if app.get(&format!("/api/artworks/{artwork}"), None).await.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "requests succeed again after the outage");
+    app.get("/health/ready", None).await.assert_status(200);
+}
