@@ -223,8 +223,21 @@ impl Db {
         let migrator = Migrator::new(Embedded(self.backend))
             .await
             .context("loading migrations")?;
-        migrator.run(&self.write).await.context("running migrations")?;
-        Ok(())
+        self.run_migrator(&migrator).await
+    }
+
+    /// Runs migrations on a connection of their own, free of the statement timeout that
+    /// bounds requests, and closed afterwards rather than returned to the pool.
+    async fn run_migrator(&self, migrator: &Migrator) -> anyhow::Result<()> {
+        let mut conn = self.write.acquire().await.context("connecting to migrate")?;
+        if self.backend == Backend::Postgres {
+            conn.execute("SET statement_timeout = 0").await?;
+        }
+        let result = migrator.run(&mut *conn).await.context("running migrations");
+        if self.backend == Backend::Postgres {
+            conn.close().await.ok();
+        }
+        result
     }
 
     /// Applies the migrations up to and including `version` only: for checking that
@@ -241,8 +254,7 @@ impl Db {
                 .cloned()
                 .collect(),
         );
-        migrator.run(&self.write).await.context("running migrations")?;
-        Ok(())
+        self.run_migrator(&migrator).await
     }
 
     /// Whether every embedded migration has been applied.
@@ -355,6 +367,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "idempotency keys",
         include_str!("../migrations/sqlite/0004_idempotency.sql"),
     ),
+    (
+        5,
+        "idempotency leases",
+        include_str!("../migrations/sqlite/0005_idempotency_lease.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -368,6 +385,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         4,
         "idempotency keys",
         include_str!("../migrations/postgres/0004_idempotency.sql"),
+    ),
+    (
+        5,
+        "idempotency leases",
+        include_str!("../migrations/postgres/0005_idempotency_lease.sql"),
     ),
 ];
 

@@ -55,6 +55,17 @@ pub async fn idempotent(
     }
 }
 
+/// What is known of a key before acting.
+enum Seen {
+    /// Never used, expired, or abandoned by a request that did not finish: claim it.
+    Free,
+    /// Answered before: replay (or refuse, if the request differs).
+    Answered(Response),
+    /// Another request with this key is running now.
+    Running,
+    Mismatch,
+}
+
 async fn run_once(
     state: &AppState,
     member_id: i64,
@@ -66,114 +77,190 @@ async fn run_once(
     let bytes = to_bytes(body, JSON_LIMIT)
         .await
         .map_err(|_| ApiError::PayloadTooLarge("The body is too large.".into()))?;
+    let hash = request_hash(&parts, &bytes);
+    // A replay is only a read: it never waits behind the SQLite writer.
+    match look_up(state, member_id, key, &hash).await? {
+        Seen::Answered(response) => return Ok(response),
+        Seen::Running => return Ok(problem(StatusCode::CONFLICT, RUNNING)),
+        Seen::Mismatch => return Ok(problem(StatusCode::UNPROCESSABLE_ENTITY, MISMATCH)),
+        Seen::Free => {}
+    }
+    let Some(mut claim) = Claim::take(state, member_id, key, &hash).await? else {
+        // Someone claimed it in between: answer as they would be seen.
+        return Ok(match look_up(state, member_id, key, &hash).await? {
+            Seen::Answered(response) => response,
+            Seen::Mismatch => problem(StatusCode::UNPROCESSABLE_ENTITY, MISMATCH),
+            Seen::Running | Seen::Free => problem(StatusCode::CONFLICT, RUNNING),
+        });
+    };
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let (parts, body) = response.into_parts();
+    let body = to_bytes(body, 4 * JSON_LIMIT).await.unwrap_or_else(|_| Bytes::new());
+    // A server error did nothing: the claim is released (on drop) so a retry acts.
+    if !parts.status.is_server_error() {
+        claim.answer(&parts, &body).await?;
+    }
+    Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+const RUNNING: &str = "A request with this Idempotency-Key is still being processed.";
+const MISMATCH: &str = "This Idempotency-Key was used for a different request.";
+
+fn request_hash(parts: &axum::http::request::Parts, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str().as_bytes());
     hasher.update(b" ");
     hasher.update(parts.uri.path().trim_end_matches('/').as_bytes());
     hasher.update(b"\n");
-    hasher.update(&bytes);
-    let hash: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let now = state.clock.now();
+    hasher.update(body);
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
 
-    let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM idempotency_keys WHERE member_id = $1 AND key = $2 AND created_at < $3")
-        .bind(member_id)
-        .bind(key)
-        .bind(clock::to_db(now - KEPT))
-        .execute(&mut *tx)
-        .await?;
-    let claimed = sqlx::query(
-        "INSERT INTO idempotency_keys (member_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (member_id, key) DO NOTHING",
+/// Reads what is stored for a key, on the read pool.
+async fn look_up(state: &AppState, member_id: i64, key: &str, hash: &str) -> Result<Seen, ApiError> {
+    let row = sqlx::query(
+        "SELECT request_hash, status_code, content_type, response_body, created_at, locked_until \
+         FROM idempotency_keys WHERE member_id = $1 AND key = $2",
     )
     .bind(member_id)
     .bind(key)
-    .bind(&hash)
-    .bind(clock::to_db(now))
-    .execute(&mut *tx)
-    .await;
-    let claimed = match claimed {
-        Ok(result) => result.rows_affected() == 1,
-        Err(e) if unique_violation(&e).is_some() => false,
-        Err(e) => return Err(e.into()),
+    .fetch_optional(state.db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(Seen::Free) };
+    let now = clock::to_db(state.clock.now());
+    if row.try_get::<String, _>("created_at")? < clock::to_db(state.clock.now() - KEPT) {
+        return Ok(Seen::Free);
+    }
+    if row.try_get::<String, _>("request_hash")? != hash {
+        return Ok(Seen::Mismatch);
+    }
+    let Some(status) = row.try_get::<Option<i64>, _>("status_code")? else {
+        let leased = row
+            .try_get::<Option<String>, _>("locked_until")?
+            .is_some_and(|until| until > now);
+        return Ok(if leased { Seen::Running } else { Seen::Free });
     };
-    tx.commit().await?;
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let content_type: Option<String> = row.try_get("content_type")?;
+    let body: Option<String> = row.try_get("response_body")?;
+    let mut response = (status, body.unwrap_or_default()).into_response();
+    if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+        .headers_mut()
+        .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+    Ok(Seen::Answered(response))
+}
 
-    if !claimed {
-        let row = sqlx::query(
-            "SELECT request_hash, status_code, content_type, response_body FROM idempotency_keys \
-             WHERE member_id = $1 AND key = $2",
+/// A request's hold on its key. It lasts as long as the request may (a lease, so a
+/// crash frees it too), and is released when dropped unanswered: a request that ended
+/// without an answer (a dropped connection, the deadline, a database error) did
+/// nothing, and a retry must be able to act.
+pub struct Claim {
+    db: crate::db::Db,
+    member_id: i64,
+    key: String,
+    answered: bool,
+}
+
+impl Claim {
+    /// Claims a free, expired or abandoned key; `None` if another request holds it.
+    pub async fn take(state: &AppState, member_id: i64, key: &str, hash: &str) -> Result<Option<Self>, ApiError> {
+        let now = state.clock.now();
+        let lease = chrono::Duration::milliseconds(state.config.request_timeout_ms as i64) + LEASE_MARGIN;
+        let mut tx = state.db.begin().await?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE member_id = $1 AND key = $2 AND (created_at < $3 \
+             OR (status_code IS NULL AND (locked_until IS NULL OR locked_until < $4)))",
         )
         .bind(member_id)
         .bind(key)
-        .fetch_optional(state.db.pool())
+        .bind(clock::to_db(now - KEPT))
+        .bind(clock::to_db(now))
+        .execute(&mut *tx)
         .await?;
-        let Some(row) = row else {
-            return Ok(problem(
-                StatusCode::CONFLICT,
-                "The first request with this Idempotency-Key failed; retry.",
-            ));
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_keys (member_id, key, request_hash, created_at, locked_until) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (member_id, key) DO NOTHING",
+        )
+        .bind(member_id)
+        .bind(key)
+        .bind(hash)
+        .bind(clock::to_db(now))
+        .bind(clock::to_db(now + lease))
+        .execute(&mut *tx)
+        .await;
+        let claimed = match claimed {
+            Ok(result) => result.rows_affected() == 1,
+            Err(e) if unique_violation(&e).is_some() => false,
+            Err(e) => return Err(e.into()),
         };
-        if row.try_get::<String, _>("request_hash")? != hash {
-            return Ok(problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "This Idempotency-Key was used for a different request.",
-            ));
-        }
-        let Some(status) = row.try_get::<Option<i64>, _>("status_code")? else {
-            return Ok(problem(
-                StatusCode::CONFLICT,
-                "A request with this Idempotency-Key is still being processed.",
-            ));
-        };
-        let status = u16::try_from(status)
-            .ok()
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .unwrap_or(StatusCode::OK);
-        let content_type: Option<String> = row.try_get("content_type")?;
-        let body: Option<String> = row.try_get("response_body")?;
-        let mut response = (status, body.unwrap_or_default()).into_response();
-        if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            response.headers_mut().insert(header::CONTENT_TYPE, value);
-        }
-        response
-            .headers_mut()
-            .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
-        return Ok(response);
+        tx.commit().await?;
+        Ok(claimed.then(|| Self {
+            db: state.db.clone(),
+            member_id,
+            key: key.to_owned(),
+            answered: false,
+        }))
     }
 
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    let (parts, body) = response.into_parts();
-    let body = to_bytes(body, 4 * JSON_LIMIT).await.unwrap_or_else(|_| Bytes::new());
-    if parts.status.is_server_error() {
-        // Nothing was done: let a retry act.
-        sqlx::query("DELETE FROM idempotency_keys WHERE member_id = $1 AND key = $2")
-            .bind(member_id)
-            .bind(key)
-            .execute(state.db.pool())
-            .await?;
-    } else {
+    /// Keeps the answer for replays.
+    pub async fn answer(&mut self, parts: &axum::http::response::Parts, body: &[u8]) -> Result<(), ApiError> {
         let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let mut tx = state.db.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
-            "UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3 \
+            "UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3, locked_until = NULL \
              WHERE member_id = $4 AND key = $5",
         )
         .bind(i64::from(parts.status.as_u16()))
         .bind(content_type)
-        .bind(String::from_utf8_lossy(&body).into_owned())
-        .bind(member_id)
-        .bind(key)
+        .bind(String::from_utf8_lossy(body).into_owned())
+        .bind(self.member_id)
+        .bind(&self.key)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.answered = true;
+        Ok(())
     }
-    Ok(Response::from_parts(parts, Body::from(body)))
 }
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
+        let (db, member_id, key) = (self.db.clone(), self.member_id, std::mem::take(&mut self.key));
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // The lease frees it.
+        };
+        runtime.spawn(async move {
+            let released = async {
+                let mut tx = db.begin().await?;
+                sqlx::query("DELETE FROM idempotency_keys WHERE member_id = $1 AND key = $2 AND status_code IS NULL")
+                    .bind(member_id)
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            };
+            if let Err(e) = released.await {
+                tracing::warn!(error = %e, "releasing an unanswered idempotency key failed; its lease will free it");
+            }
+        });
+    }
+}
+
+/// How much longer than the request deadline a claim is held.
+const LEASE_MARGIN: chrono::Duration = chrono::Duration::seconds(5);
 
 /// Forgets keys older than 24 hours.
 pub async fn purge_expired(state: &AppState) -> Result<u64, sqlx::Error> {

@@ -481,7 +481,7 @@ async fn the_first_clients_order_and_gallery_lists_are_whole() {
     futures::stream::iter(artworks)
         .map(|artwork| async move {
             let (app, buyer) = (app_ref, buyer_ref);
-            app.order(&buyer, artwork).await;
+            app.order(buyer, artwork).await;
             app.post(
                 &format!("/api/galleries/{gallery}/curate"),
                 Some(&buyer.token),
