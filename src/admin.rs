@@ -18,25 +18,66 @@ pub struct NewAdmin {
     pub password: String,
 }
 
-/// Makes the member with this email or username staff, or creates a staff member
-/// (a collector, with a gallery) when there is none. Returns what was done.
+/// A member already registered with an email.
+#[derive(Debug)]
+pub struct Existing {
+    pub id: i64,
+    pub username: String,
+    pub is_staff: bool,
+}
+
+/// The member registered with this email (compared case-insensitively), if any.
+pub async fn find_by_email(db: &Db, email: &str) -> anyhow::Result<Option<Existing>> {
+    let row = sqlx::query("SELECT id, username, is_staff FROM members WHERE email_lower = $1")
+        .bind(email.to_lowercase())
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|row| {
+        Ok(Existing {
+            id: row.try_get("id")?,
+            username: row.try_get("username")?,
+            is_staff: crate::db::flag(&row, "is_staff")?,
+        })
+    })
+    .transpose()
+}
+
+/// Makes an existing member staff, leaving their password as it is. Says what was done.
+pub async fn promote(db: &Db, clock: &Clock, member: &Existing) -> anyhow::Result<String> {
+    if member.is_staff {
+        return Ok(format!(
+            "Member {} ({}) is already staff; nothing changed.",
+            member.id, member.username
+        ));
+    }
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE members SET is_staff = TRUE, updated_at = $1 WHERE id = $2")
+        .bind(clock::to_db(clock.now()))
+        .bind(member.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(format!(
+        "Member {} ({}) is now staff. Their password is unchanged: no password was used.",
+        member.id, member.username
+    ))
+}
+
+/// Creates a staff member (a collector, with a gallery). An email that is already
+/// registered is refused: promoting someone is [`promote`], asked for explicitly,
+/// because anyone could have registered `admin@…` first.
 pub async fn create_admin(db: &Db, clock: &Clock, new: NewAdmin) -> anyhow::Result<String> {
     let now = clock::to_db(clock.now());
     let mut tx = db.begin().await?;
-    // The email names the member; a username that belongs to someone else is an error,
-    // not a second promotion.
     let by_email: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE email_lower = $1")
         .bind(new.email.to_lowercase())
         .fetch_optional(&mut *tx)
         .await?;
     if let Some(id) = by_email {
-        sqlx::query("UPDATE members SET is_staff = TRUE, updated_at = $1 WHERE id = $2")
-            .bind(&now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        return Ok(format!("Member {id} is now staff."));
+        bail!(
+            "{} is already registered (member {id}); nothing was changed. Run again with --promote to make that member staff.",
+            new.email
+        );
     }
     let by_username: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE username_lower = $1")
         .bind(new.username.to_lowercase())

@@ -90,6 +90,11 @@ impl Config {
             (Some(key), Environment::Prod) if key.len() < 32 => {
                 bail!("SECRET_KEY must be at least 32 bytes when ENVIRONMENT=PROD")
             }
+            (Some(key), Environment::Prod) if entropy_bits(&key) < MIN_KEY_BITS => bail!(
+                "SECRET_KEY is too predictable for ENVIRONMENT=PROD (about {:.0} bits; at least {MIN_KEY_BITS:.0} \
+                 needed): use a random key, e.g. `openssl rand -hex 32`",
+                entropy_bits(&key)
+            ),
             (Some(key), _) => key,
             (None, Environment::Prod) => bail!("SECRET_KEY is required when ENVIRONMENT=PROD"),
             (None, Environment::Dev) => dev_secret(&data_dir)?,
@@ -110,6 +115,9 @@ impl Config {
             }
         };
         let bind = match get("BIND") {
+            // In production the server is reached from outside (a platform's router, a
+            // container's port); in development only from this machine.
+            None if environment == Environment::Prod => IpAddr::from([0, 0, 0, 0]),
             None => IpAddr::from([127, 0, 0, 1]),
             Some(raw) => raw
                 .trim()
@@ -254,13 +262,41 @@ fn absolute_url(key: &str, value: &str) -> anyhow::Result<String> {
     }
 }
 
+/// Bits a production key must carry, by [`entropy_bits`].
+const MIN_KEY_BITS: f64 = 100.0;
+
+/// An estimate of a key's randomness: its length times the Shannon entropy of its
+/// bytes. 32 identical bytes score 0; 64 random hex digits about 240.
+fn entropy_bits(key: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in key.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    let len = key.len() as f64;
+    let per_byte: f64 = counts
+        .iter()
+        .filter(|&&n| n > 0)
+        .map(|&n| {
+            let p = f64::from(n) / len;
+            -p * p.log2()
+        })
+        .sum();
+    per_byte * len
+}
+
 /// In development a random key is generated once and kept in the data folder, so that
-/// tokens survive restarts.
+/// tokens survive restarts. Only its owner may read it, even if it was made otherwise.
 fn dev_secret(data_dir: &std::path::Path) -> anyhow::Result<String> {
     let path = data_dir.join("secret_key");
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim().to_owned();
         if !existing.is_empty() {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("making {} private", path.display()))?;
+            }
             return Ok(existing);
         }
     }
@@ -300,7 +336,32 @@ mod tests {
         assert!(err.to_string().contains("SECRET_KEY"));
         let short = config(&[("ENVIRONMENT", "PROD"), ("SECRET_KEY", "too-short")]).unwrap_err();
         assert!(short.to_string().contains("32 bytes"));
-        assert!(config(&[("ENVIRONMENT", "PROD"), ("SECRET_KEY", &"k".repeat(32))]).is_ok());
+        let same = config(&[("ENVIRONMENT", "PROD"), ("SECRET_KEY", &"k".repeat(32))]).unwrap_err();
+        assert!(same.to_string().contains("predictable"), "{same}");
+        let prod = config(&[
+            ("ENVIRONMENT", "PROD"),
+            (
+                "SECRET_KEY",
+                "3f9a1c7e5b2d8046af13ce97b5d20e8c4a6f1b93d7e05c28b4f6a1d9e3c7b502",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(prod.bind.to_string(), "0.0.0.0", "reachable from outside in PROD");
+    }
+
+    #[test]
+    fn an_existing_key_file_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret_key");
+        std::fs::write(&path, "an-old-key-someone-made-by-hand").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let key = config(&[("DATA_DIR", dir.path().to_str().unwrap())])
+            .unwrap()
+            .secret_key;
+        assert_eq!(key, "an-old-key-someone-made-by-hand");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "readable by its owner only");
     }
 
     #[test]

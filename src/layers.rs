@@ -67,10 +67,17 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
 }
 
 /// Security headers on every response: no sniffing, no framing, no referrer leaks, a
-/// CSP that lets a JSON response run nothing, and HSTS in production.
+/// CSP that lets a JSON response run nothing, HSTS in production, and `no-store` on
+/// anything answered to a token.
 pub async fn security_headers(State(environment): State<Environment>, request: Request, next: Next) -> Response {
+    let authenticated = request.headers().contains_key(header::AUTHORIZATION);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // What a member sees with their token (emails, addresses) is theirs alone: no
+    // shared or browser cache may keep it.
+    if authenticated {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

@@ -26,9 +26,13 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Create a staff member, or make an existing member staff. The password comes from
+    /// Create a staff member; with --promote, make the member already registered with
+    /// the email staff instead. A new member's password comes from
     /// OPENSTUDIO_ADMIN_PASSWORD or a prompt.
     CreateAdmin {
+        /// Make an existing member with this email staff (their password is unchanged).
+        #[arg(long)]
+        promote: bool,
         #[arg(long)]
         email: String,
         #[arg(long)]
@@ -112,6 +116,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin {
+            promote,
             email,
             username,
             first_name,
@@ -121,6 +126,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         } => {
             let db = Db::connect(&config.database_url, 2).await?;
             db.migrate().await?;
+            if let Some(existing) = admin::find_by_email(&db, &email).await? {
+                if !promote {
+                    bail!(
+                        "{email} is already registered (member {}, {}); nothing was changed. \
+                         Run again with --promote to make that member staff.",
+                        existing.id,
+                        existing.username
+                    );
+                }
+                println!("{}", admin::promote(&db, &Clock::default(), &existing).await?);
+                return Ok(());
+            }
             let password = match std::env::var("OPENSTUDIO_ADMIN_PASSWORD") {
                 Ok(p) if !p.is_empty() => p,
                 _ => {

@@ -184,6 +184,9 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
 }
 
 fn process_error(error: ProcessError) -> ApiError {
+    if let ProcessError::Corrupt(cause) | ProcessError::TooLarge(cause) = &error {
+        tracing::info!(cause, "an upload was refused");
+    }
     match error {
         ProcessError::Unsupported | ProcessError::Corrupt(_) => ApiError::UnsupportedMediaType(error.to_string()),
         ProcessError::TooManyPixels { .. } | ProcessError::TooLarge(_) => ApiError::PayloadTooLarge(error.to_string()),

@@ -25,9 +25,10 @@ pub enum ProcessError {
     Unsupported,
     #[error("The image is {width} × {height} pixels; at most {max} pixels are accepted.")]
     TooManyPixels { width: u32, height: u32, max: u64 },
-    #[error("The image could not be decoded: {0}")]
+    /// The decoder's own words stay in the logs: they describe its internals.
+    #[error("The image could not be decoded: the file is damaged or incomplete.")]
     Corrupt(String),
-    #[error("The image needs more memory to decode than is allowed: {0}")]
+    #[error("The image needs more memory to decode than this server allows.")]
     TooLarge(String),
 }
 

@@ -58,18 +58,42 @@ async fn create_admin_makes_or_promotes_staff() {
     app.get("/api/galleries/all/", Some(&member.token))
         .await
         .assert_status(403);
-    let mut command = openstudio(&url, dir.path());
-    command.args([
+    // An email someone already registered is refused: they might have registered it to
+    // become staff.
+    let admin_args = [
         "create-admin",
         "--email",
         &member.email.to_uppercase(),
         "--username",
         "someone-else",
-    ]);
+    ];
+    let mut command = openstudio(&url, dir.path());
+    command.args(admin_args);
+    command.env("OPENSTUDIO_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let out = run(command).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--promote"));
+    app.get("/api/galleries/all/", Some(&member.token))
+        .await
+        .assert_status(403);
+    // Asked for explicitly, the member is promoted and keeps their own password.
+    let mut command = openstudio(&url, dir.path());
+    command.args(admin_args).arg("--promote");
     command.env("OPENSTUDIO_ADMIN_PASSWORD", ADMIN_PASSWORD);
     let out = run(command).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("is now staff"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("is now staff") && said.contains("password is unchanged"),
+        "{said}"
+    );
+    app.post(
+        "/api/members/login/",
+        None,
+        json!({"email": member.email, "password": ADMIN_PASSWORD}),
+    )
+    .await
+    .assert_status(401);
     app.get("/api/galleries/all/", Some(&member.token))
         .await
         .assert_status(200);

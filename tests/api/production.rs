@@ -225,3 +225,21 @@ async fn cors_preflight_names_the_headers_a_browser_may_send() {
     }
     assert!(!allowed.contains('*'), "{allowed}");
 }
+
+#[tokio::test]
+async fn answers_to_a_token_are_never_cached_and_database_files_are_private() {
+    let app = TestApp::spawn().await;
+    let member = app.collector().await;
+    let mine = app.get("/api/members/user/", Some(&member.token)).await;
+    mine.assert_status(200);
+    assert_eq!(mine.header("cache-control"), "no-store");
+    let public = app.get("/api/artworks/", None).await;
+    assert_ne!(public.header("cache-control"), "no-store");
+
+    let url = &app.state.config.database_url;
+    if let Some(path) = url.strip_prefix("sqlite://").and_then(|p| p.split('?').next()) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{path} is readable by its owner only");
+    }
+}

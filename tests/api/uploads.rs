@@ -194,6 +194,13 @@ async fn files_that_are_not_images_or_too_big_are_refused() {
         out
     };
     assert!(noise.len() > 20_000);
+    // A damaged file is refused in plain words, not the decoder's.
+    let (status, body) = upload(&app, &artist, vec![("cut.png", noise[..4000].to_vec())]).await;
+    assert_eq!(status, 415, "{body}");
+    assert_eq!(
+        body["detail"],
+        "The image could not be decoded: the file is damaged or incomplete."
+    );
     assert_eq!(upload(&app, &artist, vec![("big.png", noise)]).await.0, 413);
 
     let started = std::time::Instant::now();
