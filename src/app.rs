@@ -26,7 +26,7 @@ use crate::error::ApiError;
 use crate::health;
 use crate::input::JSON_LIMIT;
 use crate::layers::{self, Guard, RequestId};
-use crate::limits::AuthLimits;
+use crate::limits::{AuthLimits, Counters, TrustedProxies};
 use crate::media::{self, Media};
 use crate::{artists, artworks, galleries, images, members, orders};
 
@@ -45,15 +45,18 @@ pub struct AppState {
     pub limits: Arc<AuthLimits>,
 }
 
+impl axum::extract::FromRef<AppState> for TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        state.config.trusted_proxies.clone()
+    }
+}
+
 impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock) -> anyhow::Result<Self> {
         let keys = Arc::new(Keys::new(&config.secret_key));
         let catalogue = Arc::new(PageCache::new(Duration::from_millis(config.catalogue_cache_ms)));
         let media = Arc::new(Media::from_config(&config)?);
-        let limits = Arc::new(AuthLimits::new(
-            config.login_failures_per_account,
-            config.auth_requests_per_ip_per_minute,
-        ));
+        let limits = Arc::new(AuthLimits::new(Counters::for_db(&db), &config));
         Ok(Self {
             db,
             config: Arc::new(config),

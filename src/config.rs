@@ -43,8 +43,13 @@ pub struct Config {
     pub thumbnail_side: u32,
     pub image_workers: usize,
     pub upload_sweep_interval_secs: u64,
-    /// Failed logins per account per 15 minutes before it is refused for a while.
+    /// Failed passwords per account and client address per 15 minutes before that
+    /// address is refused for a while.
     pub login_failures_per_account: u32,
+    /// Failed passwords per account from all addresses per 15 minutes: the ceiling.
+    pub login_failures_per_account_ceiling: u32,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` name the client.
+    pub trusted_proxies: crate::limits::TrustedProxies,
     /// Login and registration requests per client address per minute; 0 turns it off.
     pub auth_requests_per_ip_per_minute: u32,
     pub request_timeout_ms: u64,
@@ -199,6 +204,14 @@ impl Config {
             image_workers: usize::try_from(number("IMAGE_WORKERS", cores, 1, 64)?)?,
             upload_sweep_interval_secs: u64::try_from(number("UPLOAD_SWEEP_INTERVAL_SECS", 3600, 1, 86400)?)?,
             login_failures_per_account: u32::try_from(number("LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1000)?)?,
+            login_failures_per_account_ceiling: u32::try_from(number(
+                "LOGIN_FAILURES_PER_ACCOUNT_CEILING",
+                100,
+                1,
+                100_000,
+            )?)?,
+            trusted_proxies: crate::limits::TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?,
             auth_requests_per_ip_per_minute: u32::try_from(number("AUTH_REQUESTS_PER_IP_PER_MINUTE", 60, 0, 100_000)?)?,
             request_timeout_ms: u64::try_from(number("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?)? * 1000,
             max_concurrent_requests: usize::try_from(number("MAX_CONCURRENT_REQUESTS", 512, 1, 100_000)?)?,
@@ -246,6 +259,8 @@ impl Config {
             image_workers: 2,
             upload_sweep_interval_secs: 3600,
             login_failures_per_account: 10,
+            login_failures_per_account_ceiling: 100,
+            trusted_proxies: crate::limits::TrustedProxies::default(),
             // Tests and tools register many members from one address.
             auth_requests_per_ip_per_minute: 0,
             request_timeout_ms: 30_000,
@@ -401,6 +416,7 @@ mod tests {
         assert!(config(&[("SECRET_KEY", "k"), ("STORAGE_URL", "gs://bucket")]).is_err());
         assert!(config(&[("SECRET_KEY", "k"), ("MAX_UPLOAD_BYTES", "-1")]).is_err());
         assert!(config(&[("SECRET_KEY", "k"), ("LOG_FORMAT", "xml")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("TRUSTED_PROXIES", "10.0.0.0/99")]).is_err());
         assert_eq!(
             config(&[("SECRET_KEY", "k"), ("LOG_FORMAT", "JSON")])
                 .unwrap()

@@ -372,6 +372,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "idempotency leases",
         include_str!("../migrations/sqlite/0005_idempotency_lease.sql"),
     ),
+    (
+        6,
+        "rate limits",
+        include_str!("../migrations/sqlite/0006_rate_limits.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -390,6 +395,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         5,
         "idempotency leases",
         include_str!("../migrations/postgres/0005_idempotency_lease.sql"),
+    ),
+    (
+        6,
+        "rate limits",
+        include_str!("../migrations/postgres/0006_rate_limits.sql"),
     ),
 ];
 

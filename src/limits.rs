@@ -1,126 +1,412 @@
-//! Abuse limits on authentication: failed logins per account and auth requests per
-//! client address, counted in fixed windows in this process's memory.
+//! Abuse limits on authentication, counted in fixed windows: requests per client
+//! address, and failed passwords per account *and* address (the attacker's address is
+//! slowed, the victim's is not) under a much higher ceiling per account.
+//!
+//! On PostgreSQL the counters live in the database, so the limits hold for the whole
+//! deployment however many instances serve it; on SQLite (one process) in memory.
+//!
+//! Behind proxies (`TRUSTED_PROXIES`), the client's address is the right-most address
+//! of `Forwarded` / `X-Forwarded-For` that is not a trusted proxy; from anyone else
+//! those headers are ignored. IPv6 clients are counted by their /64.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use ipnet::IpNet;
+use sqlx::Row;
 
+use crate::clock;
+use crate::db::{Backend, Db};
 use crate::error::ApiError;
 
-/// At most `max` events per key in each `window`; `max == 0` turns the limit off.
-#[derive(Debug)]
-pub struct RateLimiter {
-    max: u32,
-    window: Duration,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+/// At most `max` events in each `window`; `max == 0` turns the limit off.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
 }
 
-/// Entries kept before expired ones are dropped.
+/// Entries kept in memory before expired ones are dropped.
 const TIDY_AT: usize = 10_000;
 
-impl RateLimiter {
-    pub fn new(max: u32, window: Duration) -> Self {
-        Self {
-            max,
-            window,
-            windows: Mutex::new(HashMap::new()),
+/// Where the counts are kept.
+#[derive(Debug)]
+pub enum Counters {
+    /// This process's memory: bucket → (window start, count).
+    Memory(Mutex<HashMap<String, (DateTime<Utc>, u32)>>),
+    /// The database, shared by every instance.
+    Database(Db),
+}
+
+impl Counters {
+    /// In the database on PostgreSQL, in memory on SQLite.
+    pub fn for_db(db: &Db) -> Self {
+        match db.backend() {
+            Backend::Postgres => Self::Database(db.clone()),
+            Backend::Sqlite => Self::Memory(Mutex::default()),
         }
     }
 
-    /// How long until `key` may act again, if it is over the limit now.
-    pub fn blocked(&self, key: &str) -> Option<Duration> {
-        if self.max == 0 {
-            return None;
+    /// Counts one event in `bucket` at `now`; how long to wait if that was one too many.
+    pub async fn hit(&self, bucket: &str, limit: Limit, now: DateTime<Utc>) -> Result<Option<Duration>, sqlx::Error> {
+        if limit.max == 0 {
+            return Ok(None);
         }
-        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        let (started, count) = windows.get(key)?;
-        let left = self.window.checked_sub(started.elapsed())?;
-        (*count >= self.max).then_some(left)
+        let window = chrono::Duration::from_std(limit.window).unwrap_or(chrono::Duration::MAX);
+        let (started, count) = match self {
+            Self::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+                if map.len() >= TIDY_AT {
+                    map.retain(|_, (started, _)| now - *started < window);
+                }
+                let entry = map.entry(bucket.to_owned()).or_insert((now, 0));
+                if now - entry.0 >= window {
+                    *entry = (now, 0);
+                }
+                entry.1 = entry.1.saturating_add(1);
+                *entry
+            }
+            Self::Database(db) => {
+                // One statement: a new window starts when the old one is over.
+                let mut tx = db.begin().await?;
+                let row = sqlx::query(
+                    "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
+                     ON CONFLICT (bucket) DO UPDATE SET \
+                     hits = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.hits + 1 END, \
+                     window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END \
+                     RETURNING window_start, hits",
+                )
+                .bind(bucket)
+                .bind(clock::to_db(now))
+                .bind(clock::to_db(now - window))
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                let started = crate::db::timestamp(&row, "window_start")?;
+                (
+                    started,
+                    u32::try_from(row.try_get::<i64, _>("hits")?).unwrap_or(u32::MAX),
+                )
+            }
+        };
+        Ok((count > limit.max).then(|| wait(started, window, now)))
     }
 
-    /// Counts one event for `key`; how long to wait if that was one too many.
-    pub fn hit(&self, key: &str) -> Result<(), Duration> {
-        if self.max == 0 {
-            return Ok(());
+    /// How long until `bucket` may act again, if it is at its limit now.
+    pub async fn blocked(
+        &self,
+        bucket: &str,
+        limit: Limit,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Duration>, sqlx::Error> {
+        if limit.max == 0 {
+            return Ok(None);
         }
-        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        if windows.len() >= TIDY_AT {
-            let window = self.window;
-            windows.retain(|_, (started, _)| started.elapsed() < window);
+        let window = chrono::Duration::from_std(limit.window).unwrap_or(chrono::Duration::MAX);
+        let found = match self {
+            Self::Memory(map) => map.lock().unwrap_or_else(PoisonError::into_inner).get(bucket).copied(),
+            Self::Database(db) => {
+                let row = sqlx::query("SELECT window_start, hits FROM rate_limits WHERE bucket = $1")
+                    .bind(bucket)
+                    .fetch_optional(db.pool())
+                    .await?;
+                match row {
+                    Some(row) => Some((
+                        crate::db::timestamp(&row, "window_start")?,
+                        u32::try_from(row.try_get::<i64, _>("hits")?).unwrap_or(u32::MAX),
+                    )),
+                    None => None,
+                }
+            }
+        };
+        Ok(match found {
+            Some((started, count)) if now - started < window && count >= limit.max => Some(wait(started, window, now)),
+            _ => None,
+        })
+    }
+
+    pub async fn reset(&self, bucket: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Memory(map) => {
+                map.lock().unwrap_or_else(PoisonError::into_inner).remove(bucket);
+            }
+            Self::Database(db) => {
+                let mut tx = db.begin().await?;
+                sqlx::query("DELETE FROM rate_limits WHERE bucket = $1")
+                    .bind(bucket)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
         }
-        let entry = windows.entry(key.to_owned()).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= self.window {
-            *entry = (Instant::now(), 0);
-        }
-        if entry.1 >= self.max {
-            return Err(self.window.saturating_sub(entry.0.elapsed()));
-        }
-        entry.1 += 1;
         Ok(())
     }
 
-    pub fn reset(&self, key: &str) {
-        self.windows.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
+    /// Forgets windows that ended before `before`.
+    pub async fn purge(&self, before: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Memory(map) => map
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|_, (started, _)| *started >= before),
+            Self::Database(db) => {
+                let mut tx = db.begin().await?;
+                sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+                    .bind(clock::to_db(before))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
     }
+}
+
+fn wait(started: DateTime<Utc>, window: chrono::Duration, now: DateTime<Utc>) -> Duration {
+    (started + window - now).to_std().unwrap_or(Duration::ZERO)
 }
 
 /// The limits the authentication routes share.
 #[derive(Debug)]
 pub struct AuthLimits {
-    /// Failed logins per account (by lower-cased email, known or not).
-    pub login_failures: RateLimiter,
-    /// Login and registration requests per client address.
-    pub per_ip: RateLimiter,
+    counters: Counters,
+    /// Login, registration and password-change requests per client address.
+    pub per_address: Limit,
+    /// Failed passwords for one account from one address.
+    pub failures_per_account_and_address: Limit,
+    /// Failed passwords for one account from anywhere: a ceiling against many addresses.
+    pub failures_per_account: Limit,
 }
 
+/// The longest window a counter lives for.
+const LONGEST_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 impl AuthLimits {
-    pub fn new(login_failures_per_account: u32, auth_requests_per_ip_per_minute: u32) -> Self {
+    pub fn new(counters: Counters, config: &crate::config::Config) -> Self {
         Self {
-            login_failures: RateLimiter::new(login_failures_per_account, Duration::from_secs(15 * 60)),
-            per_ip: RateLimiter::new(auth_requests_per_ip_per_minute, Duration::from_secs(60)),
+            counters,
+            per_address: Limit {
+                max: config.auth_requests_per_ip_per_minute,
+                window: Duration::from_secs(60),
+            },
+            failures_per_account_and_address: Limit {
+                max: config.login_failures_per_account,
+                window: LONGEST_WINDOW,
+            },
+            failures_per_account: Limit {
+                max: config.login_failures_per_account_ceiling,
+                window: LONGEST_WINDOW,
+            },
         }
     }
 
-    /// Counts an authentication request from `ip`; 429 beyond the per-address limit.
-    pub fn count_request(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
-        let Some(ip) = ip else { return Ok(()) };
-        self.per_ip
-            .hit(&ip.to_string())
-            .map_err(|retry_after| ApiError::TooManyRequests {
-                detail: "Too many login or registration attempts from this address; please wait.".into(),
-                retry_after,
-            })
-    }
-
-    /// 429 while an account has had too many failed logins.
-    pub fn check_account(&self, email_lower: &str) -> Result<(), ApiError> {
-        match self.login_failures.blocked(email_lower) {
+    /// Counts an authentication request from `client`; 429 beyond the per-address limit.
+    pub async fn count_request(&self, client: Option<IpAddr>, now: DateTime<Utc>) -> Result<(), ApiError> {
+        let Some(client) = client else { return Ok(()) };
+        match self
+            .counters
+            .hit(&format!("req:{}", bucket(client)), self.per_address, now)
+            .await?
+        {
             None => Ok(()),
             Some(retry_after) => Err(ApiError::TooManyRequests {
-                detail: "Too many failed logins for this account; please wait before trying again.".into(),
+                detail: "Too many login or registration attempts from this address; please wait.".into(),
                 retry_after,
             }),
         }
     }
+
+    fn buckets(account: &str, client: Option<IpAddr>) -> (String, String) {
+        let client = client.map(bucket).unwrap_or_else(|| "-".into());
+        (format!("fail:{account}|{client}"), format!("fail:{account}"))
+    }
+
+    /// 429 while this account has had too many failed passwords from this address, or
+    /// from everywhere.
+    pub async fn check_account(
+        &self,
+        account: &str,
+        client: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let (here, everywhere) = Self::buckets(account, client);
+        let blocked = match self
+            .counters
+            .blocked(&here, self.failures_per_account_and_address, now)
+            .await?
+        {
+            Some(wait) => Some(wait),
+            None => {
+                self.counters
+                    .blocked(&everywhere, self.failures_per_account, now)
+                    .await?
+            }
+        };
+        match blocked {
+            None => Ok(()),
+            Some(retry_after) => Err(ApiError::TooManyRequests {
+                detail: "Too many failed attempts for this account; please wait before trying again.".into(),
+                retry_after,
+            }),
+        }
+    }
+
+    /// Counts a wrong password for `account` from `client`.
+    pub async fn failed(&self, account: &str, client: Option<IpAddr>, now: DateTime<Utc>) -> Result<(), ApiError> {
+        let (here, everywhere) = Self::buckets(account, client);
+        self.counters
+            .hit(&here, self.failures_per_account_and_address, now)
+            .await?;
+        self.counters.hit(&everywhere, self.failures_per_account, now).await?;
+        Ok(())
+    }
+
+    /// The right password: this address starts afresh.
+    pub async fn succeeded(&self, account: &str, client: Option<IpAddr>) -> Result<(), ApiError> {
+        let (here, _) = Self::buckets(account, client);
+        self.counters.reset(&here).await?;
+        Ok(())
+    }
+
+    /// Forgets counters whose windows are over.
+    pub async fn purge(&self, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        let longest = chrono::Duration::from_std(LONGEST_WINDOW).unwrap_or(chrono::Duration::MAX);
+        self.counters.purge(now - longest).await
+    }
 }
 
-/// The address of the client's connection, when the server knows it.
+/// How a client is counted: its IPv4 address, or its IPv6 /64 (one subscriber's
+/// allocation: counting single IPv6 addresses would let one client be millions).
+pub fn bucket(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
+/// The proxies whose forwarding headers are believed.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Arc<Vec<IpNet>>);
+
+impl TrustedProxies {
+    /// Reads a comma-separated list of addresses and CIDR blocks.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let net = match item.parse::<IpNet>() {
+                Ok(net) => net,
+                Err(_) => item
+                    .parse::<IpAddr>()
+                    .map(IpNet::from)
+                    .map_err(|_| format!("{item:?} is not an address or a CIDR block"))?,
+            };
+            nets.push(net);
+        }
+        Ok(Self(Arc::new(nets)))
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client behind `peer`: `peer` itself unless it is a trusted proxy; then the
+    /// right-most forwarded address that is not one (a client may write anything to
+    /// the left of what the proxies appended).
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let mut client = canonical(peer);
+        if !self.trusts(client) {
+            return client;
+        }
+        for hop in forwarded_chain(headers).into_iter().rev() {
+            let Some(hop) = hop else {
+                // Unreadable: nothing further left can be believed.
+                return client;
+            };
+            client = canonical(hop);
+            if !self.trusts(client) {
+                return client;
+            }
+        }
+        client
+    }
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The forwarded addresses, client first: `Forwarded`'s `for=` if present, else
+/// `X-Forwarded-For`. `None` marks an entry that is not an address.
+fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let forwarded: Vec<&str> = headers
+        .get_all(axum::http::header::FORWARDED)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if !forwarded.is_empty() {
+        return forwarded
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(|element| {
+                element
+                    .split(';')
+                    .filter_map(|pair| pair.split_once('='))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("for"))
+                    .and_then(|(_, v)| node_address(v.trim().trim_matches('"')))
+            })
+            .collect();
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|item| node_address(item.trim()))
+        .collect()
+}
+
+/// `192.0.2.1`, `192.0.2.1:80`, `[2001:db8::1]`, `[2001:db8::1]:443` or `2001:db8::1`.
+fn node_address(node: &str) -> Option<IpAddr> {
+    node.parse::<IpAddr>()
+        .ok()
+        .or_else(|| node.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| node.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
+}
+
+/// The client's address, as [`TrustedProxies::client`] finds it.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    TrustedProxies: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let proxies = TrustedProxies::from_ref(state);
         Ok(Self(
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip()),
+                .map(|info| proxies.client(info.0.ip(), &parts.headers)),
         ))
     }
 }
@@ -129,19 +415,80 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 mod tests {
     use super::*;
 
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn counts_within_a_window_and_forgets_after_it() {
+        let counters = Counters::Memory(Mutex::default());
+        let limit = Limit {
+            max: 2,
+            window: Duration::from_secs(60),
+        };
+        assert_eq!(counters.hit("a", limit, at(0)).await.unwrap(), None);
+        assert_eq!(counters.blocked("a", limit, at(1)).await.unwrap(), None);
+        assert_eq!(counters.hit("a", limit, at(1)).await.unwrap(), None);
+        assert_eq!(
+            counters.blocked("a", limit, at(30)).await.unwrap(),
+            Some(Duration::from_secs(30))
+        );
+        assert!(counters.hit("a", limit, at(2)).await.unwrap().is_some());
+        assert_eq!(
+            counters.hit("b", limit, at(2)).await.unwrap(),
+            None,
+            "buckets are separate"
+        );
+        assert_eq!(counters.blocked("a", limit, at(61)).await.unwrap(), None);
+        assert_eq!(counters.hit("a", limit, at(61)).await.unwrap(), None);
+        counters.reset("a").await.unwrap();
+        assert_eq!(counters.blocked("a", limit, at(62)).await.unwrap(), None);
+        let off = Limit { max: 0, ..limit };
+        for _ in 0..100 {
+            assert_eq!(counters.hit("x", off, at(0)).await.unwrap(), None);
+        }
+    }
+
     #[test]
-    fn counts_within_a_window_and_forgets_after_it() {
-        let limiter = RateLimiter::new(2, Duration::from_millis(50));
-        assert!(limiter.hit("a").is_ok() && limiter.hit("a").is_ok());
-        assert!(limiter.hit("a").is_err());
-        assert!(limiter.blocked("a").is_some());
-        assert!(limiter.hit("b").is_ok(), "keys are separate");
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(limiter.blocked("a").is_none());
-        assert!(limiter.hit("a").is_ok());
-        limiter.reset("a");
-        assert!(limiter.blocked("a").is_none());
-        let off = RateLimiter::new(0, Duration::from_secs(60));
-        assert!((0..100).all(|_| off.hit("x").is_ok()));
+    fn ipv6_clients_are_counted_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(bucket(a), bucket(b));
+        assert_ne!(bucket(a), bucket(c));
+        assert_eq!(bucket(a), "2001:db8:1:2::/64");
+        assert_eq!(bucket("::ffff:192.0.2.7".parse().unwrap()), "192.0.2.7");
+        assert_eq!(bucket("192.0.2.7".parse().unwrap()), "192.0.2.7");
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8, 192.0.2.1").unwrap();
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut map = HeaderMap::new();
+            for (k, v) in pairs {
+                map.append(*k, v.parse().unwrap());
+            }
+            map
+        };
+        let peer: IpAddr = "10.1.2.3".parse().unwrap();
+        // The right-most untrusted address; what a client wrote to its left is ignored.
+        let xff = headers(&[("x-forwarded-for", "1.1.1.1, 203.0.113.5, 10.9.9.9")]);
+        assert_eq!(proxies.client(peer, &xff).to_string(), "203.0.113.5");
+        // From an untrusted peer, the headers mean nothing.
+        let stranger: IpAddr = "198.51.100.2".parse().unwrap();
+        assert_eq!(proxies.client(stranger, &xff), stranger);
+        // Forwarded wins over X-Forwarded-For, with ports and brackets.
+        let both = headers(&[
+            ("forwarded", "for=\"[2001:db8::7]:4711\";proto=https, for=192.0.2.1:80"),
+            ("x-forwarded-for", "203.0.113.99"),
+        ]);
+        assert_eq!(proxies.client(peer, &both).to_string(), "2001:db8::7");
+        // An unreadable hop stops the walk at the last proxy that reported it.
+        let garbled = headers(&[("x-forwarded-for", "203.0.113.5, unknown, 10.0.0.7")]);
+        assert_eq!(proxies.client(peer, &garbled).to_string(), "10.0.0.7");
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("proxy.internal").is_err());
+        assert!(TrustedProxies::parse("").unwrap().0.is_empty());
     }
 }

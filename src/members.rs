@@ -253,7 +253,7 @@ pub(crate) async fn register_member(
     MaybeMember(_): MaybeMember,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    state.limits.count_request(ip)?;
+    state.limits.count_request(ip, state.clock.now()).await?;
     let mut f = Fields::new(&body);
     let email = f.required("email", parsed(parse_email));
     let username = f.required("username", parsed(parse_username));
@@ -387,7 +387,7 @@ pub(crate) async fn login_member(
     MaybeMember(_): MaybeMember,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    state.limits.count_request(ip)?;
+    state.limits.count_request(ip, state.clock.now()).await?;
     let mut f = Fields::new(&body);
     let email = f.required("email", text(1..=254));
     let password = f.required("password", password_field());
@@ -395,7 +395,7 @@ pub(crate) async fn login_member(
         return Err(ApiError::invalid(f.errors));
     };
     let account = email.to_lowercase();
-    state.limits.check_account(&account)?;
+    state.limits.check_account(&account, ip, state.clock.now()).await?;
     let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.email_lower = $1"))
         .bind(&account)
         .fetch_optional(state.db.pool())
@@ -410,10 +410,10 @@ pub(crate) async fn login_member(
     let verified = auth::verify_password(hash, password).await?;
     let Some(member) = member.filter(|_| verified) else {
         // Counted for unknown emails too, so the limit reveals nothing either.
-        let _ = state.limits.login_failures.hit(&account);
+        state.limits.failed(&account, ip, state.clock.now()).await?;
         return Err(ApiError::InvalidCredentials);
     };
-    state.limits.login_failures.reset(&account);
+    state.limits.succeeded(&account, ip).await?;
     let token = auth::issue_token(&state.keys, &member, state.clock.now(), state.config.token_ttl_days)?;
     let mut body = json!({
         "token": token,
@@ -496,9 +496,14 @@ pub(crate) async fn update_current_member(
 #[utoipa::path(post, path = "/api/members/password/", tag = "members", request_body(content = crate::openapi::PasswordChange, content_type = "application/json"), responses((status = 200, description = "Changed", body = crate::openapi::Message), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn change_password(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     CurrentMember(member): CurrentMember,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
+    // A stolen token must not become a way to guess the password: wrong current
+    // passwords count like failed logins.
+    let account = member.email.to_lowercase();
+    state.limits.check_account(&account, ip, state.clock.now()).await?;
     let mut f = Fields::new(&body);
     let current = f.required("current_password", password_field());
     let new = f.required("new_password", password_field());
@@ -511,6 +516,7 @@ pub(crate) async fn change_password(
     if let Some(current) = &current {
         let hash = password_hash(state.db.pool(), member.id).await?;
         if !auth::verify_password(Some(hash), current.clone()).await? {
+            state.limits.failed(&account, ip, state.clock.now()).await?;
             f.error("current_password", "Your current password is incorrect.");
         }
     }

@@ -706,6 +706,9 @@ pub async fn run_auto_completion(state: AppState, interval: std::time::Duration)
         if let Err(e) = complete_overdue(&state).await {
             tracing::warn!(error = %e, "auto-completion sweep failed; retrying at the next tick");
         }
+        if let Err(e) = state.limits.purge(state.clock.now()).await {
+            tracing::warn!(error = %e, "purging rate-limit counters failed; retrying at the next tick");
+        }
         if let Err(e) = crate::idempotency::purge_expired(&state).await {
             tracing::warn!(error = %e, "purging idempotency keys failed; retrying at the next tick");
         }

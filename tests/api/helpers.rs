@@ -26,7 +26,12 @@ pub fn unique(prefix: &str) -> String {
 /// Where a test's database lives; dropping it removes the database.
 enum DbGuard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another instance's database: the first instance removes it.
+    Shared,
 }
 
 impl Drop for DbGuard {
@@ -175,6 +180,23 @@ impl TestApp {
             data_dir,
             _db: database.guard,
         }
+    }
+
+    /// A second server on this test's database, as in a deployment of several instances.
+    pub async fn another_instance(&self) -> TestApp {
+        let database = TestDatabase {
+            url: self.state.config.database_url.clone(),
+            guard: DbGuard::Shared,
+        };
+        let config = (*self.state.config).clone();
+        Self::spawn_on(database, move |c| {
+            *c = Config {
+                public_url: c.public_url.clone(),
+                data_dir: c.data_dir.clone(),
+                ..config
+            }
+        })
+        .await
     }
 
     pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {

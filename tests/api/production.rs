@@ -243,3 +243,122 @@ async fn answers_to_a_token_are_never_cached_and_database_files_are_private() {
         assert_eq!(mode & 0o077, 0, "{path} is readable by its owner only");
     }
 }
+
+async fn login_from(app: &TestApp, address: &str, email: &str, password: &str) -> u16 {
+    app.client
+        .post(format!("{}/api/members/login/", app.base))
+        .header("x-forwarded-for", address)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn an_attacker_cannot_lock_a_member_out_from_another_address() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_failures_per_account = 3;
+        c.login_failures_per_account_ceiling = 8;
+        c.trusted_proxies = openstudio::limits::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let victim = app.collector().await;
+    let attacker = "198.51.100.66";
+    let home = "203.0.113.10";
+    for _ in 0..3 {
+        assert_eq!(login_from(&app, attacker, &victim.email, "guess-guess-1").await, 401);
+    }
+    // The attacker's address is slowed, even with the right password...
+    assert_eq!(login_from(&app, attacker, &victim.email, PASSWORD).await, 429);
+    // ...the victim's is not.
+    assert_eq!(login_from(&app, home, &victim.email, PASSWORD).await, 200);
+    // A client-written address to the left of the proxy's is not believed.
+    assert_eq!(
+        login_from(&app, &format!("{home}, {attacker}"), &victim.email, PASSWORD).await,
+        429
+    );
+    // Many addresses together meet the account's ceiling, which holds for everyone.
+    for i in 0..5 {
+        assert_eq!(
+            login_from(&app, &format!("192.0.2.{i}"), &victim.email, "guess-guess-2").await,
+            401
+        );
+    }
+    assert_eq!(login_from(&app, home, &victim.email, PASSWORD).await, 429);
+}
+
+#[tokio::test]
+async fn forwarding_headers_are_ignored_without_trusted_proxies() {
+    let app = TestApp::spawn_with(|c| c.login_failures_per_account = 2).await;
+    let member = app.collector().await;
+    for i in 0..2 {
+        assert_eq!(
+            login_from(&app, &format!("192.0.2.{i}"), &member.email, "guess-guess-1").await,
+            401
+        );
+    }
+    // Every attempt came from this test's own address, whatever the header said.
+    assert_eq!(login_from(&app, "192.0.2.99", &member.email, PASSWORD).await, 429);
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_like_failed_logins() {
+    let app = TestApp::spawn_with(|c| c.login_failures_per_account = 3).await;
+    let member = app.collector().await;
+    let change = |current: &'static str| {
+        let app = &app;
+        let token = member.token.clone();
+        async move {
+            app.post(
+                "/api/members/password/",
+                Some(&token),
+                json!({"current_password": current, "new_password": "amber-quarry-falcon-88", "new_password_confirmation": "amber-quarry-falcon-88"}),
+            )
+            .await
+            .status
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(change("guess-guess-1").await, 400);
+    }
+    // A stolen token cannot keep guessing, even the right password.
+    assert_eq!(change(PASSWORD).await, 429);
+    app.post(
+        "/api/members/login/",
+        None,
+        json!({"email": member.email, "password": PASSWORD}),
+    )
+    .await
+    .assert_status(429);
+}
+
+#[tokio::test]
+async fn on_postgresql_the_limits_hold_across_instances() {
+    if std::env::var("TEST_DATABASE_URL").map_or(true, |u| u.is_empty()) {
+        eprintln!("skipped on SQLite: one process, counters in memory");
+        return;
+    }
+    let first = TestApp::spawn_with(|c| c.login_failures_per_account = 4).await;
+    let second = first.another_instance().await;
+    let member = first.collector().await;
+    for app in [&first, &second, &first, &second] {
+        app.post(
+            "/api/members/login/",
+            None,
+            json!({"email": member.email, "password": "guess-guess-1"}),
+        )
+        .await
+        .assert_status(401);
+    }
+    for app in [&first, &second] {
+        app.post(
+            "/api/members/login/",
+            None,
+            json!({"email": member.email, "password": PASSWORD}),
+        )
+        .await
+        .assert_status(429);
+    }
+}
