@@ -377,6 +377,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "rate limits",
         include_str!("../migrations/sqlite/0006_rate_limits.sql"),
     ),
+    (
+        7,
+        "order delivery address",
+        include_str!("../migrations/sqlite/0007_order_delivery.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -400,6 +405,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         6,
         "rate limits",
         include_str!("../migrations/postgres/0006_rate_limits.sql"),
+    ),
+    (
+        7,
+        "order delivery address",
+        include_str!("../migrations/postgres/0007_order_delivery.sql"),
     ),
 ];
 

@@ -59,7 +59,20 @@ pub struct Order {
     pub buyer: Party,
     pub seller: Party,
     pub artwork: ArtworkInfo,
+    /// The buyer's address as it was when the order was paid.
+    pub delivery: Option<Delivery>,
+    /// When the order was completed or cancelled.
+    pub closed_at: Option<DateTime<Utc>>,
 }
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub address: String,
+    pub postcode: String,
+}
+
+/// How long after an order is closed its seller still sees where it went.
+const DELIVERY_KEPT: chrono::Duration = chrono::Duration::days(30);
 
 #[derive(Debug, Clone)]
 pub struct Party {
@@ -137,14 +150,27 @@ pub enum Viewer {
 }
 
 impl Order {
-    /// The order as `viewer` may see it.
-    pub fn view(&self, viewer: Viewer) -> OrderView {
-        // The seller gets the buyer's address once paid: they need it to ship.
-        let full_address = viewer != Viewer::Seller || self.status.is_paid();
-        let (address, postcode) = if full_address {
-            (self.buyer.address.clone(), self.buyer.postcode.clone())
-        } else {
-            (String::new(), outward_code(&self.buyer.postcode).to_owned())
+    /// The order as `viewer` may see it at `now`.
+    pub fn view(&self, viewer: Viewer, now: DateTime<Utc>) -> OrderView {
+        // Once paid, the order ships to the address copied then. The seller sees it
+        // because they need it to ship, and only until 30 days after the order closed;
+        // before payment they see the outward code only.
+        let current = || (self.buyer.address.clone(), self.buyer.postcode.clone());
+        let copied = self.delivery.as_ref().map(|d| (d.address.clone(), d.postcode.clone()));
+        // Never where the buyer moved since: the outward code of the copy, if any.
+        let hidden = || {
+            let postcode = self.delivery.as_ref().map_or(&self.buyer.postcode, |d| &d.postcode);
+            (String::new(), outward_code(postcode).to_owned())
+        };
+        let (address, postcode) = match viewer {
+            Viewer::Buyer | Viewer::Staff => copied.unwrap_or_else(current),
+            Viewer::Seller => {
+                let kept = self.closed_at.is_none_or(|closed| now - closed < DELIVERY_KEPT);
+                match copied {
+                    Some(copy) if self.status.is_paid() && kept => copy,
+                    _ => hidden(),
+                }
+            }
         };
         OrderView {
             id: self.id,
@@ -174,8 +200,8 @@ impl Order {
         }
     }
 
-    pub fn to_json(&self, viewer: Viewer) -> Value {
-        serde_json::to_value(self.view(viewer)).unwrap_or(Value::Null)
+    pub fn to_json(&self, viewer: Viewer, now: DateTime<Utc>) -> Value {
+        serde_json::to_value(self.view(viewer, now)).unwrap_or(Value::Null)
     }
 
     /// The caller's side of this order, if they are a party to it.
@@ -195,6 +221,7 @@ const ORDER_SELECT: &str = "SELECT o.id, o.price_pence, o.status, o.created_at, 
      b.last_name AS b_last_name, b.address AS b_address, b.postcode AS b_postcode, b.bio AS b_bio, \
      o.seller_id, s.username AS s_username, s.first_name AS s_first_name, s.last_name AS s_last_name, \
      s.address AS s_address, s.postcode AS s_postcode, s.bio AS s_bio, \
+     o.delivery_address, o.delivery_postcode, o.closed_at, \
      o.artwork_id, a.title, a.width_hundredths, a.depth_hundredths, a.height_hundredths, a.weight_hundredths \
      FROM orders o JOIN members b ON b.id = o.buyer_id JOIN members s ON s.id = o.seller_id \
      JOIN artworks a ON a.id = o.artwork_id";
@@ -228,6 +255,21 @@ fn order_from_row(row: &AnyRow) -> Result<Order, sqlx::Error> {
         viewed_by_seller: flag(row, "viewed_by_seller")?,
         buyer: party_from_row(row, "b", "buyer_id")?,
         seller: party_from_row(row, "s", "seller_id")?,
+        delivery: match (
+            row.try_get::<Option<String>, _>("delivery_address")?,
+            row.try_get::<Option<String>, _>("delivery_postcode")?,
+        ) {
+            (Some(address), Some(postcode)) => Some(Delivery { address, postcode }),
+            _ => None,
+        },
+        closed_at: row
+            .try_get::<Option<String>, _>("closed_at")?
+            .map(|at| clock::from_db(&at))
+            .transpose()
+            .map_err(|e| sqlx::Error::ColumnDecode {
+                index: "closed_at".into(),
+                source: Box::new(e),
+            })?,
         artwork: ArtworkInfo {
             id: row.try_get("artwork_id")?,
             title: row.try_get("title")?,
@@ -334,7 +376,7 @@ pub async fn cancel_open_orders(tx: &mut Tx, artwork_id: i64, reason: &str, now:
     let mut cancelled = 0;
     for from in [OrderStatus::Pending, OrderStatus::Accepted] {
         let ids: Vec<i64> = sqlx::query(
-            "UPDATE orders SET status = 'cancelled', viewed_by_buyer = FALSE, updated_at = $1 \
+            "UPDATE orders SET status = 'cancelled', viewed_by_buyer = FALSE, updated_at = $1, closed_at = $1 \
              WHERE artwork_id = $2 AND status = $3 RETURNING id",
         )
         .bind(now)
@@ -457,7 +499,10 @@ pub(crate) async fn create_order(
     let order = find_order(&mut *tx, order_id).await?.ok_or_else(order_not_found)?;
     tx.commit().await?;
     tracing::info!(order.id = order_id, artwork.id = artwork_id, "order created");
-    Ok((StatusCode::CREATED, Json(order.to_json(Viewer::Buyer))))
+    Ok((
+        StatusCode::CREATED,
+        Json(order.to_json(Viewer::Buyer, state.clock.now())),
+    ))
 }
 
 /// Applies `action` for the caller, who must be `route_party` on this order.
@@ -486,6 +531,8 @@ async fn apply(
     };
     let shipped_at = if to == OrderStatus::Shipped {
         ", shipped_at = $1"
+    } else if matches!(to, OrderStatus::Completed | OrderStatus::Cancelled) {
+        ", closed_at = $1"
     } else {
         ""
     };
@@ -583,7 +630,7 @@ pub(crate) async fn cancel_order(
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     let order = apply_to(&state, &member, id, Actor::Buyer, Action::Cancel).await?;
-    Ok(Json(order.to_json(Viewer::Buyer)))
+    Ok(Json(order.to_json(Viewer::Buyer, state.clock.now())))
 }
 
 /// The seller marks a paid order as shipped.
@@ -605,7 +652,7 @@ pub(crate) async fn complete_order(
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     let order = apply_to(&state, &member, id, Actor::Buyer, Action::Complete).await?;
-    Ok(Json(order.to_json(Viewer::Buyer)))
+    Ok(Json(order.to_json(Viewer::Buyer, state.clock.now())))
 }
 
 /// The buyer pays for an accepted order: atomically one unit leaves the stock (never
@@ -638,7 +685,10 @@ pub(crate) async fn pay_order(
     let new_quantity: i64 = stock.try_get("quantity_for_sale")?;
     let is_for_sale = flag(&stock, "is_for_sale")?;
     let changed = sqlx::query(
-        "UPDATE orders SET status = $1, viewed_by_seller = FALSE, updated_at = $2 WHERE id = $3 AND status = 'accepted'",
+        "UPDATE orders SET status = $1, viewed_by_seller = FALSE, updated_at = $2, \
+         delivery_address = (SELECT address FROM members WHERE members.id = orders.buyer_id), \
+         delivery_postcode = (SELECT postcode FROM members WHERE members.id = orders.buyer_id) \
+         WHERE id = $3 AND status = 'accepted'",
     )
     .bind(to.as_str())
     .bind(&now)
@@ -676,7 +726,7 @@ pub async fn complete_overdue(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = clock::to_db(now);
     let mut tx = state.db.begin().await?;
     let ids: Vec<i64> = sqlx::query(
-        "UPDATE orders SET status = 'completed', viewed_by_seller = FALSE, updated_at = $1 \
+        "UPDATE orders SET status = 'completed', viewed_by_seller = FALSE, updated_at = $1, closed_at = $1 \
          WHERE status = 'shipped' AND shipped_at <= $2 RETURNING id",
     )
     .bind(&now)
@@ -723,7 +773,7 @@ pub(crate) async fn get_order(
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     let (order, party) = order_for_party(&state, &member, id).await?;
-    Ok(Json(order.to_json(viewer(party))))
+    Ok(Json(order.to_json(viewer(party), state.clock.now())))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -812,7 +862,7 @@ async fn order_page(
                 }
                 _ => None,
             };
-            let views: Vec<OrderView> = orders.iter().map(|o| o.view(as_viewer)).collect();
+            let views: Vec<OrderView> = orders.iter().map(|o| o.view(as_viewer, state.clock.now())).collect();
             ApiResult::Ok((views, next))
         }
     };

@@ -651,3 +651,51 @@ async fn auto_completion_follows_the_configured_days() {
     assert_eq!(openstudio::orders::complete_overdue(&app.state).await.unwrap(), 1);
     assert_eq!(app.order_status(&buyer, order).await, "completed");
 }
+
+/// The seller ships to the address the buyer had when paying, not wherever they live
+/// now, and sees it only until 30 days after the order is closed.
+#[tokio::test]
+async fn the_seller_sees_the_address_copied_at_payment_for_30_days_after_closing() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let artwork = app.artwork(&artist, 1).await;
+    let order = app.order(&buyer, artwork).await;
+    app.accept(&artist, order).await.assert_status(200);
+    app.pay(&buyer, order).await.assert_status(200);
+    app.patch(
+        "/api/members/user/",
+        Some(&buyer.token),
+        json!({"address": "1 New Street", "postcode": "M1 1AE"}),
+    )
+    .await
+    .assert_status(200);
+    let seen_by = |user: &crate::helpers::User| {
+        let (app, token) = (&app, user.token.clone());
+        async move {
+            let res = app
+                .get(&format!("/api/orders/order-details/{order}"), Some(&token))
+                .await;
+            res.assert_status(200);
+            (
+                res.body["buyer_info"]["address"].as_str().unwrap().to_owned(),
+                res.body["buyer_info"]["postcode"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let shipped_to = ("12 Gallery Road".to_owned(), "EH1 1YZ".to_owned());
+    assert_eq!(seen_by(&artist).await, shipped_to, "the copy, not the new address");
+    assert_eq!(seen_by(&buyer).await, shipped_to, "the buyer sees where it ships");
+    app.patch(&format!("/api/orders/shipped/{order}"), Some(&artist.token), json!({}))
+        .await
+        .assert_status(200);
+    app.patch(&format!("/api/orders/complete/{order}"), Some(&buyer.token), json!({}))
+        .await
+        .assert_status(200);
+    app.state.clock.advance(chrono::Duration::days(29));
+    assert_eq!(seen_by(&artist).await, shipped_to, "kept for 30 days after completion");
+    app.state.clock.advance(chrono::Duration::days(2));
+    assert_eq!(seen_by(&artist).await, (String::new(), "EH1".to_owned()), "then gone");
+    let sales = app.get("/api/orders/seller/", Some(&artist.token)).await;
+    assert_eq!(sales.body[0]["buyer_info"]["address"], "", "in lists too");
+}
