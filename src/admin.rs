@@ -79,8 +79,9 @@ pub async fn create_admin(db: &Db, clock: &Clock, new: NewAdmin) -> anyhow::Resu
             new.email
         );
     }
-    let by_username: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE username_lower = $1")
-        .bind(new.username.to_lowercase())
+    let skeleton = crate::members::username_skeleton(&new.username);
+    let by_username: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE username_skeleton = $1")
+        .bind(&skeleton)
         .fetch_optional(&mut *tx)
         .await?;
     if by_username.is_some() {
@@ -101,9 +102,9 @@ pub async fn create_admin(db: &Db, clock: &Clock, new: NewAdmin) -> anyhow::Resu
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let id: i64 = sqlx::query(
-        "INSERT INTO members (email, email_lower, username, username_lower, first_name, last_name, user_type, address, \
-         postcode, password_hash, is_staff, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'collector', $7, $8, $9, TRUE, $10, $10) RETURNING id",
+        "INSERT INTO members (email, email_lower, username, username_lower, username_skeleton, first_name, last_name, \
+         user_type, address, postcode, password_hash, is_staff, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $11, $5, $6, 'collector', $7, $8, $9, TRUE, $10, $10) RETURNING id",
     )
     .bind(&new.email)
     .bind(new.email.to_lowercase())
@@ -115,6 +116,7 @@ pub async fn create_admin(db: &Db, clock: &Clock, new: NewAdmin) -> anyhow::Resu
     .bind(postcode.as_str())
     .bind(&hash)
     .bind(&now)
+    .bind(&skeleton)
     .fetch_one(&mut *tx)
     .await
     .context("creating the member")?

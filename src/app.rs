@@ -73,6 +73,7 @@ impl AppState {
         let db = Db::connect_with(&config.database_url, config.db_options()).await?;
         if config.run_migrations {
             db.migrate().await?;
+            members::fill_username_skeletons(&db).await?;
         }
         Self::new(db, config, clock)
     }

@@ -382,6 +382,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "order delivery address",
         include_str!("../migrations/sqlite/0007_order_delivery.sql"),
     ),
+    (
+        8,
+        "username skeleton",
+        include_str!("../migrations/sqlite/0008_username_skeleton.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -410,6 +415,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         7,
         "order delivery address",
         include_str!("../migrations/postgres/0007_order_delivery.sql"),
+    ),
+    (
+        8,
+        "username skeleton",
+        include_str!("../migrations/postgres/0008_username_skeleton.sql"),
     ),
 ];
 

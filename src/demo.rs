@@ -279,9 +279,9 @@ pub async fn seed(state: &AppState, force: bool) -> anyhow::Result<Outcome> {
     let mut insert_member = async |person: &Person, kind: &str, days_ago: i64| -> anyhow::Result<i64> {
         let email = format!("{}@{DOMAIN}", person.username);
         let id: i64 = sqlx::query(
-            "INSERT INTO members (email, email_lower, username, username_lower, first_name, last_name, user_type, \
-             address, postcode, bio, password_hash, created_at, updated_at) \
-             VALUES ($1, $1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+            "INSERT INTO members (email, email_lower, username, username_lower, username_skeleton, first_name, \
+             last_name, user_type, address, postcode, bio, password_hash, created_at, updated_at) \
+             VALUES ($1, $1, $2, $2, $11, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
         )
         .bind(&email)
         .bind(person.username)
@@ -293,6 +293,7 @@ pub async fn seed(state: &AppState, force: bool) -> anyhow::Result<Outcome> {
         .bind(person.bio)
         .bind(&hash)
         .bind(at(days_ago))
+        .bind(crate::members::username_skeleton(person.username))
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;

@@ -112,6 +112,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 2).await?;
             db.migrate().await?;
+            openstudio::members::fill_username_skeletons(&db).await?;
             println!("Migrations applied.");
             Ok(())
         }
@@ -126,6 +127,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         } => {
             let db = Db::connect(&config.database_url, 2).await?;
             db.migrate().await?;
+            openstudio::members::fill_username_skeletons(&db).await?;
             if let Some(existing) = admin::find_by_email(&db, &email).await? {
                 if !promote {
                     bail!(

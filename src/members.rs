@@ -17,6 +17,9 @@ use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
 use crate::input::{as_text, parsed, text, Fields, JsonBody, Parser};
 use crate::limits::ClientIp;
 use crate::postcode::{outward_code, Postcode};
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::general_security_profile::IdentifierType;
+use unicode_security::GeneralSecurityProfile;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -172,6 +175,9 @@ fn parse_email(input: &str) -> Result<String, String> {
     let domain_ok = input
         .rsplit_once('@')
         .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
+    if input.chars().any(invisible) {
+        return Err(INVISIBLE.into());
+    }
     if email_address::EmailAddress::is_valid(input) && domain_ok && !input.chars().any(char::is_whitespace) {
         Ok(input.to_owned())
     } else {
@@ -179,8 +185,38 @@ fn parse_email(input: &str) -> Result<String, String> {
     }
 }
 
-/// 1–150 letters, digits and `@ . + - _`.
+const INVISIBLE: &str = "Remove the invisible or text-direction characters.";
+
+/// A control, bidi-control or other default-ignorable character (a zero-width space,
+/// U+3164 HANGUL FILLER): invisible, or changing how the text around it reads.
+pub fn invisible(c: char) -> bool {
+    c.is_control() || c.identifier_type() == Some(IdentifierType::Default_Ignorable)
+}
+
+/// A first or last name: 1–50 characters, none of them invisible.
+fn name() -> Parser<String> {
+    let length = text(1..=50);
+    Box::new(move |value| {
+        let name = length(value)?;
+        if name.chars().any(invisible) {
+            Err(INVISIBLE.into())
+        } else {
+            Ok(name)
+        }
+    })
+}
+
+/// What makes two usernames the same: the UTS #39 confusable skeleton of the
+/// lower-cased name, so `Alice`, `аlice` (Cyrillic а) and `ａｌｉｃｅ` are one.
+pub fn username_skeleton(username: &str) -> String {
+    unicode_security::skeleton(&username.nfkc().collect::<String>().to_lowercase()).collect()
+}
+
+/// 1–150 letters, digits and `@ . + - _`, stored in NFKC form (fullwidth and
+/// mathematical letters become plain ones); letters outside Unicode's identifier
+/// profile (invisible fillers, obsolete scripts) are refused.
 fn parse_username(input: &str) -> Result<String, String> {
+    let input: String = input.nfkc().collect();
     let count = input.chars().count();
     if count == 0 {
         return Err("This field may not be blank.".into());
@@ -188,8 +224,11 @@ fn parse_username(input: &str) -> Result<String, String> {
     if count > 150 {
         return Err("Ensure this field has no more than 150 characters.".into());
     }
-    if input.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c)) {
-        Ok(input.to_owned())
+    if input
+        .chars()
+        .all(|c| (c.is_alphanumeric() && c.identifier_allowed()) || "@.+-_".contains(c))
+    {
+        Ok(input)
     } else {
         Err("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.".into())
     }
@@ -257,8 +296,8 @@ pub(crate) async fn register_member(
     let mut f = Fields::new(&body);
     let email = f.required("email", parsed(parse_email));
     let username = f.required("username", parsed(parse_username));
-    let first_name = f.required("first_name", text(1..=50));
-    let last_name = f.required("last_name", text(1..=50));
+    let first_name = f.required("first_name", name());
+    let last_name = f.required("last_name", name());
     let user_type = f.required("user_type", parsed(UserType::parse));
     let address = f.required("address", text(1..=255));
     let postcode = f.required("postcode", postcode());
@@ -285,7 +324,7 @@ pub(crate) async fn register_member(
         }
     }
     if let Some(username) = &username {
-        if taken(state.db.pool(), "username_lower", &username.to_lowercase()).await? {
+        if taken(state.db.pool(), "username_skeleton", &username_skeleton(username)).await? {
             f.error("username", USERNAME_TAKEN);
         }
     }
@@ -314,9 +353,9 @@ pub(crate) async fn register_member(
     let now = clock::to_db(state.clock.now());
     let mut tx = state.db.begin().await?;
     let inserted = sqlx::query(
-        "INSERT INTO members (email, email_lower, username, username_lower, first_name, last_name, user_type, \
-         address, postcode, bio, website, password_hash, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+        "INSERT INTO members (email, email_lower, username, username_lower, username_skeleton, first_name, last_name, \
+         user_type, address, postcode, bio, website, password_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $14, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
     )
     .bind(&email)
     .bind(email.to_lowercase())
@@ -331,6 +370,7 @@ pub(crate) async fn register_member(
     .bind(&website)
     .bind(&hash)
     .bind(&now)
+    .bind(username_skeleton(&username))
     .fetch_one(&mut *tx)
     .await;
     let id: i64 = match inserted {
@@ -354,6 +394,31 @@ pub(crate) async fn register_member(
         StatusCode::CREATED,
         Json(json!({"message": "Registration Successful. Welcome to the studio.", "id": id})),
     ))
+}
+
+/// Fills the username skeleton of members registered before it existed. Two old
+/// usernames that look alike keep working; the second is logged and left without one.
+pub async fn fill_username_skeletons(db: &crate::db::Db) -> anyhow::Result<()> {
+    let rows = sqlx::query("SELECT id, username FROM members WHERE username_skeleton IS NULL")
+        .fetch_all(db.pool())
+        .await?;
+    for row in rows {
+        let (id, username): (i64, String) = (row.try_get("id")?, row.try_get("username")?);
+        let mut tx = db.begin().await?;
+        let filled = sqlx::query("UPDATE members SET username_skeleton = $1 WHERE id = $2")
+            .bind(username_skeleton(&username))
+            .bind(id)
+            .execute(&mut *tx)
+            .await;
+        match filled {
+            Ok(_) => tx.commit().await?,
+            Err(e) if unique_violation(&e).is_some() => {
+                tracing::warn!(member.id = id, username, "this username looks like another member's")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// A registration that lost a race to the unique index is a 400 like any duplicate.
@@ -447,12 +512,8 @@ pub(crate) async fn update_current_member(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
     let mut f = Fields::new(&body);
-    let first_name = f
-        .optional("first_name", text(1..=50))
-        .unwrap_or(member.first_name.clone());
-    let last_name = f
-        .optional("last_name", text(1..=50))
-        .unwrap_or(member.last_name.clone());
+    let first_name = f.optional("first_name", name()).unwrap_or(member.first_name.clone());
+    let last_name = f.optional("last_name", name()).unwrap_or(member.last_name.clone());
     let address = f.optional("address", text(1..=255)).unwrap_or(member.address.clone());
     let postcode = f
         .optional("postcode", postcode())

@@ -164,6 +164,9 @@ impl TestApp {
             .await
             .expect("connect");
         db.migrate().await.expect("migrate");
+        openstudio::members::fill_username_skeletons(&db)
+            .await
+            .expect("fill skeletons");
         let state = AppState::new(db, config, Clock::default()).expect("state");
         let service = app::app(state.clone());
         tokio::spawn(async move {

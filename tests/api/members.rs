@@ -369,3 +369,114 @@ async fn tokens_last_the_configured_number_of_days() {
     );
     assert_eq!(claims["sub"], user.id.to_string());
 }
+
+#[tokio::test]
+async fn usernames_that_look_alike_are_one_and_invisible_characters_are_refused() {
+    let app = TestApp::spawn().await;
+    let name = crate::helpers::unique("alice");
+    let register = |username: String, first_name: &'static str, email: Option<String>| {
+        let app = &app;
+        async move {
+            let mut body = TestApp::registration("collector", "N1 9GU");
+            body["username"] = json!(username);
+            body["first_name"] = json!(first_name);
+            if let Some(email) = email {
+                body["email"] = json!(email);
+            }
+            app.post("/api/members/register/", None, body).await
+        }
+    };
+    register(name.clone(), "Alice", None).await.assert_status(201);
+    let fullwidth: String = name
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => char::from_u32(c as u32 - 'a' as u32 + 0xFF41).unwrap(),
+            '0'..='9' => char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap(),
+            other => other,
+        })
+        .collect();
+    let bold: String = name
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => char::from_u32(c as u32 - 'a' as u32 + 0x1D41A).unwrap(),
+            other => other,
+        })
+        .collect();
+    let cyrillic = name.replacen('a', "\u{0430}", 1);
+    for lookalike in [fullwidth, bold, cyrillic, name.to_uppercase()] {
+        let res = register(lookalike.clone(), "Alice", None).await;
+        res.assert_status(400);
+        assert_eq!(
+            res.errors(),
+            vec!["Username: a member with this username already exists."],
+            "{lookalike}"
+        );
+    }
+    // Invisible characters: a trailing Hangul filler, a zero-width space, a bidi override.
+    let filler = register(format!("{name}\u{3164}"), "Alice", None).await;
+    filler.assert_status(400);
+    assert!(filler.errors()[0].starts_with("Username: Enter a valid username"));
+    let res = register(crate::helpers::unique("bob"), "Al\u{202E}ice", None).await;
+    res.assert_status(400);
+    assert_eq!(
+        res.errors(),
+        vec!["First name: Remove the invisible or text-direction characters."]
+    );
+    let res = register(
+        crate::helpers::unique("carol"),
+        "Carol",
+        Some("ca\u{200B}rol@example.com".into()),
+    )
+    .await;
+    res.assert_status(400);
+    assert_eq!(
+        res.errors(),
+        vec!["Email: Remove the invisible or text-direction characters."]
+    );
+    // A fullwidth name is stored in its plain form.
+    let plain = crate::helpers::unique("dora");
+    let wide: String = plain
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => char::from_u32(c as u32 - 'a' as u32 + 0xFF41).unwrap(),
+            other => other,
+        })
+        .collect();
+    let created = register(wide, "Dora", None).await;
+    created.assert_status(201);
+    let id = created.body["id"].as_i64().unwrap();
+    let stored: String = sqlx::query_scalar("SELECT username FROM members WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, plain);
+}
+
+#[tokio::test]
+async fn members_from_before_skeletons_get_one_at_start() {
+    let app = TestApp::spawn().await;
+    let member = app.collector().await;
+    sqlx::query("UPDATE members SET username_skeleton = NULL WHERE id = $1")
+        .bind(member.id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    openstudio::members::fill_username_skeletons(&app.state.db)
+        .await
+        .unwrap();
+    let username: String = sqlx::query_scalar("SELECT username FROM members WHERE id = $1")
+        .bind(member.id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let mut body = TestApp::registration("collector", "N1 9GU");
+    // Cyrillic х: a different lower-cased name, the same skeleton.
+    body["username"] = json!(username.replacen('x', "\u{0445}", 1));
+    let res = app.post("/api/members/register/", None, body).await;
+    res.assert_status(400);
+    assert_eq!(
+        res.errors(),
+        vec!["Username: a member with this username already exists."]
+    );
+}
