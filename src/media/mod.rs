@@ -116,20 +116,44 @@ impl Media {
         }
     }
 
-    /// Whether `url` points at our media (either form), however it is spelled; if so,
-    /// the key it names, which must be well formed.
-    pub fn media_key(&self, url: &str) -> Option<Result<String, ()>> {
-        let url = url::Url::parse(url).ok()?;
+    /// What an image URL refers to, however it is spelled. Repeated slashes and dot
+    /// segments are resolved, percent-escapes decoded, and loopback names taken as one
+    /// host; a URL elsewhere whose last segment is a media key may be an alias of this
+    /// server (another name, an address), so its key is checked against the uploads too.
+    pub fn media_ref(&self, url: &str) -> MediaRef {
+        let Ok(url) = url::Url::parse(url) else {
+            return MediaRef::External;
+        };
+        let segments: Vec<String> = url
+            .path_segments()
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
+        let path = format!("/{}", segments.join("/"));
         let own = url::Url::parse(&format!("{}/media/", self.public_url)).ok();
         let base = self.base_url.as_deref().and_then(|b| url::Url::parse(b).ok());
         let prefix = [own, base].into_iter().flatten().find(|prefix| {
-            prefix.host_str().map(str::to_ascii_lowercase) == url.host_str().map(str::to_ascii_lowercase)
+            same_host(prefix, &url)
                 && prefix.port_or_known_default() == url.port_or_known_default()
-                && url.path().starts_with(prefix.path())
-        })?;
-        let key = &url.path()[prefix.path().len()..];
-        let clean = url.query().is_none() && url.fragment().is_none() && valid_key(key);
-        Some(if clean { Ok(key.to_owned()) } else { Err(()) })
+                && path.starts_with(prefix.path())
+        });
+        let clean = url.query().is_none() && url.fragment().is_none();
+        match prefix {
+            Some(prefix) => {
+                let key = &path[prefix.path().len()..];
+                if clean && valid_key(key) {
+                    MediaRef::Ours(key.to_owned())
+                } else {
+                    MediaRef::Malformed
+                }
+            }
+            None => match segments.last() {
+                Some(last) if valid_key(last) => MediaRef::Alias(last.clone()),
+                _ => MediaRef::External,
+            },
+        }
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
@@ -138,6 +162,31 @@ impl Media {
             .await
             .map_err(|e| ApiError::Internal(e.into()))
     }
+}
+
+/// What an image URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaRef {
+    /// An image elsewhere.
+    External,
+    /// An object of ours, by its key.
+    Ours(String),
+    /// Maybe ours under another name: ours if an upload has this key.
+    Alias(String),
+    /// Our media address, but no object's (a bad key, a query).
+    Malformed,
+}
+
+/// The same host, with `localhost`, 127.0.0.1 and ::1 taken as one.
+fn same_host(a: &url::Url, b: &url::Url) -> bool {
+    let loopback = |u: &url::Url| match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    (loopback(a) && loopback(b))
+        || a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
 }
 
 fn local_store(dir: &std::path::Path) -> anyhow::Result<object_store::local::LocalFileSystem> {
@@ -345,10 +394,11 @@ pub async fn resolve_attachment(
     now: &str,
 ) -> ApiResult<Option<i64>> {
     let not_an_upload = || ApiError::field("artworks_images", format!("{url} is not an upload."));
-    let key = match media.media_key(url) {
-        None => return Ok(None),
-        Some(Ok(key)) => key,
-        Some(Err(())) => return Err(not_an_upload()),
+    let (key, certain) = match media.media_ref(url) {
+        MediaRef::External => return Ok(None),
+        MediaRef::Ours(key) => (key, true),
+        MediaRef::Alias(key) => (key, false),
+        MediaRef::Malformed => return Err(not_an_upload()),
     };
     // Touching the row both claims it and keeps the sweep, which re-checks the time
     // after waiting for this lock, from removing an upload being attached.
@@ -368,7 +418,9 @@ pub async fn resolve_attachment(
         .await?;
     match someone_elses {
         Some(_) => Err(ApiError::forbidden("You can only attach images you uploaded.")),
-        None => Err(not_an_upload()),
+        None if certain => Err(not_an_upload()),
+        // Named like our media but no upload: an image elsewhere after all.
+        None => Ok(None),
     }
 }
 

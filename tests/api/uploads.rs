@@ -259,16 +259,32 @@ async fn only_artists_upload_and_only_the_uploader_attaches() {
     .await
     .assert_status(403);
     // Another spelling of the same upload is still that upload.
+    let port = app.base.rsplit(':').next().unwrap();
+    let key = url.rsplit('/').next().unwrap();
     for disguised in [
         format!("{url}?v=2"),
         format!("{url}#x"),
         url.replace("http://", "HTTP://"),
+        url.replace("/media/", "//media/"),
+        url.replace("/media/", "/media//"),
+        url.replace("/media/", "/x/../media/"),
+        format!("{}/media/%{:02X}{}", app.base, key.as_bytes()[0], &key[1..]),
+        format!("http://localhost:{port}/media/{key}"),
+        format!("http://[::1]:{port}/media/{key}"),
+        format!("https://an-alias.example/images/{key}"),
     ] {
         let mut body = TestApp::artwork_body();
         body["artworks_images"] = json!([disguised]);
         let res = app.post("/api/artworks/", Some(&other.token), body).await;
         assert!(res.status == 403 || res.status == 400, "{disguised}: {}", res.status);
     }
+    // A URL elsewhere merely shaped like a media key, naming no upload, is an image
+    // elsewhere like any other.
+    let mut elsewhere = TestApp::artwork_body();
+    elsewhere["artworks_images"] = json!([format!("https://cdn.example/{}.jpg", "1".repeat(64))]);
+    app.post("/api/artworks/", Some(&other.token), elsewhere)
+        .await
+        .assert_status(201);
     let fake = format!("{}/media/{}.jpg", app.base, "0".repeat(64));
     let mut unknown = TestApp::artwork_body();
     unknown["artworks_images"] = json!([fake]);
