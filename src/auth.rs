@@ -122,12 +122,35 @@ fn hashing_permits() -> std::sync::Arc<tokio::sync::Semaphore> {
         .clone()
 }
 
-/// Runs CPU-heavy password work (hashing, strength estimates) on the blocking pool, a
-/// bounded number at a time.
+/// Strength estimates have slots of their own, so that someone registering (or failing
+/// to) many times cannot make everyone else's logins wait behind their estimates.
+fn estimating_permits() -> std::sync::Arc<tokio::sync::Semaphore> {
+    static PERMITS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    PERMITS
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+            std::sync::Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)))
+        })
+        .clone()
+}
+
+/// Runs CPU-heavy password hashing on the blocking pool, a bounded number at a time.
 pub async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    on_blocking_pool(hashing_permits(), work).await
+}
+
+/// Runs a password-strength estimate on the blocking pool, apart from the hashing.
+pub async fn estimating<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    on_blocking_pool(estimating_permits(), work).await
+}
+
+async fn on_blocking_pool<T: Send + 'static>(
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
     // The permit travels with the work: a client that hangs up does not free a slot
     // while its hash is still being computed.
-    let permit = hashing_permits()
+    let permit = permits
         .acquire_owned()
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
@@ -244,9 +267,24 @@ fn verify_blocking(stored: &str, password: &str) -> bool {
     computed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
 }
 
+/// How much of a password the strength estimator reads: its cost grows steeply with
+/// length (a 128-character keyboard walk takes ~0.8 s), and a prefix this long that is
+/// not weak makes the whole password not weak.
+const ESTIMATED_PREFIX: usize = 32;
+
 /// The first version's four password validators: length, numeric, common, similar.
 /// Returns every failed rule's message.
 pub fn password_problems(password: &str, user_inputs: &[&str]) -> Vec<String> {
+    let mut problems = basic_password_problems(password);
+    if password.chars().count() > MAX_PASSWORD {
+        return problems;
+    }
+    problems.extend(estimated_password_problems(password, user_inputs));
+    problems
+}
+
+/// The cheap rules: length and all-digits.
+pub fn basic_password_problems(password: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let length = password.chars().count();
     if length < MIN_PASSWORD {
@@ -264,6 +302,13 @@ pub fn password_problems(password: &str, user_inputs: &[&str]) -> Vec<String> {
     if !password.is_empty() && password.chars().all(|c| c.is_ascii_digit()) {
         problems.push("This password is entirely numeric.".to_owned());
     }
+    problems
+}
+
+/// The estimator's rules, common and similar, read on a bounded prefix.
+fn estimated_password_problems(password: &str, user_inputs: &[&str]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let estimated: String = password.chars().take(ESTIMATED_PREFIX).collect();
     // The member's details and their parts: "ada.lovelace@example.com" → "ada", "lovelace", …
     let inputs: Vec<String> = user_inputs
         .iter()
@@ -279,7 +324,7 @@ pub fn password_problems(password: &str, user_inputs: &[&str]) -> Vec<String> {
         })
         .collect();
     let input_refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let common = zxcvbn::zxcvbn(password, &[]).score() < zxcvbn::Score::Two;
+    let common = zxcvbn::zxcvbn(&estimated, &[]).score() < zxcvbn::Score::Two;
     if common {
         problems.push("This password is too common.".to_owned());
     }
@@ -291,7 +336,7 @@ pub fn password_problems(password: &str, user_inputs: &[&str]) -> Vec<String> {
         let n = part.chars().count();
         n >= 4 && n * 2 >= length && lower.contains(part.as_str())
     });
-    let weak_with_details = !common && zxcvbn::zxcvbn(password, &input_refs).score() < zxcvbn::Score::Two;
+    let weak_with_details = !common && zxcvbn::zxcvbn(&estimated, &input_refs).score() < zxcvbn::Score::Two;
     if made_of_detail || weak_with_details {
         problems.push("The password is too similar to your username, name or email.".to_owned());
     }
@@ -304,6 +349,15 @@ const MAX_PASSWORD: usize = 128;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_estimator_reads_a_bounded_prefix() {
+        // Weak for its first 32 characters, strong as a whole: judged by the prefix,
+        // which is what bounds the estimator's cost on long passwords.
+        let password = format!("{}{}", "a".repeat(32), "q7#Lw!z9@Rk2$Vm5^Tx8&Hn3*Pd6(Jb");
+        assert_eq!(password_problems(&password, &[]), vec!["This password is too common."]);
+        assert!(password_problems("q7#Lw!z9@Rk2$Vm5^Tx8&Hn3", &[]).is_empty());
+    }
 
     #[test]
     fn every_failed_rule_is_reported() {

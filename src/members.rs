@@ -266,13 +266,20 @@ fn postcode() -> Parser<Postcode> {
 }
 
 /// Runs the password rules off the async workers (the estimator is CPU-bound).
+/// Checks a new password; call it last. The strength estimate, the costly part, runs
+/// only when everything else in the request is valid: a request that fails anyway gets
+/// the cheap rules' verdict and costs next to nothing.
 async fn check_password(fields: &mut Fields<'_>, key: &str, password: &str, inputs: Vec<String>) -> ApiResult<()> {
-    let password = password.to_owned();
-    let problems = auth::bounded(move || {
-        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        auth::password_problems(&password, &refs)
-    })
-    .await?;
+    let problems = if fields.errors.is_empty() {
+        let password = password.to_owned();
+        auth::estimating(move || {
+            let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+            auth::password_problems(&password, &refs)
+        })
+        .await?
+    } else {
+        auth::basic_password_problems(password)
+    };
     for problem in problems {
         fields.error(key, problem);
     }
@@ -310,14 +317,6 @@ pub(crate) async fn register_member(
             f.error("password_confirmation", "passwords do not match");
         }
     }
-    if let Some(p) = &password {
-        let inputs = [&email, &username, &first_name, &last_name]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        check_password(&mut f, "password", p, inputs).await?;
-    }
     if let Some(email) = &email {
         if taken(state.db.pool(), "email_lower", &email.to_lowercase()).await? {
             f.error("email", EMAIL_TAKEN);
@@ -327,6 +326,14 @@ pub(crate) async fn register_member(
         if taken(state.db.pool(), "username_skeleton", &username_skeleton(username)).await? {
             f.error("username", USERNAME_TAKEN);
         }
+    }
+    if let Some(p) = &password {
+        let inputs = [&email, &username, &first_name, &last_name]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        check_password(&mut f, "password", p, inputs).await?;
     }
     let complete = (
         email, username, first_name, last_name, user_type, address, postcode, password,

@@ -480,3 +480,23 @@ async fn members_from_before_skeletons_get_one_at_start() {
         vec!["Username: a member with this username already exists."]
     );
 }
+
+#[tokio::test]
+async fn the_strength_estimate_runs_only_for_an_otherwise_valid_request() {
+    let app = TestApp::spawn().await;
+    let mut body = TestApp::registration("collector", "N1 9GU");
+    body["email"] = json!("not-an-email");
+    body["password"] = json!("password123");
+    body["password_confirmation"] = json!("password123");
+    let res = app.post("/api/members/register/", None, body.clone()).await;
+    res.assert_status(400);
+    assert_eq!(
+        res.errors(),
+        vec!["Email: Enter a valid email address."],
+        "no estimate for a failing request"
+    );
+    body["email"] = json!(format!("{}@example.com", crate::helpers::unique("e")));
+    let res = app.post("/api/members/register/", None, body).await;
+    res.assert_status(400);
+    assert_eq!(res.errors(), vec!["Password: This password is too common."]);
+}
