@@ -24,7 +24,7 @@ use crate::money::{Measure, Money};
 use crate::orders;
 use crate::postcode::outward_code;
 
-pub(crate) mod browse;
+pub mod browse;
 pub(crate) mod quote;
 
 pub fn routes() -> Router<AppState> {

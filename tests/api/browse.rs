@@ -516,3 +516,54 @@ async fn the_first_clients_order_and_gallery_lists_are_whole() {
         assert_eq!(ids, paged, "{path}: every item once, in order");
     }
 }
+
+/// The probe's worst case: many common words and every filter. On SQLite the search must
+/// drive the query (a few milliseconds), never a filter's index with the match run once
+/// per artwork (seconds). Timings are the benchmark's (`bench/run.sh`); this pins the plan.
+#[tokio::test]
+async fn a_search_with_every_filter_is_driven_by_the_search_index() {
+    use openstudio::artworks::browse::Filter;
+    use sqlx::Row;
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        eprintln!("skipped on PostgreSQL: the plan pinned here is SQLite's FTS5 join");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    many_artworks(&app, &artist, 120).await;
+    sqlx::query("ANALYZE").execute(app.state.db.pool()).await.unwrap();
+    let words =
+        "q=harbour dawn forest river portrait city garden storm quiet blue red golden winter summer night morning";
+    let every_filter = format!(
+        "&for_sale=true&medium=painting&medium=ceramics&artist={}&min_price=1&max_price=5000&year_min=1900&year_max=2100",
+        artist.id
+    );
+    for filters in [
+        "&for_sale=true",
+        "&for_sale=true&ordering=-created",
+        &every_filter,
+        &format!("{every_filter}&ordering=price"),
+    ] {
+        let query = format!("{words}{filters}");
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let filter = Filter::from_pairs(&pairs).unwrap();
+        let page = openstudio::paging::Page::default();
+        for (sql, binds) in [
+            filter.count_query(openstudio::db::Backend::Sqlite),
+            filter.page_query(openstudio::db::Backend::Sqlite, page),
+        ] {
+            let plan: Vec<String> = binds
+                .apply(sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(app.state.db.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.try_get::<String, _>("detail").unwrap())
+                .collect();
+            assert!(
+                plan[0].contains("artworks_fts"),
+                "{filters}: the search comes first: {plan:?}"
+            );
+        }
+    }
+}
