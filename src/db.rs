@@ -387,6 +387,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "username skeleton",
         include_str!("../migrations/sqlite/0008_username_skeleton.sql"),
     ),
+    (
+        9,
+        "search triggers only on change",
+        include_str!("../migrations/sqlite/0009_search_triggers_when.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -420,6 +425,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         8,
         "username skeleton",
         include_str!("../migrations/postgres/0008_username_skeleton.sql"),
+    ),
+    (
+        9,
+        "search triggers only on change",
+        include_str!("../migrations/postgres/0009_search_triggers_when.sql"),
     ),
 ];
 

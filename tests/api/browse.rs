@@ -567,3 +567,48 @@ async fn a_search_with_every_filter_is_driven_by_the_search_index() {
         }
     }
 }
+
+/// Saving a profile without changing a name leaves the search rows of the artist's
+/// artworks alone (on SQLite they were all rewritten under the write lock).
+#[tokio::test]
+async fn saving_a_profile_rewrites_search_rows_only_when_a_name_changes() {
+    use sqlx::Row;
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        eprintln!("skipped on PostgreSQL: this counts SQLite's changed rows");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    many_artworks(&app, &artist, 5).await;
+    // Rows changed by one statement and its triggers, on the writer's connection.
+    let changes = |sql: &'static str| {
+        let app = &app;
+        async move {
+            let mut tx = app.state.db.begin().await.unwrap();
+            let before: i64 = sqlx::query("SELECT total_changes()")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap()
+                .get(0);
+            sqlx::query(sql).bind(artist.id).execute(&mut *tx).await.unwrap();
+            let after: i64 = sqlx::query("SELECT total_changes()")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap()
+                .get(0);
+            tx.commit().await.unwrap();
+            after - before
+        }
+    };
+    let same = "UPDATE members SET first_name = first_name, last_name = last_name, bio = 'new bio' WHERE id = $1";
+    assert_eq!(changes(same).await, 1, "the member's row only");
+    let renamed = "UPDATE members SET first_name = 'Hilma' WHERE id = $1";
+    assert!(
+        changes(renamed).await > 5,
+        "a new name reaches every artwork's search row"
+    );
+    let found = app.get("/api/artworks/?q=hilma&page=1", None).await;
+    assert_eq!(found.body.as_array().map(Vec::len), Some(5));
+    let untouched = "UPDATE artworks SET title = title, price_pence = price_pence + 1 WHERE artist_id = $1";
+    assert_eq!(changes(untouched).await, 5, "the artworks' rows only");
+}
