@@ -3,13 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router, ServiceExt};
+use axum::{Json, Router};
 use serde_json::{json, Value};
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -220,9 +219,18 @@ pub(crate) async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::document())
 }
 
-/// Serves until SIGTERM or Ctrl-C; in-flight requests finish first. The auto-completion
-/// sweep runs beside it.
+/// Serves until SIGTERM or Ctrl-C; in-flight requests finish first, for at most the
+/// shutdown grace period. The auto-completion sweep runs beside it.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    serve_until(state, listener, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve_until(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     crate::auth::prepare().await;
     let sweep = tokio::spawn(orders::run_auto_completion(
         state.clone(),
@@ -232,35 +240,12 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
         state.clone(),
         Duration::from_secs(state.config.upload_sweep_interval_secs),
     ));
-    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-    let service = app(state);
-    let server = axum::serve(
-        listener,
-        service.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        let _ = stopping_tx.send(true);
-    });
-    // In-flight requests get a grace period; a client that never finishes cannot hold
-    // the process forever.
-    let deadline = async move {
-        let _ = stopping_rx.wait_for(|stopping| *stopping).await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
-    let result = tokio::select! {
-        result = server => result.context("serving HTTP"),
-        () = deadline => {
-            tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; stopping anyway");
-            Ok(())
-        }
-    };
+    let limits = state.config.connections;
+    crate::server::serve(listener, app(state), limits, shutdown).await;
     sweep.abort();
     upload_sweep.abort();
-    result
+    Ok(())
 }
-
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

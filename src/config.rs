@@ -53,6 +53,8 @@ pub struct Config {
     /// Login and registration requests per client address per minute; 0 turns it off.
     pub auth_requests_per_ip_per_minute: u32,
     pub request_timeout_ms: u64,
+    /// Connections: header deadline, idle timeout, cap, shutdown grace.
+    pub connections: crate::server::ConnectionLimits,
     pub max_concurrent_requests: usize,
     pub log_format: LogFormat,
 }
@@ -214,6 +216,12 @@ impl Config {
                 .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?,
             auth_requests_per_ip_per_minute: u32::try_from(number("AUTH_REQUESTS_PER_IP_PER_MINUTE", 60, 0, 100_000)?)?,
             request_timeout_ms: u64::try_from(number("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?)? * 1000,
+            connections: crate::server::ConnectionLimits {
+                header_read_timeout: secs(number("HEADER_READ_TIMEOUT_SECS", 10, 1, 600)?),
+                idle_timeout: secs(number("IDLE_TIMEOUT_SECS", 60, 1, 3600)?),
+                max_connections: usize::try_from(number("MAX_CONNECTIONS", 1000, 1, 1_000_000)?)?,
+                shutdown_grace: secs(number("SHUTDOWN_GRACE_SECS", 10, 0, 3600)?),
+            },
             max_concurrent_requests: usize::try_from(number("MAX_CONCURRENT_REQUESTS", 512, 1, 100_000)?)?,
             log_format: match get("LOG_FORMAT").as_deref().map(str::to_ascii_lowercase).as_deref() {
                 None | Some("text") => LogFormat::Text,
@@ -264,10 +272,20 @@ impl Config {
             // Tests and tools register many members from one address.
             auth_requests_per_ip_per_minute: 0,
             request_timeout_ms: 30_000,
+            connections: crate::server::ConnectionLimits {
+                header_read_timeout: std::time::Duration::from_secs(10),
+                idle_timeout: std::time::Duration::from_secs(60),
+                max_connections: 1000,
+                shutdown_grace: std::time::Duration::from_secs(10),
+            },
             max_concurrent_requests: 512,
             log_format: LogFormat::Text,
         }
     }
+}
+
+fn secs(n: i64) -> std::time::Duration {
+    std::time::Duration::from_secs(n.unsigned_abs())
 }
 
 fn absolute_url(key: &str, value: &str) -> anyhow::Result<String> {

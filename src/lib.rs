@@ -28,4 +28,5 @@ pub mod openapi;
 pub mod orders;
 pub mod paging;
 pub mod postcode;
+pub mod server;
 pub mod shipping;

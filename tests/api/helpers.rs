@@ -169,13 +169,13 @@ impl TestApp {
             .expect("fill skeletons");
         let state = AppState::new(db, config, Clock::default()).expect("state");
         let service = app::app(state.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                axum::ServiceExt::into_make_service_with_connect_info::<std::net::SocketAddr>(service),
-            )
-            .await;
-        });
+        let limits = state.config.connections;
+        tokio::spawn(openstudio::server::serve(
+            listener,
+            service,
+            limits,
+            std::future::pending(),
+        ));
         TestApp {
             base,
             client: reqwest::Client::new(),

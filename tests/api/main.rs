@@ -5,6 +5,7 @@ mod artworks;
 mod browse;
 mod cli;
 mod concurrency;
+mod connections;
 mod errors;
 mod faults;
 mod galleries;
