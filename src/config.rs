@@ -42,6 +42,8 @@ pub struct Config {
     pub image_max_side: u32,
     pub thumbnail_side: u32,
     pub image_workers: usize,
+    /// Memory that decoding images may take at once, across all workers, in MiB.
+    pub image_memory_budget_mib: u32,
     pub upload_sweep_interval_secs: u64,
     /// Failed passwords per account and client address per 15 minutes before that
     /// address is refused for a while.
@@ -204,6 +206,8 @@ impl Config {
             image_max_side: u32::try_from(number("IMAGE_MAX_SIDE", 2400, 16, 20_000)?)?,
             thumbnail_side: u32::try_from(number("THUMBNAIL_SIDE", 480, 16, 4000)?)?,
             image_workers: usize::try_from(number("IMAGE_WORKERS", cores, 1, 64)?)?,
+            // With the rest of the server (~100 MB), fits an instance of 512 MB.
+            image_memory_budget_mib: u32::try_from(number("IMAGE_MEMORY_BUDGET_MB", 320, 16, 1 << 20)?)?,
             upload_sweep_interval_secs: u64::try_from(number("UPLOAD_SWEEP_INTERVAL_SECS", 3600, 1, 86400)?)?,
             login_failures_per_account: u32::try_from(number("LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1000)?)?,
             login_failures_per_account_ceiling: u32::try_from(number(
@@ -265,6 +269,7 @@ impl Config {
             image_max_side: 2400,
             thumbnail_side: 480,
             image_workers: 2,
+            image_memory_budget_mib: 320,
             upload_sweep_interval_secs: 3600,
             login_failures_per_account: 10,
             login_failures_per_account_ceiling: 100,

@@ -53,6 +53,10 @@ pub struct Media {
     workers: Arc<tokio::sync::Semaphore>,
     /// Upload requests reading their files at once; each holds at most one file.
     requests: Arc<tokio::sync::Semaphore>,
+    /// The memory decoding may take across all workers, in MiB: each image holds what
+    /// it needs while it is processed.
+    memory: Arc<tokio::sync::Semaphore>,
+    memory_budget_mib: u32,
 }
 
 impl std::fmt::Debug for Media {
@@ -105,6 +109,8 @@ impl Media {
             max_upload_bytes: config.max_upload_bytes,
             workers: Arc::new(tokio::sync::Semaphore::new(config.image_workers)),
             requests: Arc::new(tokio::sync::Semaphore::new(config.image_workers * 2)),
+            memory: Arc::new(tokio::sync::Semaphore::new(config.image_memory_budget_mib as usize)),
+            memory_budget_mib: config.image_memory_budget_mib,
         })
     }
 
@@ -154,6 +160,34 @@ impl Media {
                 _ => MediaRef::External,
             },
         }
+    }
+
+    /// Takes from the memory budget what processing this image will need (measured from
+    /// its header), waiting while other images hold it; 413 if it could never fit.
+    async fn reserve_memory(&self, bytes: &[u8]) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+        let (width, height) = process::inspect(bytes).map_err(process_error)?;
+        if u64::from(width) * u64::from(height) > self.limits.max_pixels {
+            return Err(process_error(process::ProcessError::TooManyPixels {
+                width,
+                height,
+                max: self.limits.max_pixels,
+            }));
+        }
+        let needed = process::memory_needed(width, height, self.limits).div_ceil(1 << 20);
+        let needed = u32::try_from(needed)
+            .ok()
+            .filter(|&mib| mib <= self.memory_budget_mib)
+            .ok_or_else(|| {
+                ApiError::PayloadTooLarge(format!(
+                    "A {width} × {height} image needs more memory to process than this server allows; \
+                     send a smaller one."
+                ))
+            })?;
+        self.memory
+            .clone()
+            .acquire_many_owned(needed.max(1))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
@@ -320,10 +354,13 @@ fn store_error(object: &str, error: &object_store::Error) -> ApiError {
 pub async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> ApiResult<Upload> {
     let media = &state.media;
     let limits = media.limits;
+    let memory = media.reserve_memory(&bytes).await?;
     let (hash, processed) = media
         .run(move || {
             let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-            process::process(&bytes, limits).map(|p| (hash, p))
+            let processed = process::process(&bytes, limits).map(|p| (hash, p));
+            drop(memory);
+            processed
         })
         .await?
         .map_err(process_error)?;

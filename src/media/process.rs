@@ -7,6 +7,7 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +72,77 @@ pub fn inspect(bytes: &[u8]) -> Result<(u32, u32), ProcessError> {
     reader(bytes)?.into_dimensions().map_err(corrupt)
 }
 
+/// Bytes of memory that processing an image of these dimensions may take at its peak:
+/// the decoded pixels (8 bits a channel, at most four channels) and the renditions made
+/// from them. What the memory budget is charged before decoding.
+pub fn memory_needed(width: u32, height: u32, limits: Limits) -> u64 {
+    let pixels = u64::from(width) * u64::from(height);
+    let side = |s: u32| u64::from(s) * u64::from(s);
+    // The decoded image with its resized copy; then that copy turned upright, the
+    // thumbnail and the encoders' output.
+    pixels * 4 + side(limits.max_side) * 4 * 2 + side(limits.thumbnail_side) * 4 * 2
+}
+
+/// Decodes to 8 bits a channel whatever the file holds: a 16-bit PNG would otherwise
+/// take twice the memory for no visible gain. Returns the EXIF orientation too.
+fn decode(bytes: &[u8], width: u32, height: u32) -> Result<(DynamicImage, Orientation), ProcessError> {
+    if reader(bytes)?.format() == Some(ImageFormat::Png) {
+        return decode_png(bytes);
+    }
+    let mut decoder = reader(bytes)?.into_decoder().map_err(corrupt)?;
+    let mut decode_limits = image::Limits::default();
+    decode_limits.max_image_width = Some(width);
+    decode_limits.max_image_height = Some(height);
+    // JPEG and WebP decode to 8 bits: at most four bytes a pixel, with room for the
+    // decoder's own buffers.
+    decode_limits.max_alloc = Some((u64::from(width) * u64::from(height)).saturating_mul(5) + (16 << 20));
+    decoder.set_limits(decode_limits).map_err(corrupt)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    Ok((decoded, orientation))
+}
+
+fn decode_png(bytes: &[u8]) -> Result<(DynamicImage, Orientation), ProcessError> {
+    let damaged = |e: png::DecodingError| match e {
+        png::DecodingError::LimitsExceeded => ProcessError::TooLarge("the PNG decoder's limit".into()),
+        other => ProcessError::Corrupt(other.to_string()),
+    };
+    let mut decoder = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        png::Limits {
+            bytes: PNG_DECODER_LIMIT,
+        },
+    );
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(damaged)?;
+    let orientation = reader
+        .info()
+        .exif_metadata
+        .as_deref()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| ProcessError::TooLarge("the image's size".into()))?;
+    let mut pixels = vec![0; size];
+    let frame = reader.next_frame(&mut pixels).map_err(damaged)?;
+    pixels.truncate(frame.buffer_size());
+    let (w, h) = (frame.width, frame.height);
+    let shape = || ProcessError::Corrupt("the decoded pixels do not fill the image".into());
+    let image = match frame.color_type {
+        png::ColorType::Grayscale => image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8),
+        png::ColorType::GrayscaleAlpha => image::GrayAlphaImage::from_raw(w, h, pixels).map(DynamicImage::ImageLumaA8),
+        png::ColorType::Rgb => image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
+        png::ColorType::Rgba => image::RgbaImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgba8),
+        png::ColorType::Indexed => None,
+    }
+    .ok_or_else(shape)?;
+    Ok((image, orientation))
+}
+
+/// What the PNG decoder may allocate besides the output (its inflate and row buffers).
+const PNG_DECODER_LIMIT: usize = 64 << 20;
+
 /// Validates, orients, strips and resizes an uploaded image. CPU-bound: run it off the
 /// async workers.
 pub fn process(bytes: &[u8], limits: Limits) -> Result<Processed, ProcessError> {
@@ -82,21 +154,14 @@ pub fn process(bytes: &[u8], limits: Limits) -> Result<Processed, ProcessError> 
             max: limits.max_pixels,
         });
     }
-    let mut decoder = reader(bytes)?.into_decoder().map_err(corrupt)?;
-    let mut decode_limits = image::Limits::default();
-    decode_limits.max_image_width = Some(width);
-    decode_limits.max_image_height = Some(height);
-    // Four bytes a pixel for the decoded image, with room for the decoder's own buffers.
-    decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
-    decoder.set_limits(decode_limits).map_err(corrupt)?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    let (decoded, orientation) = decode(bytes, width, height)?;
     // Shrink first (an area-averaging downscale needs no large working buffer), then
     // turn upright: the bounding box is square, so the order does not change the size.
+    // The full-size pixels are freed as soon as the smaller copy exists.
     let mut image = if decoded.width().max(decoded.height()) > limits.max_side {
-        decoded.thumbnail(limits.max_side, limits.max_side)
+        let smaller = decoded.thumbnail(limits.max_side, limits.max_side);
+        drop(decoded);
+        smaller
     } else {
         decoded
     };

@@ -307,3 +307,87 @@ async fn seed_demo_fills_an_empty_database_once_and_leaves_other_data_alone() {
     assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
     assert_eq!(other.scalar("SELECT COUNT(*) FROM artworks WHERE id > $1", 0).await, 11);
 }
+
+/// A 16-bit RGBA PNG of 7070 × 7070 pixels, a few hundred kilobytes on the wire and
+/// 400 MB if decoded as it is; written a row at a time.
+fn huge_16_bit_png() -> Vec<u8> {
+    use std::io::Write;
+    let side = 7070u32;
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Sixteen);
+    let mut writer = encoder.write_header().unwrap();
+    let mut stream = writer.stream_writer().unwrap();
+    for y in 0..side {
+        let row: Vec<u8> = (0..side as usize * 8)
+            .map(|i| ((i / 8 + y as usize) % 251) as u8)
+            .collect();
+        stream.write_all(&row).unwrap();
+    }
+    stream.finish().unwrap();
+    drop(writer);
+    out
+}
+
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024
+}
+
+#[tokio::test]
+async fn huge_images_are_decoded_within_the_memory_budget() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let dir = tempfile::tempdir().unwrap();
+    let budget = 320;
+    let mut command = openstudio(&app.state.config.database_url, dir.path());
+    command
+        .env("PORT", "0")
+        .env("NO_COLOR", "1")
+        .env("IMAGE_MEMORY_BUDGET_MB", budget.to_string())
+        .env("IMAGE_WORKERS", "2")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let base = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        let base = lines.by_ref().find_map(|line| {
+            let at = line.find("http://")?;
+            Some(line[at..].split_whitespace().next().unwrap_or_default().to_owned())
+        });
+        // Keep draining, so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        base
+    })
+    .await
+    .unwrap()
+    .expect("the server says where it listens");
+    let file = tokio::task::spawn_blocking(huge_16_bit_png).await.unwrap();
+    let upload = |file: Vec<u8>| {
+        let (client, base, token) = (app.client.clone(), base.clone(), artist.token.clone());
+        async move {
+            let part = reqwest::multipart::Part::bytes(file).file_name("huge.png");
+            let res = client
+                .post(format!("{base}/api/images/upload/"))
+                .bearer_auth(token)
+                .multipart(reqwest::multipart::Form::new().part("file", part))
+                .send()
+                .await
+                .unwrap();
+            res.status().as_u16()
+        }
+    };
+    assert_eq!(upload(file.clone()).await, 201);
+    let four = futures::future::join_all((0..4).map(|_| upload(file.clone()))).await;
+    assert_eq!(four, vec![201; 4], "four at once take turns within the budget");
+    let peak = peak_rss_mib(child.id());
+    eprintln!("peak RSS {peak} MiB");
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    assert!(peak < budget + 100, "peak RSS {peak} MiB, budget {budget} MiB");
+}
