@@ -77,9 +77,16 @@ fn discard_if_in_transaction(
     Box::pin(async move { Ok(!stale) })
 }
 
-/// Every SQLite connection's settings; `max_pages` (when above 0) caps the file's size.
-fn sqlite_pragmas(conn: &mut sqlx::AnyConnection, max_pages: i64) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+/// Every SQLite connection's settings; `max_pages` (when above 0) caps the file's size,
+/// and each statement may run for `deadline_ms` (0: no limit).
+fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    max_pages: i64,
+    deadline_ms: u128,
+) -> BoxFuture<'_, Result<(), sqlx::Error>> {
     Box::pin(async move {
+        let deadline = format!("SELECT {}({deadline_ms})", crate::sqlite_deadline::SET_DEADLINE);
+        conn.execute(deadline.as_str()).await?;
         for pragma in [
             "PRAGMA journal_mode = WAL",
             "PRAGMA foreign_keys = ON",
@@ -120,21 +127,23 @@ impl Db {
                 .test_before_acquire(false)
                 .before_acquire(discard_if_in_transaction)
         };
+        let statement_ms = options.statement_timeout.as_millis();
         if url.starts_with("sqlite:") {
             ensure_sqlite_dir(url)?;
+            crate::sqlite_deadline::install();
             // The writer first: it creates the file and switches it to WAL.
             let write = pool_options()
                 .max_connections(1)
                 .after_connect({
                     let max_pages = max_pages.clone();
-                    move |conn, _| sqlite_pragmas(conn, max_pages.load(Ordering::Relaxed))
+                    move |conn, _| sqlite_pragmas(conn, max_pages.load(Ordering::Relaxed), statement_ms)
                 })
                 .connect(url)
                 .await
                 .with_context(|| format!("opening {url}"))?;
             let read = pool_options()
                 .max_connections(options.max_connections.clamp(1, 8))
-                .after_connect(|conn, _| sqlite_pragmas(conn, 0))
+                .after_connect(move |conn, _| sqlite_pragmas(conn, 0, statement_ms))
                 .connect(url)
                 .await?;
             restrict_sqlite_files(url);
@@ -146,7 +155,6 @@ impl Db {
                 max_pages,
             })
         } else {
-            let statement_ms = options.statement_timeout.as_millis();
             let pool = pool_options()
                 .max_connections(options.max_connections)
                 .after_connect(move |conn, _| {
@@ -230,13 +238,16 @@ impl Db {
     /// bounds requests, and closed afterwards rather than returned to the pool.
     async fn run_migrator(&self, migrator: &Migrator) -> anyhow::Result<()> {
         let mut conn = self.write.acquire().await.context("connecting to migrate")?;
-        if self.backend == Backend::Postgres {
-            conn.execute("SET statement_timeout = 0").await?;
-        }
+        match self.backend {
+            Backend::Postgres => conn.execute("SET statement_timeout = 0").await?,
+            Backend::Sqlite => {
+                let none = format!("SELECT {}(0)", crate::sqlite_deadline::SET_DEADLINE);
+                conn.execute(none.as_str()).await?
+            }
+        };
         let result = migrator.run(&mut *conn).await.context("running migrations");
-        if self.backend == Backend::Postgres {
-            conn.close().await.ok();
-        }
+        // Not back to the pool without its deadline.
+        conn.close().await.ok();
         result
     }
 

@@ -30,3 +30,4 @@ pub mod paging;
 pub mod postcode;
 pub mod server;
 pub mod shipping;
+pub mod sqlite_deadline;

@@ -221,3 +221,40 @@ async fn a_database_outage_fails_fast_and_readiness_says_so_within_a_second() {
     assert!(recovered, "requests succeed again after the outage");
     app.get("/health/ready", None).await.assert_status(200);
 }
+
+#[tokio::test]
+async fn a_statement_past_the_request_deadline_is_stopped_on_both_engines() {
+    let app = TestApp::spawn_with(|config| config.request_timeout_ms = 1000).await;
+    let endless = if is_sqlite() {
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT COUNT(*) FROM n"
+    } else {
+        "SELECT COUNT(*) FROM generate_series(1, 100000000000)"
+    };
+    let started = std::time::Instant::now();
+    let error = sqlx::query(endless)
+        .execute(app.state.db.pool())
+        .await
+        .expect_err("stopped");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        openstudio::db::fault(&error),
+        Some(openstudio::db::Fault::Unavailable),
+        "{error}"
+    );
+    // A write transaction on the single SQLite writer is stopped the same way, and the
+    // writer works afterwards.
+    let mut tx = app.state.db.begin().await.unwrap();
+    let error = sqlx::query(endless).execute(&mut *tx).await.expect_err("stopped");
+    assert_eq!(
+        openstudio::db::fault(&error),
+        Some(openstudio::db::Fault::Unavailable),
+        "{error}"
+    );
+    drop(tx);
+    let artist = app.artist().await;
+    app.artwork(&artist, 1).await;
+}
