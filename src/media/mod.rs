@@ -583,6 +583,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_full_store_is_507_and_an_unreachable_one_503() {
+        let full = object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(std::io::Error::from(std::io::ErrorKind::StorageFull)),
+        };
+        assert_eq!(store_error("k", &full).status(), StatusCode::INSUFFICIENT_STORAGE);
+        let refused = object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        };
+        assert_eq!(store_error("k", &refused).status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
     fn only_well_formed_keys_are_looked_up() {
         let hash = "a".repeat(64);
         assert!(valid_key(&format!("{hash}.jpg")));
