@@ -8,6 +8,7 @@
 #   bench/run.sh                 # both engines
 #   bench/run.sh sqlite          # or: postgres
 #   DURATION=20s bench/run.sh    # longer runs
+#   BENCH_ARTWORKS=50000 bench/run.sh   # a larger catalogue
 #
 # Needs wrk (installed from Debian's packages if missing) and, for PostgreSQL, the local
 # server on 127.0.0.1:5432 (user postgres, trust auth).
@@ -64,6 +65,21 @@ wrk_case() {
   printf '| %s | %s | %s | %s | %s | %s |\n' "$ENGINE" "$name" "$rps" "$p50" "$p99" "${errors:-0}"
 }
 
+# The worst search the probe found: 16 common words and every filter, uncached (each
+# request a different price bound, so no two share a cache entry), one at a time.
+worst_search() {
+  local words="harbour+dawn+forest+river+portrait+city+garden+storm+quiet+blue+red+golden+winter+summer+night+morning"
+  local times=()
+  for i in $(seq 1 21); do
+    times+=("$(curl -s -o /dev/null -w '%{time_total}' \
+      "http://127.0.0.1:$PORT/api/artworks/?q=$words&for_sale=true&medium=painting&medium=ceramics&min_price=1&max_price=$((90000 + i))&year_min=1000&year_max=2100&ordering=-created&per_page=50")")
+  done
+  local sorted
+  sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+  printf '| %s | worst search, uncached (21 requests) | | %.1fms | max %.1fms | |\n' "$ENGINE" \
+    "$(sed -n 11p <<<"$sorted" | awk '{print $1 * 1000}')" "$(tail -n 1 <<<"$sorted" | awk '{print $1 * 1000}')"
+}
+
 run_engine() {
   ENGINE=$1
   local url
@@ -77,7 +93,7 @@ run_engine() {
     *) echo "unknown engine $ENGINE" >&2; exit 2 ;;
   esac
   echo "== $ENGINE: seeding" >&2
-  DATABASE_URL="$url" ./target/release/examples/bench_seed >&2
+  DATABASE_URL="$url" BENCH_ARTWORKS=${BENCH_ARTWORKS:-10000} ./target/release/examples/bench_seed >&2
   DATABASE_URL="$url" SECRET_KEY=bench-secret-key-of-at-least-thirty-two-bytes PORT=$PORT RUST_LOG=warn \
     AUTH_REQUESTS_PER_IP_PER_MINUTE=0 \
     DATA_DIR="$work" ./target/release/openstudio serve >"$work/server.log" 2>&1 &
@@ -94,6 +110,8 @@ run_engine() {
   wrk_case "unviewed-orders" "/api/orders/unviewed-orders/" "$collector"
   wrk_case "seller's orders" "/api/orders/seller/" "$artist"
   wrk_case "login" "/api/members/login/" "" "$work/login.lua"
+  worst_search
+  wrk_case "whole list (first client)" "/api/artworks/"
   local rss
   rss=$(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$server_pid/status")
   printf '| %s | peak RSS | %s | | | |\n' "$ENGINE" "$rss"

@@ -1,8 +1,8 @@
 //! Fills a migrated database with the benchmark catalogue: 200 artists, 10,000 artworks
-//! with 3 images each, 1,000 collectors with galleries, and 3,000 orders in every state.
-//! Every member's password is `bench-lantern-harbour-42`.
+//! (BENCH_ARTWORKS to change) with 3 images each, 1,000 collectors with galleries, and
+//! 3,000 orders in every state. Every member's password is `bench-lantern-harbour-42`.
 //!
-//! Usage: DATABASE_URL=… cargo run --release --example bench_seed
+//! Usage: DATABASE_URL=… [BENCH_ARTWORKS=50000] cargo run --release --example bench_seed
 
 use anyhow::Context;
 use openstudio::clock;
@@ -11,7 +11,6 @@ use openstudio::money::{Measure, Money};
 use openstudio::shipping::{quote, Parcel};
 
 const ARTISTS: usize = 200;
-const ARTWORKS_PER_ARTIST: usize = 50;
 const COLLECTORS: usize = 1000;
 const ORDERS: usize = 3000;
 const WORDS: &[&str] = &[
@@ -81,6 +80,10 @@ async fn insert_rows(tx: &mut Tx, table: &str, columns: &str, rows: Vec<Vec<Bind
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL").context("DATABASE_URL is required")?;
+    let artwork_count: usize = match std::env::var("BENCH_ARTWORKS") {
+        Ok(n) => n.parse().context("BENCH_ARTWORKS is a number of artworks")?,
+        Err(_) => 10_000,
+    };
     let db = Db::connect(&url, 2).await?;
     db.migrate().await?;
     let hash = openstudio::auth::hash_password("bench-lantern-harbour-42".into())
@@ -130,13 +133,13 @@ async fn main() -> anyhow::Result<()> {
     let mut artworks = Vec::new();
     let mut images = Vec::new();
     let mut parcels = Vec::new();
-    for n in 0..ARTISTS * ARTWORKS_PER_ARTIST {
+    for n in 0..artwork_count {
         let artist = (n % ARTISTS) as i64 + 1;
         let title = format!("{} {} {}", rng.pick(WORDS), rng.pick(WORDS), n);
         let price = (rng.next() % 500_000) as i64 + 1000;
         let quantity = (rng.next() % 5) as i64;
         let dims: Vec<i64> = (0..4).map(|_| (rng.next() % 10_000) as i64 + 100).collect();
-        let at = clock::to_db(now - chrono::Duration::minutes((ARTISTS * ARTWORKS_PER_ARTIST - n) as i64));
+        let at = clock::to_db(now - chrono::Duration::minutes((artwork_count - n) as i64));
         artworks.push(vec![
             Bind::Int(artist),
             text(&title),
@@ -190,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
     for n in 0..ORDERS {
         // Artist 1 sells a good share, so the seller list has full pages; buyer and
         // artwork pairs never repeat, so the one-open-order index holds.
-        let artwork = if n % 5 == 0 { (n / 5) * ARTISTS } else { n * 3 + 1 } % (ARTISTS * ARTWORKS_PER_ARTIST);
+        let artwork = if n % 5 == 0 { (n / 5) * ARTISTS } else { n * 3 + 1 } % artwork_count;
         let (artist, price, dims) = &parcels[artwork];
         let buyer = ARTISTS + 1 + n % COLLECTORS;
         let parcel = Parcel {
@@ -231,8 +234,8 @@ async fn main() -> anyhow::Result<()> {
     sqlx::query(analyze).execute(db.pool()).await.context("analyzing")?;
     println!(
         "seeded {ARTISTS} artists, {} artworks, {} images, {COLLECTORS} collectors, {ORDERS} orders",
-        ARTISTS * ARTWORKS_PER_ARTIST,
-        ARTISTS * ARTWORKS_PER_ARTIST * 3
+        artwork_count,
+        artwork_count * 3
     );
     Ok(())
 }
