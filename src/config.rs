@@ -216,8 +216,14 @@ impl Config {
                 1,
                 100_000,
             )?)?,
-            trusted_proxies: crate::limits::TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())
-                .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?,
+            trusted_proxies: crate::limits::TrustedProxies {
+                header: crate::limits::ProxyHeader::parse(
+                    &get("TRUSTED_PROXY_HEADER").unwrap_or_else(|| "x-forwarded-for".into()),
+                )
+                .map_err(|e| anyhow::anyhow!("TRUSTED_PROXY_HEADER: {e}"))?,
+                ..crate::limits::TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())
+                    .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?
+            },
             auth_requests_per_ip_per_minute: u32::try_from(number("AUTH_REQUESTS_PER_IP_PER_MINUTE", 60, 0, 100_000)?)?,
             request_timeout_ms: u64::try_from(number("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?)? * 1000,
             connections: crate::server::ConnectionLimits {
@@ -240,7 +246,9 @@ impl Config {
         crate::db::DbOptions {
             max_connections: self.database_max_connections,
             acquire_timeout: std::time::Duration::from_millis(self.database_acquire_timeout_ms),
-            statement_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+            // At least a second, whatever the request deadline: start-up work runs on
+            // these pools too.
+            statement_timeout: std::time::Duration::from_millis(self.request_timeout_ms.max(1000)),
         }
     }
 

@@ -130,7 +130,7 @@ impl Db {
         let statement_ms = options.statement_timeout.as_millis();
         if url.starts_with("sqlite:") {
             ensure_sqlite_dir(url)?;
-            crate::sqlite_deadline::install();
+            crate::sqlite_deadline::install()?;
             // The writer first: it creates the file and switches it to WAL.
             let write = pool_options()
                 .max_connections(1)

@@ -24,7 +24,8 @@ pub(crate) async fn live() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready for traffic: the database answers and every migration is applied.
+/// Ready for traffic: the database answers and every migration is applied. A full disk
+/// shows as `"status": "degraded"`: reads work, writes are refused until space is freed.
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, description = "Ready", body = crate::openapi::Health), (status = 503, description = "Not ready", body = crate::openapi::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
     // A balancer asks often and waits little: an outage is reported at once.
@@ -38,18 +39,20 @@ pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<(StatusCod
     if !reachable {
         return Err(ApiError::Unavailable("The database is not reachable.".into()));
     }
-    if state.db.storage_full() {
-        return Err(ApiError::Unavailable(
-            "Storage is full: writes are being refused until space is freed.".into(),
-        ));
-    }
     if !migrated {
         return Err(ApiError::Unavailable(
             "The database migrations have not all been applied.".into(),
         ));
     }
+    // A full disk refuses writes, but reads still work: degraded, not out of service
+    // (taking every instance out would stop the reads too).
+    let (status, storage) = if state.db.storage_full() {
+        ("degraded", "full: writes are refused until space is freed")
+    } else {
+        ("ready", "ok")
+    };
     Ok((
         StatusCode::OK,
-        Json(json!({"status": "ready", "database": "ok", "migrations": "applied"})),
+        Json(json!({"status": status, "database": "ok", "migrations": "applied", "storage": storage})),
     ))
 }

@@ -158,12 +158,17 @@ async fn look_up(state: &AppState, member_id: i64, key: &str, hash: &str) -> Res
 
 /// A request's hold on its key. It lasts as long as the request may (a lease, so a
 /// crash frees it too), and is released when dropped unanswered: a request that ended
-/// without an answer (a dropped connection, the deadline, a database error) did
-/// nothing, and a retry must be able to act.
+/// without an answer (a dropped connection, the deadline, a database error) is taken
+/// to have done nothing, and a retry may act. If it had in fact committed (its answer
+/// lost after the commit), the retry meets the domain's own guards (one open order per
+/// buyer and artwork, payment only from `accepted`) and gets a 409, never a duplicate.
 pub struct Claim {
     db: crate::db::Db,
     member_id: i64,
     key: String,
+    /// The lease's end as stored: it tells this claim from a later one on the same key
+    /// (taken after this one's lease ran out), which release and answer leave alone.
+    lease: String,
     answered: bool,
 }
 
@@ -183,6 +188,7 @@ impl Claim {
         .bind(clock::to_db(now))
         .execute(&mut *tx)
         .await?;
+        let lease = clock::to_db(now + lease);
         let claimed = sqlx::query(
             "INSERT INTO idempotency_keys (member_id, key, request_hash, created_at, locked_until) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (member_id, key) DO NOTHING",
@@ -191,7 +197,7 @@ impl Claim {
         .bind(key)
         .bind(hash)
         .bind(clock::to_db(now))
-        .bind(clock::to_db(now + lease))
+        .bind(&lease)
         .execute(&mut *tx)
         .await;
         let claimed = match claimed {
@@ -204,6 +210,7 @@ impl Claim {
             db: state.db.clone(),
             member_id,
             key: key.to_owned(),
+            lease,
             answered: false,
         }))
     }
@@ -216,18 +223,23 @@ impl Claim {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let mut tx = self.db.begin().await?;
-        sqlx::query(
+        let kept = sqlx::query(
             "UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3, locked_until = NULL \
-             WHERE member_id = $4 AND key = $5",
+             WHERE member_id = $4 AND key = $5 AND status_code IS NULL AND locked_until = $6",
         )
         .bind(i64::from(parts.status.as_u16()))
         .bind(content_type)
         .bind(String::from_utf8_lossy(body).into_owned())
         .bind(self.member_id)
         .bind(&self.key)
+        .bind(&self.lease)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
         tx.commit().await?;
+        if kept == 0 {
+            tracing::warn!("a request outlived its idempotency lease; its answer is not kept for replays");
+        }
         self.answered = true;
         Ok(())
     }
@@ -238,18 +250,23 @@ impl Drop for Claim {
         if self.answered {
             return;
         }
-        let (db, member_id, key) = (self.db.clone(), self.member_id, std::mem::take(&mut self.key));
+        let (db, member_id) = (self.db.clone(), self.member_id);
+        let (key, lease) = (std::mem::take(&mut self.key), std::mem::take(&mut self.lease));
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return; // The lease frees it.
         };
         runtime.spawn(async move {
             let released = async {
                 let mut tx = db.begin().await?;
-                sqlx::query("DELETE FROM idempotency_keys WHERE member_id = $1 AND key = $2 AND status_code IS NULL")
-                    .bind(member_id)
-                    .bind(&key)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "DELETE FROM idempotency_keys \
+                     WHERE member_id = $1 AND key = $2 AND status_code IS NULL AND locked_until = $3",
+                )
+                .bind(member_id)
+                .bind(&key)
+                .bind(&lease)
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await
             };
             if let Err(e) = released.await {

@@ -8,7 +8,12 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes, HttpBody};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Environment;
 use crate::db::{Db, Fault};
@@ -55,14 +60,59 @@ pub struct Guard {
 }
 
 /// Refuses work beyond the cap (503, at once, rather than queueing without bound) and
-/// ends a request that outlives the deadline (503 as well: try again).
+/// ends a request that outlives the deadline (503 as well: try again). A streamed body
+/// keeps its slot and its deadline until its last byte: a client reading slowly holds
+/// a slot like any other request, and no longer than the deadline.
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    let Ok(_slot) = guard.slots.clone().try_acquire_owned() else {
+    let Ok(slot) = guard.slots.clone().try_acquire_owned() else {
         return ApiError::Unavailable("The server is busy; please try again.".into()).into_response();
     };
-    match tokio::time::timeout(guard.timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Unavailable("The request took too long and was stopped.".into()).into_response(),
+    let mut deadline = Box::pin(tokio::time::sleep(guard.timeout));
+    let response = tokio::select! {
+        response = next.run(request) => response,
+        () = deadline.as_mut() => {
+            return ApiError::Unavailable("The request took too long and was stopped.".into()).into_response()
+        }
+    };
+    response.map(|inner| {
+        Body::new(Guarded {
+            inner,
+            _slot: slot,
+            deadline,
+        })
+    })
+}
+
+/// A response body that holds its request's slot and ends at its deadline.
+struct Guarded {
+    inner: Body,
+    _slot: OwnedSemaphorePermit,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl HttpBody for Guarded {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            tracing::warn!("a response was still streaming at the request deadline; cut off");
+            return Poll::Ready(Some(Err(axum::Error::new(
+                "the response outlived the request deadline",
+            ))));
+        }
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -32,14 +32,17 @@ pub struct Limit {
     pub window: Duration,
 }
 
+/// A window's start, count and end, in memory.
+type Entry = (DateTime<Utc>, u32, DateTime<Utc>);
+
 /// Entries kept in memory before expired ones are dropped.
 const TIDY_AT: usize = 10_000;
 
 /// Where the counts are kept.
 #[derive(Debug)]
 pub enum Counters {
-    /// This process's memory: bucket → (window start, count).
-    Memory(Mutex<HashMap<String, (DateTime<Utc>, u32)>>),
+    /// This process's memory: bucket → (window start, count, window end).
+    Memory(Mutex<HashMap<String, Entry>>),
     /// The database, shared by every instance.
     Database(Db),
 }
@@ -63,14 +66,16 @@ impl Counters {
             Self::Memory(map) => {
                 let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
                 if map.len() >= TIDY_AT {
-                    map.retain(|_, (started, _)| now - *started < window);
+                    // Each entry by its own window: a short one's tidying never forgets
+                    // a longer one's count.
+                    map.retain(|_, (_, _, ends)| *ends > now);
                 }
-                let entry = map.entry(bucket.to_owned()).or_insert((now, 0));
+                let entry = map.entry(bucket.to_owned()).or_insert((now, 0, now + window));
                 if now - entry.0 >= window {
-                    *entry = (now, 0);
+                    *entry = (now, 0, now + window);
                 }
                 entry.1 = entry.1.saturating_add(1);
-                *entry
+                (entry.0, entry.1)
             }
             Self::Database(db) => {
                 // One statement: a new window starts when the old one is over.
@@ -110,7 +115,11 @@ impl Counters {
         }
         let window = chrono::Duration::from_std(limit.window).unwrap_or(chrono::Duration::MAX);
         let found = match self {
-            Self::Memory(map) => map.lock().unwrap_or_else(PoisonError::into_inner).get(bucket).copied(),
+            Self::Memory(map) => map
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(bucket)
+                .map(|&(started, count, _)| (started, count)),
             Self::Database(db) => {
                 let row = sqlx::query("SELECT window_start, hits FROM rate_limits WHERE bucket = $1")
                     .bind(bucket)
@@ -148,13 +157,33 @@ impl Counters {
         Ok(())
     }
 
-    /// Forgets windows that ended before `before`.
+    /// Takes back one event counted in `bucket`.
+    pub async fn undo(&self, bucket: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Memory(map) => {
+                if let Some(entry) = map.lock().unwrap_or_else(PoisonError::into_inner).get_mut(bucket) {
+                    entry.1 = entry.1.saturating_sub(1);
+                }
+            }
+            Self::Database(db) => {
+                let mut tx = db.begin().await?;
+                sqlx::query("UPDATE rate_limits SET hits = hits - 1 WHERE bucket = $1 AND hits > 0")
+                    .bind(bucket)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets windows that started before `before`.
     pub async fn purge(&self, before: DateTime<Utc>) -> Result<(), sqlx::Error> {
         match self {
             Self::Memory(map) => map
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .retain(|_, (started, _)| *started >= before),
+                .retain(|_, (started, _, _)| *started >= before),
             Self::Database(db) => {
                 let mut tx = db.begin().await?;
                 sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
@@ -227,28 +256,22 @@ impl AuthLimits {
         (format!("fail:{account}|{client}"), format!("fail:{account}"))
     }
 
-    /// 429 while this account has had too many failed passwords from this address, or
-    /// from everywhere.
-    pub async fn check_account(
-        &self,
-        account: &str,
-        client: Option<IpAddr>,
-        now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
+    /// Counts a password attempt for `account` from `client` before the password is
+    /// checked, so that attempts made at once cannot all slip under the limit; 429 when
+    /// this address, or everyone together, has tried too often. A right password takes
+    /// its attempt back ([`AuthLimits::succeeded`]), so only wrong ones count.
+    pub async fn attempt(&self, account: &str, client: Option<IpAddr>, now: DateTime<Utc>) -> Result<(), ApiError> {
         let (here, everywhere) = Self::buckets(account, client);
-        let blocked = match self
+        // An address already refused adds nothing to the account's count.
+        let over = match self
             .counters
-            .blocked(&here, self.failures_per_account_and_address, now)
+            .hit(&here, self.failures_per_account_and_address, now)
             .await?
         {
             Some(wait) => Some(wait),
-            None => {
-                self.counters
-                    .blocked(&everywhere, self.failures_per_account, now)
-                    .await?
-            }
+            None => self.counters.hit(&everywhere, self.failures_per_account, now).await?,
         };
-        match blocked {
+        match over {
             None => Ok(()),
             Some(retry_after) => Err(ApiError::TooManyRequests {
                 detail: "Too many failed attempts for this account; please wait before trying again.".into(),
@@ -257,20 +280,12 @@ impl AuthLimits {
         }
     }
 
-    /// Counts a wrong password for `account` from `client`.
-    pub async fn failed(&self, account: &str, client: Option<IpAddr>, now: DateTime<Utc>) -> Result<(), ApiError> {
-        let (here, everywhere) = Self::buckets(account, client);
-        self.counters
-            .hit(&here, self.failures_per_account_and_address, now)
-            .await?;
-        self.counters.hit(&everywhere, self.failures_per_account, now).await?;
-        Ok(())
-    }
-
-    /// The right password: this address starts afresh.
+    /// The right password: this address starts afresh, and the account's count forgets
+    /// this attempt.
     pub async fn succeeded(&self, account: &str, client: Option<IpAddr>) -> Result<(), ApiError> {
-        let (here, _) = Self::buckets(account, client);
+        let (here, everywhere) = Self::buckets(account, client);
         self.counters.reset(&here).await?;
+        self.counters.undo(&everywhere).await?;
         Ok(())
     }
 
@@ -296,9 +311,32 @@ pub fn bucket(ip: IpAddr) -> String {
     }
 }
 
-/// The proxies whose forwarding headers are believed.
+/// The header the trusted proxies write the client's address into. Only that one is
+/// read: a proxy appends to its own header and passes the other on as the client sent
+/// it, so reading both would let a client choose its address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProxyHeader {
+    #[default]
+    XForwardedFor,
+    Forwarded,
+}
+
+impl ProxyHeader {
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(Self::XForwardedFor),
+            "forwarded" => Ok(Self::Forwarded),
+            other => Err(format!("{other:?} is neither x-forwarded-for nor forwarded")),
+        }
+    }
+}
+
+/// The proxies whose forwarding header is believed, and which header that is.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(pub Arc<Vec<IpNet>>);
+pub struct TrustedProxies {
+    pub nets: Arc<Vec<IpNet>>,
+    pub header: ProxyHeader,
+}
 
 impl TrustedProxies {
     /// Reads a comma-separated list of addresses and CIDR blocks.
@@ -314,12 +352,15 @@ impl TrustedProxies {
             };
             nets.push(net);
         }
-        Ok(Self(Arc::new(nets)))
+        Ok(Self {
+            nets: Arc::new(nets),
+            header: ProxyHeader::default(),
+        })
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
     }
 
     /// The client behind `peer`: `peer` itself unless it is a trusted proxy; then the
@@ -330,7 +371,7 @@ impl TrustedProxies {
         if !self.trusts(client) {
             return client;
         }
-        for hop in forwarded_chain(headers).into_iter().rev() {
+        for hop in forwarded_chain(headers, self.header).into_iter().rev() {
             let Some(hop) = hop else {
                 // Unreadable: nothing further left can be believed.
                 return client;
@@ -351,17 +392,14 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The forwarded addresses, client first: `Forwarded`'s `for=` if present, else
-/// `X-Forwarded-For`. `None` marks an entry that is not an address.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let forwarded: Vec<&str> = headers
-        .get_all(axum::http::header::FORWARDED)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    if !forwarded.is_empty() {
-        return forwarded
+/// The forwarded addresses in `which` header, client first. `None` marks an entry that
+/// is not an address.
+fn forwarded_chain(headers: &HeaderMap, which: ProxyHeader) -> Vec<Option<IpAddr>> {
+    if which == ProxyHeader::Forwarded {
+        return headers
+            .get_all(axum::http::header::FORWARDED)
             .iter()
+            .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(|element| {
                 element
@@ -478,17 +516,29 @@ mod tests {
         // From an untrusted peer, the headers mean nothing.
         let stranger: IpAddr = "198.51.100.2".parse().unwrap();
         assert_eq!(proxies.client(stranger, &xff), stranger);
-        // Forwarded wins over X-Forwarded-For, with ports and brackets.
+        // Only the configured header counts: a client's own Forwarded is ignored behind
+        // a proxy that writes X-Forwarded-For, and the other way round.
         let both = headers(&[
             ("forwarded", "for=\"[2001:db8::7]:4711\";proto=https, for=192.0.2.1:80"),
             ("x-forwarded-for", "203.0.113.99"),
         ]);
-        assert_eq!(proxies.client(peer, &both).to_string(), "2001:db8::7");
+        assert_eq!(proxies.client(peer, &both).to_string(), "203.0.113.99");
+        let rfc = TrustedProxies {
+            header: ProxyHeader::Forwarded,
+            ..proxies.clone()
+        };
+        assert_eq!(
+            rfc.client(peer, &both).to_string(),
+            "2001:db8::7",
+            "with ports and brackets"
+        );
         // An unreadable hop stops the walk at the last proxy that reported it.
         let garbled = headers(&[("x-forwarded-for", "203.0.113.5, unknown, 10.0.0.7")]);
         assert_eq!(proxies.client(peer, &garbled).to_string(), "10.0.0.7");
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
         assert!(TrustedProxies::parse("proxy.internal").is_err());
-        assert!(TrustedProxies::parse("").unwrap().0.is_empty());
+        assert!(TrustedProxies::parse("").unwrap().nets.is_empty());
+        assert_eq!(ProxyHeader::parse("Forwarded"), Ok(ProxyHeader::Forwarded));
+        assert!(ProxyHeader::parse("x-real-ip").is_err());
     }
 }

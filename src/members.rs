@@ -467,7 +467,7 @@ pub(crate) async fn login_member(
         return Err(ApiError::invalid(f.errors));
     };
     let account = email.to_lowercase();
-    state.limits.check_account(&account, ip, state.clock.now()).await?;
+    state.limits.attempt(&account, ip, state.clock.now()).await?;
     let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.email_lower = $1"))
         .bind(&account)
         .fetch_optional(state.db.pool())
@@ -482,7 +482,6 @@ pub(crate) async fn login_member(
     let verified = auth::verify_password(hash, password).await?;
     let Some(member) = member.filter(|_| verified) else {
         // Counted for unknown emails too, so the limit reveals nothing either.
-        state.limits.failed(&account, ip, state.clock.now()).await?;
         return Err(ApiError::InvalidCredentials);
     };
     state.limits.succeeded(&account, ip).await?;
@@ -571,7 +570,6 @@ pub(crate) async fn change_password(
     // A stolen token must not become a way to guess the password: wrong current
     // passwords count like failed logins.
     let account = member.email.to_lowercase();
-    state.limits.check_account(&account, ip, state.clock.now()).await?;
     let mut f = Fields::new(&body);
     let current = f.required("current_password", password_field());
     let new = f.required("new_password", password_field());
@@ -583,8 +581,10 @@ pub(crate) async fn change_password(
     }
     if let Some(current) = &current {
         let hash = password_hash(state.db.pool(), member.id).await?;
-        if !auth::verify_password(Some(hash), current.clone()).await? {
-            state.limits.failed(&account, ip, state.clock.now()).await?;
+        state.limits.attempt(&account, ip, state.clock.now()).await?;
+        if auth::verify_password(Some(hash), current.clone()).await? {
+            state.limits.succeeded(&account, ip).await?;
+        } else {
             f.error("current_password", "Your current password is incorrect.");
         }
     }

@@ -144,11 +144,20 @@ async fn drive<S>(
                 connection.as_mut().graceful_shutdown();
                 closing = true;
             }
-            () = tokio::time::sleep(idle_timeout.saturating_sub(idle_for)), if !closing => {
-                if activity.idle_for() >= idle_timeout {
-                    connection.as_mut().graceful_shutdown();
-                    closing = true;
+            () = tokio::time::sleep(idle_timeout.saturating_sub(idle_for)) => {
+                if activity.idle_for() < idle_timeout {
+                    continue;
                 }
+                if closing {
+                    // Asked to close and still nothing moves (a client that stopped
+                    // reading its response): drop it, freeing its place.
+                    tracing::debug!("closing a connection that stopped moving");
+                    return;
+                }
+                // Idle: closed now, or after the request under way.
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+                activity.touch();
             }
         }
     }

@@ -5,14 +5,14 @@
 //! handle, so this is installed as an auto-extension: SQLite runs it for every
 //! connection it opens, and it registers, per connection,
 //!
-//! - a trace callback noting when each statement starts,
+//! - a trace callback noting when each statement starts and ends,
 //! - a progress handler interrupting the statement once it is over its deadline,
 //! - and the SQL function `openstudio_statement_deadline(ms)` that sets the deadline
 //!   (0: none, the default), which the pool calls on each new connection.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Once;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use libsqlite3_sys as ffi;
@@ -26,8 +26,10 @@ struct Deadline {
     /// Milliseconds; 0: no deadline.
     limit_ms: AtomicU64,
     /// Milliseconds after `epoch` at which the current statement began, plus one (0:
-    /// none has).
+    /// none is running).
     started_ms: AtomicU64,
+    /// The running top-level statement (its address), whose end stops the clock.
+    statement: AtomicUsize,
 }
 
 impl Deadline {
@@ -37,15 +39,15 @@ impl Deadline {
 }
 
 /// Installs the deadline machinery for every SQLite connection opened from now on.
-pub fn install() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: `init` has the signature SQLite expects of an extension entry point.
-        let status = unsafe { ffi::sqlite3_auto_extension(Some(init)) };
-        if status != ffi::SQLITE_OK {
-            tracing::warn!(status, "SQLite statement deadlines could not be installed");
-        }
-    });
+pub fn install() -> anyhow::Result<()> {
+    static STATUS: OnceLock<c_int> = OnceLock::new();
+    // SAFETY: `init` has the signature SQLite expects of an extension entry point.
+    let status = *STATUS.get_or_init(|| unsafe { ffi::sqlite3_auto_extension(Some(init)) });
+    if status == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        anyhow::bail!("installing SQLite's statement deadline failed (SQLite status {status})")
+    }
 }
 
 /// Runs inside `sqlite3_open_v2` for each new connection.
@@ -58,6 +60,7 @@ unsafe extern "C" fn init(
         epoch: Instant::now(),
         limit_ms: AtomicU64::new(0),
         started_ms: AtomicU64::new(0),
+        statement: AtomicUsize::new(0),
     }));
     let context = deadline.cast::<c_void>();
     let name: &CStr = c"openstudio_statement_deadline";
@@ -68,7 +71,9 @@ unsafe extern "C" fn init(
             db,
             name.as_ptr(),
             1,
-            ffi::SQLITE_UTF8,
+            // Callable by the connection's own statements only, never from a trigger
+            // or a view.
+            ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
             context,
             Some(set_deadline),
             None,
@@ -79,7 +84,8 @@ unsafe extern "C" fn init(
             // On failure SQLite has already called `destroy`.
             return created;
         }
-        ffi::sqlite3_trace_v2(db, ffi::SQLITE_TRACE_STMT as c_uint, Some(on_statement), context);
+        let events = (ffi::SQLITE_TRACE_STMT | ffi::SQLITE_TRACE_PROFILE) as c_uint;
+        ffi::sqlite3_trace_v2(db, events, Some(on_trace), context);
         ffi::sqlite3_progress_handler(db, PROGRESS_STEPS, Some(on_progress), context);
     }
     ffi::SQLITE_OK
@@ -110,21 +116,32 @@ unsafe extern "C" fn set_deadline(context: *mut ffi::sqlite3_context, argc: c_in
     }
 }
 
-unsafe extern "C" fn on_statement(
-    _event: c_uint,
+unsafe extern "C" fn on_trace(
+    event: c_uint,
     context: *mut c_void,
-    _statement: *mut c_void,
-    sql: *mut c_void,
+    statement: *mut c_void,
+    detail: *mut c_void,
 ) -> c_int {
-    // SAFETY: `context` is this connection's `Deadline`; `sql` is the statement's text,
-    // or NULL.
+    // SAFETY: `context` is this connection's `Deadline`. For a statement's start,
+    // `detail` is its text (or NULL); nothing else is read through a pointer.
     unsafe {
         let deadline = &*context.cast::<Deadline>();
-        // A trigger's program reports itself as "-- TRIGGER …": part of the statement
-        // already running, whose clock keeps going.
-        let sql = sql.cast::<c_char>();
-        if sql.is_null() || *sql != b'-' as c_char {
-            deadline.started_ms.store(deadline.now_ms() + 1, Ordering::Relaxed);
+        if event == ffi::SQLITE_TRACE_STMT as c_uint {
+            // A trigger's program ("-- TRIGGER …") and a statement run from within
+            // another (FTS5's own) report "-- …": part of the statement already running,
+            // whose clock keeps going.
+            let sql = detail.cast::<c_char>();
+            if sql.is_null() || *sql != b'-' as c_char {
+                deadline.statement.store(statement as usize, Ordering::Relaxed);
+                deadline.started_ms.store(deadline.now_ms() + 1, Ordering::Relaxed);
+            }
+        } else if event == ffi::SQLITE_TRACE_PROFILE as c_uint
+            && deadline.statement.load(Ordering::Relaxed) == statement as usize
+        {
+            // The statement is done: until the next one starts (preparing it included,
+            // which also calls the progress handler) there is no clock.
+            deadline.started_ms.store(0, Ordering::Relaxed);
+            deadline.statement.store(0, Ordering::Relaxed);
         }
     }
     0

@@ -46,8 +46,11 @@ async fn a_full_disk_refuses_writes_and_they_work_again_once_space_is_freed() {
         }
     }
     assert!(refused >= 20, "the disk filled up ({refused} refused)");
-    // Readiness says so; reads still work.
-    app.get("/health/ready", None).await.assert_status(503);
+    // Readiness says so, and stays up: reads still work.
+    let ready = app.get("/health/ready", None).await;
+    ready.assert_status(200);
+    assert_eq!(ready.body["status"], "degraded");
+    assert!(ready.body["storage"].as_str().unwrap().starts_with("full"));
     app.get(&format!("/api/artworks/{kept}"), None).await.assert_status(200);
     // Other writes are refused the same way (a single-row insert makes SQLite roll the
     // whole transaction back by itself), never left in a broken transaction (500).
@@ -80,7 +83,8 @@ async fn a_full_disk_refuses_writes_and_they_work_again_once_space_is_freed() {
     )
     .await
     .assert_status(200);
-    app.get("/health/ready", None).await.assert_status(200);
+    let ready = app.get("/health/ready", None).await;
+    assert_eq!((ready.status, ready.body["status"].as_str()), (200, Some("ready")));
 }
 
 #[tokio::test]
