@@ -80,6 +80,15 @@ worst_search() {
     "$(sed -n 11p <<<"$sorted" | awk '{print $1 * 1000}')" "$(tail -n 1 <<<"$sorted" | awk '{print $1 * 1000}')"
 }
 
+# The whole catalogue as the first version's client loads it (no paging): one request,
+# streamed; its size and time.
+whole_list() {
+  local out
+  out=$(curl -s -o /dev/null -w '%{size_download} %{time_total}' "http://127.0.0.1:$PORT/api/artworks/")
+  printf '| %s | whole list, one request | | %.0f ms | %.1f MB | |\n' "$ENGINE" \
+    "$(awk '{print $2 * 1000}' <<<"$out")" "$(awk '{print $1 / 1048576}' <<<"$out")"
+}
+
 run_engine() {
   ENGINE=$1
   local url
@@ -108,10 +117,11 @@ run_engine() {
   wrk_case "list, q=" "/api/artworks/?q=harbour%20dawn&per_page=50"
   wrk_case "artwork detail" "/api/artworks/5000/"
   wrk_case "unviewed-orders" "/api/orders/unviewed-orders/" "$collector"
-  wrk_case "seller's orders" "/api/orders/seller/" "$artist"
+  wrk_case "seller's orders, page of 50" "/api/orders/seller/?per_page=50" "$artist"
+  wrk_case "seller's orders, whole list" "/api/orders/seller/" "$artist"
   wrk_case "login" "/api/members/login/" "" "$work/login.lua"
   worst_search
-  wrk_case "whole list (first client)" "/api/artworks/"
+  whole_list
   local rss
   rss=$(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$server_pid/status")
   printf '| %s | peak RSS | %s | | | |\n' "$ENGINE" "$rss"
