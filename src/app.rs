@@ -55,7 +55,12 @@ impl AppState {
         let keys = Arc::new(Keys::new(&config.secret_key));
         let catalogue = Arc::new(PageCache::new(Duration::from_millis(config.catalogue_cache_ms)));
         let media = Arc::new(Media::from_config(&config)?);
-        let limits = Arc::new(AuthLimits::new(Counters::for_db(&db), &config));
+        let limits = Arc::new(AuthLimits::new(
+            Counters::for_db(&db),
+            config.auth_requests_per_ip_per_minute,
+            config.login_failures_per_account,
+            config.login_failures_per_account_ceiling,
+        ));
         Ok(Self {
             db,
             config: Arc::new(config),

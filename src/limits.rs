@@ -217,21 +217,15 @@ pub struct AuthLimits {
 const LONGEST_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 impl AuthLimits {
-    pub fn new(counters: Counters, config: &crate::config::Config) -> Self {
+    /// Requests per address a minute; wrong passwords per account and address, and per
+    /// account, every 15 minutes (0: no limit).
+    pub fn new(counters: Counters, per_address: u32, per_account_and_address: u32, per_account: u32) -> Self {
+        let limit = |max, window| Limit { max, window };
         Self {
             counters,
-            per_address: Limit {
-                max: config.auth_requests_per_ip_per_minute,
-                window: Duration::from_secs(60),
-            },
-            failures_per_account_and_address: Limit {
-                max: config.login_failures_per_account,
-                window: LONGEST_WINDOW,
-            },
-            failures_per_account: Limit {
-                max: config.login_failures_per_account_ceiling,
-                window: LONGEST_WINDOW,
-            },
+            per_address: limit(per_address, Duration::from_secs(60)),
+            failures_per_account_and_address: limit(per_account_and_address, LONGEST_WINDOW),
+            failures_per_account: limit(per_account, LONGEST_WINDOW),
         }
     }
 
