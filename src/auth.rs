@@ -73,6 +73,42 @@ pub struct CurrentMember(pub Member);
 /// A member if a token is given; None without a header; 401 for an invalid token.
 pub struct MaybeMember(pub Option<Member>);
 
+/// A staff member: 401 without a valid token, 403 for anyone else.
+pub struct Staff(pub Member);
+
+/// An artist: 401 without a valid token, 403 for a collector.
+pub struct Artist(pub Member);
+
+/// A collector: 401 without a valid token, 403 for an artist.
+pub struct Collector(pub Member);
+
+/// Role extractors: the member, if they hold the role; else 403 with `refusal`.
+macro_rules! role {
+    ($role:ident, $holds:expr, $refusal:literal) => {
+        impl FromRequestParts<AppState> for $role {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+                let CurrentMember(member) = CurrentMember::from_request_parts(parts, state).await?;
+                let holds: fn(&Member) -> bool = $holds;
+                if holds(&member) {
+                    Ok(Self(member))
+                } else {
+                    Err(ApiError::forbidden($refusal))
+                }
+            }
+        }
+    };
+}
+
+role!(Staff, |m| m.is_staff, "Staff only.");
+role!(
+    Artist,
+    Member::is_artist,
+    "Only artists can list artworks and upload images."
+);
+role!(Collector, Member::is_collector, "Only collectors can buy artworks.");
+
 impl FromRequestParts<AppState> for CurrentMember {
     type Rejection = ApiError;
 

@@ -12,7 +12,7 @@ use sqlx::Row;
 
 use crate::app::AppState;
 use crate::artworks::{self, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM};
-use crate::auth::CurrentMember;
+use crate::auth::{CurrentMember, Staff};
 use crate::clock;
 use crate::db::timestamp;
 use crate::db::{Bind, Binds};
@@ -257,12 +257,9 @@ pub(crate) async fn remove_from_gallery(
 #[utoipa::path(get, path = "/api/galleries/all/", tag = "galleries", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every gallery (staff)", body = Vec<crate::openapi::GallerySummary>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_galleries(
     State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
+    Staff(_): Staff,
     OriginalUri(uri): OriginalUri,
 ) -> ApiResult<(HeaderMap, Json<Vec<Value>>)> {
-    if !member.is_staff {
-        return Err(ApiError::forbidden("Staff only."));
-    }
     let page = Page::from_pairs(&query_pairs(&uri))?;
     let pool = state.db.pool();
     let total: i64 = sqlx::query("SELECT COUNT(*) FROM galleries")

@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::app::AppState;
-use crate::auth::{CurrentMember, MaybeMember};
+use crate::auth::{Artist, CurrentMember, MaybeMember};
 use crate::clock;
 use crate::db::{flag, placeholders, timestamp, Tx};
 use crate::error::{ApiError, ApiResult};
@@ -402,22 +402,13 @@ async fn replace_images(
     Ok(())
 }
 
-fn require_artist(member: &Member) -> ApiResult<()> {
-    if member.is_artist() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("Only artists can list artworks."))
-    }
-}
-
 /// Lists a new artwork for the calling artist (collectors are refused).
 #[utoipa::path(post, path = "/api/artworks/", tag = "artworks", request_body(content = crate::openapi::ArtworkInput, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn create_artwork(
     State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
+    Artist(member): Artist,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Artwork>)> {
-    require_artist(&member)?;
     let now = state.clock.now();
     let input = ArtworkInput::read(&body, now, false)?;
     let (Some(title), Some(description), Some(year), Some(price), Some(quantity), Some(medium), Some(material)) = (
@@ -481,10 +472,10 @@ pub(crate) async fn create_artwork(
 #[utoipa::path(post, path = "/api/artworks/create/", tag = "artworks", request_body(content = crate::openapi::ArtworkInput, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn create_artwork_legacy(
     state: State<AppState>,
-    member: CurrentMember,
+    artist: Artist,
     body: JsonBody,
 ) -> ApiResult<(StatusCode, Json<Artwork>)> {
-    create_artwork(state, member, body).await
+    create_artwork(state, artist, body).await
 }
 
 /// Locks a visible artwork for its artist to change, then reads it: 404 if absent, 403

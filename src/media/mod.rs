@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::app::AppState;
-use crate::auth::CurrentMember;
+use crate::auth::Artist;
 use crate::clock;
 use crate::config::Config;
 use crate::db::Tx;
@@ -282,12 +282,9 @@ fn process_error(error: ProcessError) -> ApiError {
 #[utoipa::path(post, path = "/api/images/upload/", tag = "images", request_body(content = crate::openapi::UploadForm, content_type = "multipart/form-data"), responses((status = 201, description = "Stored", body = Vec<Upload>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn upload_images(
     State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
+    Artist(member): Artist,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Vec<Upload>>)> {
-    if !member.is_artist() {
-        return Err(ApiError::forbidden("Only artists can upload images."));
-    }
     let mut multipart = multipart.map_err(|e| ApiError::UnsupportedMediaType(e.body_text()))?;
     let media = &state.media;
     // Bounded memory: a few requests read files at once, each holding one file at a time.

@@ -15,7 +15,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::app::AppState;
-use crate::auth::CurrentMember;
+use crate::auth::{Collector, CurrentMember, Staff};
 use crate::clock;
 use crate::db::{flag, placeholders, timestamp, Tx};
 use crate::db::{Bind, Binds};
@@ -412,12 +412,9 @@ fn quoted_price() -> Parser<rust_decimal::Decimal> {
 #[utoipa::path(post, path = "/api/orders/create/", tag = "orders", params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), request_body(content = crate::openapi::CreateOrder, content_type = "application/json"), responses((status = 201, description = "Requested", body = OrderView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn create_order(
     State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
+    Collector(member): Collector,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    if !member.is_collector() {
-        return Err(ApiError::forbidden("Only collectors can buy artworks."));
-    }
     let mut f = Fields::new(&body);
     let artwork_id = f.required("artwork_id", id());
     let final_price = f.optional("final_price", quoted_price());
@@ -902,12 +899,9 @@ pub(crate) async fn list_sales(
 #[utoipa::path(get, path = "/api/orders/all/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every order (staff)", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_all_orders(
     State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
+    Staff(_): Staff,
     OriginalUri(uri): OriginalUri,
 ) -> ApiResult<Response> {
-    if !member.is_staff {
-        return Err(ApiError::forbidden("Staff only."));
-    }
     order_page(&state, &uri, "1 = 1", None, Viewer::Staff).await
 }
 
