@@ -104,7 +104,7 @@ pub async fn create_admin(db: &Db, clock: &Clock, new: NewAdmin) -> anyhow::Resu
     let id: i64 = sqlx::query(
         "INSERT INTO members (email, email_lower, username, username_lower, username_skeleton, first_name, last_name, \
          user_type, address, postcode, password_hash, is_staff, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $11, $5, $6, 'collector', $7, $8, $9, TRUE, $10, $10) RETURNING id",
+         VALUES ($1, $2, $3, $4, $11, $5, $6, $12, $7, $8, $9, TRUE, $10, $10) RETURNING id",
     )
     .bind(&new.email)
     .bind(new.email.to_lowercase())
@@ -117,6 +117,7 @@ pub async fn create_admin(db: &Db, clock: &Clock, new: NewAdmin) -> anyhow::Resu
     .bind(&hash)
     .bind(&now)
     .bind(&skeleton)
+    .bind(crate::members::UserType::Collector.as_str())
     .fetch_one(&mut *tx)
     .await
     .context("creating the member")?

@@ -12,6 +12,7 @@ use crate::auth::MaybeMember;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Id;
 use crate::members::{self, UserType};
+use crate::orders::rules::OrderStatus;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/artists/{id}", get(get_artist))
@@ -33,9 +34,12 @@ pub(crate) async fn get_artist(
         "SELECT \
            (SELECT COUNT(*) FROM artworks WHERE artist_id = $1 AND archived_at IS NULL) AS artworks_count, \
            (SELECT COUNT(*) FROM artworks WHERE artist_id = $1 AND archived_at IS NULL AND is_for_sale = TRUE) AS for_sale_count, \
-           (SELECT COUNT(*) FROM orders WHERE seller_id = $1 AND status IN ('ready to ship', 'shipped', 'completed')) AS sold_count",
+           (SELECT COUNT(*) FROM orders WHERE seller_id = $1 AND status IN ($2, $3, $4)) AS sold_count",
     )
     .bind(id)
+    .bind(OrderStatus::ReadyToShip.as_str())
+    .bind(OrderStatus::Shipped.as_str())
+    .bind(OrderStatus::Completed.as_str())
     .fetch_one(&mut *conn)
     .await?;
     let rows = sqlx::query(&format!(

@@ -21,7 +21,7 @@ use crate::input::{boolean, integer, measure, money, parsed, text, Fields, Id, J
 use crate::media::{self, Media};
 use crate::members::Member;
 use crate::money::{Measure, Money};
-use crate::orders;
+use crate::orders::{self, rules::OrderStatus};
 use crate::postcode::outward_code;
 
 pub mod browse;
@@ -564,10 +564,12 @@ pub(crate) async fn delete_artwork(
         .await?;
     let counts = sqlx::query(
         "SELECT COUNT(*) AS total, \
-         COALESCE(SUM(CASE WHEN status IN ('ready to ship', 'shipped') THEN 1 ELSE 0 END), 0) AS in_transit \
+         COALESCE(SUM(CASE WHEN status IN ($2, $3) THEN 1 ELSE 0 END), 0) AS in_transit \
          FROM orders WHERE artwork_id = $1",
     )
     .bind(id)
+    .bind(OrderStatus::ReadyToShip.as_str())
+    .bind(OrderStatus::Shipped.as_str())
     .fetch_one(&mut *tx)
     .await?;
     let total: i64 = counts.try_get("total")?;

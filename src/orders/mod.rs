@@ -240,15 +240,11 @@ fn party_from_row(row: &AnyRow, prefix: &str, id_column: &str) -> Result<Party, 
 }
 
 fn order_from_row(row: &AnyRow) -> Result<Order, sqlx::Error> {
-    let status: String = row.try_get("status")?;
     let measure = |column: &str| row.try_get::<i64, _>(column).map(Measure::from_hundredths);
     Ok(Order {
         id: row.try_get("id")?,
         price: Money::from_hundredths(row.try_get("price_pence")?),
-        status: OrderStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
-            index: "status".into(),
-            source: status.clone().into(),
-        })?,
+        status: decoded(row, "status", OrderStatus::parse)?,
         created_at: timestamp(row, "created_at")?,
         updated_at: timestamp(row, "updated_at")?,
         viewed_by_buyer: flag(row, "viewed_by_buyer")?,
@@ -376,12 +372,13 @@ pub async fn cancel_open_orders(tx: &mut Tx, artwork_id: i64, reason: &str, now:
     let mut cancelled = 0;
     for from in [OrderStatus::Pending, OrderStatus::Accepted] {
         let ids: Vec<i64> = sqlx::query(
-            "UPDATE orders SET status = 'cancelled', viewed_by_buyer = FALSE, updated_at = $1, closed_at = $1 \
+            "UPDATE orders SET status = $4, viewed_by_buyer = FALSE, updated_at = $1, closed_at = $1 \
              WHERE artwork_id = $2 AND status = $3 RETURNING id",
         )
         .bind(now)
         .bind(artwork_id)
         .bind(from.as_str())
+        .bind(OrderStatus::Cancelled.as_str())
         .fetch_all(&mut **tx)
         .await?
         .iter()
@@ -471,13 +468,14 @@ pub(crate) async fn create_order(
     }
     let inserted = sqlx::query(
         "INSERT INTO orders (buyer_id, seller_id, artwork_id, price_pence, status, viewed_by_buyer, viewed_by_seller, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', TRUE, FALSE, $5, $5) RETURNING id",
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $6, TRUE, FALSE, $5, $5) RETURNING id",
     )
     .bind(member.id)
     .bind(seller_id)
     .bind(artwork_id)
     .bind(quote.total_price.hundredths())
     .bind(&now)
+    .bind(OrderStatus::Pending.as_str())
     .fetch_one(&mut *tx)
     .await;
     let order_id: i64 = match inserted {
@@ -685,11 +683,12 @@ pub(crate) async fn pay_order(
         "UPDATE orders SET status = $1, viewed_by_seller = FALSE, updated_at = $2, \
          delivery_address = (SELECT address FROM members WHERE members.id = orders.buyer_id), \
          delivery_postcode = (SELECT postcode FROM members WHERE members.id = orders.buyer_id) \
-         WHERE id = $3 AND status = 'accepted'",
+         WHERE id = $3 AND status = $4",
     )
     .bind(to.as_str())
     .bind(&now)
     .bind(id)
+    .bind(OrderStatus::Accepted.as_str())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -723,11 +722,13 @@ pub async fn complete_overdue(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = clock::to_db(now);
     let mut tx = state.db.begin().await?;
     let ids: Vec<i64> = sqlx::query(
-        "UPDATE orders SET status = 'completed', viewed_by_seller = FALSE, updated_at = $1, closed_at = $1 \
-         WHERE status = 'shipped' AND shipped_at <= $2 RETURNING id",
+        "UPDATE orders SET status = $3, viewed_by_seller = FALSE, updated_at = $1, closed_at = $1 \
+         WHERE status = $4 AND shipped_at <= $2 RETURNING id",
     )
     .bind(&now)
     .bind(&cutoff)
+    .bind(OrderStatus::Completed.as_str())
+    .bind(OrderStatus::Shipped.as_str())
     .fetch_all(&mut *tx)
     .await?
     .iter()
@@ -776,16 +777,22 @@ pub(crate) async fn get_order(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Event {
     id: i64,
-    #[schema(value_type = Option<OrderStatus>)]
-    from: Option<String>,
-    #[schema(value_type = OrderStatus)]
-    to: String,
-    #[schema(pattern = "^(buyer|seller|system)$")]
-    actor: String,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: Actor,
     actor_id: Option<i64>,
     reason: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     at: DateTime<Utc>,
+}
+
+/// A text column read into the enum it stores.
+fn decoded<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: column.into(),
+        source: format!("{text:?} is not a known value").into(),
+    })
 }
 
 /// An order's timeline, oldest first, for its buyer or seller.
@@ -807,9 +814,12 @@ pub(crate) async fn list_order_events(
         .map(|row| {
             Ok(Event {
                 id: row.try_get("id")?,
-                from: row.try_get("from_status")?,
-                to: row.try_get("to_status")?,
-                actor: row.try_get("actor")?,
+                from: match row.try_get::<Option<String>, _>("from_status")? {
+                    Some(_) => Some(decoded(row, "from_status", OrderStatus::parse)?),
+                    None => None,
+                },
+                to: decoded(row, "to_status", OrderStatus::parse)?,
+                actor: decoded(row, "actor", Actor::parse)?,
                 actor_id: row.try_get("actor_id")?,
                 reason: row.try_get("reason")?,
                 at: timestamp(row, "at")?,

@@ -70,7 +70,7 @@ impl Action {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Actor {
     Buyer,
@@ -79,6 +79,12 @@ pub enum Actor {
 }
 
 impl Actor {
+    pub fn parse(input: &str) -> Option<Self> {
+        [Self::Buyer, Self::Seller, Self::System]
+            .into_iter()
+            .find(|a| a.as_str() == input)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Buyer => "buyer",
