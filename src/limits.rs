@@ -157,26 +157,6 @@ impl Counters {
         Ok(())
     }
 
-    /// Takes back one event counted in `bucket`.
-    pub async fn undo(&self, bucket: &str) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Memory(map) => {
-                if let Some(entry) = map.lock().unwrap_or_else(PoisonError::into_inner).get_mut(bucket) {
-                    entry.1 = entry.1.saturating_sub(1);
-                }
-            }
-            Self::Database(db) => {
-                let mut tx = db.begin().await?;
-                sqlx::query("UPDATE rate_limits SET hits = hits - 1 WHERE bucket = $1 AND hits > 0")
-                    .bind(bucket)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Forgets windows that started before `before`.
     pub async fn purge(&self, before: DateTime<Utc>) -> Result<(), sqlx::Error> {
         match self {
@@ -250,22 +230,25 @@ impl AuthLimits {
         (format!("fail:{account}|{client}"), format!("fail:{account}"))
     }
 
-    /// Counts a password attempt for `account` from `client` before the password is
-    /// checked, so that attempts made at once cannot all slip under the limit; 429 when
-    /// this address, or everyone together, has tried too often. A right password takes
-    /// its attempt back ([`AuthLimits::succeeded`]), so only wrong ones count.
-    pub async fn attempt(&self, account: &str, client: Option<IpAddr>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    /// 429 while this account has had too many wrong passwords from this address, or
+    /// from everywhere. Checked before the password, counted after ([`AuthLimits::failed`]):
+    /// counting first would refuse the right password to many concurrent logins. The
+    /// guesses that slip in between are bounded by the hashing slots (one per core).
+    pub async fn check(&self, account: &str, client: Option<IpAddr>, now: DateTime<Utc>) -> Result<(), ApiError> {
         let (here, everywhere) = Self::buckets(account, client);
-        // An address already refused adds nothing to the account's count.
-        let over = match self
+        let blocked = match self
             .counters
-            .hit(&here, self.failures_per_account_and_address, now)
+            .blocked(&here, self.failures_per_account_and_address, now)
             .await?
         {
             Some(wait) => Some(wait),
-            None => self.counters.hit(&everywhere, self.failures_per_account, now).await?,
+            None => {
+                self.counters
+                    .blocked(&everywhere, self.failures_per_account, now)
+                    .await?
+            }
         };
-        match over {
+        match blocked {
             None => Ok(()),
             Some(retry_after) => Err(ApiError::TooManyRequests {
                 detail: "Too many failed attempts for this account; please wait before trying again.".into(),
@@ -274,12 +257,20 @@ impl AuthLimits {
         }
     }
 
-    /// The right password: this address starts afresh, and the account's count forgets
-    /// this attempt.
-    pub async fn succeeded(&self, account: &str, client: Option<IpAddr>) -> Result<(), ApiError> {
+    /// Counts a wrong password for `account` from `client`.
+    pub async fn failed(&self, account: &str, client: Option<IpAddr>, now: DateTime<Utc>) -> Result<(), ApiError> {
         let (here, everywhere) = Self::buckets(account, client);
+        self.counters
+            .hit(&here, self.failures_per_account_and_address, now)
+            .await?;
+        self.counters.hit(&everywhere, self.failures_per_account, now).await?;
+        Ok(())
+    }
+
+    /// The right password: this address starts afresh.
+    pub async fn succeeded(&self, account: &str, client: Option<IpAddr>) -> Result<(), ApiError> {
+        let (here, _) = Self::buckets(account, client);
         self.counters.reset(&here).await?;
-        self.counters.undo(&everywhere).await?;
         Ok(())
     }
 

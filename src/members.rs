@@ -467,7 +467,7 @@ pub(crate) async fn login_member(
         return Err(ApiError::invalid(f.errors));
     };
     let account = email.to_lowercase();
-    state.limits.attempt(&account, ip, state.clock.now()).await?;
+    state.limits.check(&account, ip, state.clock.now()).await?;
     let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.email_lower = $1"))
         .bind(&account)
         .fetch_optional(state.db.pool())
@@ -482,6 +482,7 @@ pub(crate) async fn login_member(
     let verified = auth::verify_password(hash, password).await?;
     let Some(member) = member.filter(|_| verified) else {
         // Counted for unknown emails too, so the limit reveals nothing either.
+        state.limits.failed(&account, ip, state.clock.now()).await?;
         return Err(ApiError::InvalidCredentials);
     };
     state.limits.succeeded(&account, ip).await?;
@@ -581,10 +582,11 @@ pub(crate) async fn change_password(
     }
     if let Some(current) = &current {
         let hash = password_hash(state.db.pool(), member.id).await?;
-        state.limits.attempt(&account, ip, state.clock.now()).await?;
+        state.limits.check(&account, ip, state.clock.now()).await?;
         if auth::verify_password(Some(hash), current.clone()).await? {
             state.limits.succeeded(&account, ip).await?;
         } else {
+            state.limits.failed(&account, ip, state.clock.now()).await?;
             f.error("current_password", "Your current password is incorrect.");
         }
     }

@@ -362,3 +362,18 @@ async fn on_postgresql_the_limits_hold_across_instances() {
         .assert_status(429);
     }
 }
+
+#[tokio::test]
+async fn many_logins_at_once_with_the_right_password_all_succeed() {
+    let app = TestApp::spawn_with(|c| c.login_failures_per_account = 3).await;
+    let member = app.collector().await;
+    let logins = (0..16).map(|_| {
+        app.post(
+            "/api/members/login/",
+            None,
+            json!({"email": member.email, "password": PASSWORD}),
+        )
+    });
+    let statuses: Vec<u16> = join_all(logins).await.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![200; 16], "only wrong passwords count");
+}
