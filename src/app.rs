@@ -29,9 +29,21 @@ use crate::limits::{AuthLimits, Counters, TrustedProxies};
 use crate::media::{self, Media};
 use crate::{artists, artworks, galleries, images, members, orders};
 
-/// What every handler can reach: cheap to clone.
+/// What every handler can reach. Cloned for every request, so behind one reference
+/// count: a clone is one atomic increment, not one for each part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     pub clock: Clock,
@@ -61,7 +73,7 @@ impl AppState {
             config.login_failures_per_account,
             config.login_failures_per_account_ceiling,
         ));
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             db,
             config: Arc::new(config),
             clock,
@@ -69,7 +81,7 @@ impl AppState {
             catalogue,
             media,
             limits,
-        })
+        })))
     }
 
     /// Connects to the database and, unless disabled, migrates it.

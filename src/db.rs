@@ -24,15 +24,19 @@ pub enum Backend {
     Postgres,
 }
 
+/// The database handle: cheap to clone (one reference count), as every request does.
 #[derive(Debug, Clone)]
-pub struct Db {
+pub struct Db(Arc<Pools>);
+
+#[derive(Debug)]
+pub struct Pools {
     /// Reads (and, on PostgreSQL, writes).
     read: AnyPool,
     /// Writes: on SQLite a single connection, so writers queue in the process.
     write: AnyPool,
     backend: Backend,
     /// When a write last failed for want of space (ms since the Unix epoch; 0: never).
-    storage_full_at: Arc<AtomicI64>,
+    storage_full_at: AtomicI64,
     /// SQLite's `max_page_count` for new writer connections (0: SQLite's own limit).
     max_pages: Arc<AtomicI64>,
 }
@@ -147,13 +151,13 @@ impl Db {
                 .connect(url)
                 .await?;
             restrict_sqlite_files(url);
-            Ok(Self {
+            Ok(Self(Arc::new(Pools {
                 read,
                 write,
                 backend: Backend::Sqlite,
-                storage_full_at: Arc::default(),
+                storage_full_at: AtomicI64::default(),
                 max_pages,
-            })
+            })))
         } else {
             let pool = pool_options()
                 .max_connections(options.max_connections)
@@ -167,24 +171,24 @@ impl Db {
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
-            Ok(Self {
+            Ok(Self(Arc::new(Pools {
                 read: pool.clone(),
                 write: pool,
                 backend: Backend::Postgres,
-                storage_full_at: Arc::default(),
+                storage_full_at: AtomicI64::default(),
                 max_pages,
-            })
+            })))
         }
     }
 
     /// Caps the SQLite file at `pages` pages (`PRAGMA max_page_count`), now and for every
     /// writer connection opened later: a full disk, reproducible. No effect on PostgreSQL.
     pub async fn limit_pages(&self, pages: i64) -> Result<(), sqlx::Error> {
-        if self.backend != Backend::Sqlite {
+        if self.0.backend != Backend::Sqlite {
             return Ok(());
         }
-        self.max_pages.store(pages, Ordering::Relaxed);
-        let mut conn = self.write.acquire().await?;
+        self.0.max_pages.store(pages, Ordering::Relaxed);
+        let mut conn = self.0.write.acquire().await?;
         conn.execute(format!("PRAGMA max_page_count = {pages}").as_str())
             .await?;
         Ok(())
@@ -193,42 +197,42 @@ impl Db {
     /// Notes that a write failed for want of space.
     pub fn note_storage_full(&self) {
         let now = chrono::Utc::now().timestamp_millis();
-        self.storage_full_at.store(now, Ordering::Relaxed);
+        self.0.storage_full_at.store(now, Ordering::Relaxed);
     }
 
     /// Notes that a write succeeded: there is space again.
     pub fn clear_storage_full(&self) {
-        self.storage_full_at.store(0, Ordering::Relaxed);
+        self.0.storage_full_at.store(0, Ordering::Relaxed);
     }
 
     /// Whether a write failed for want of space within the last few seconds. Writes
     /// are still tried meanwhile, so the first one after space is freed succeeds.
     pub fn storage_full(&self) -> bool {
-        let at = self.storage_full_at.load(Ordering::Relaxed);
+        let at = self.0.storage_full_at.load(Ordering::Relaxed);
         at > 0 && chrono::Utc::now().timestamp_millis() - at < STORAGE_FULL_FOR.as_millis() as i64
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.0.backend
     }
 
     /// The pool for reads outside a transaction.
     pub fn pool(&self) -> &AnyPool {
-        &self.read
+        &self.0.read
     }
 
     /// A write transaction that holds the write lock from its first statement.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.write.begin().await,
+        match self.0.backend {
+            Backend::Sqlite => self.0.write.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.0.write.begin().await,
         }
     }
 
     /// Applies the migrations that have not run yet (locked on PostgreSQL, so two
     /// instances starting together do not race).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrator = Migrator::new(Embedded(self.backend))
+        let migrator = Migrator::new(Embedded(self.0.backend))
             .await
             .context("loading migrations")?;
         self.run_migrator(&migrator).await
@@ -237,8 +241,8 @@ impl Db {
     /// Runs migrations on a connection of their own, free of the statement timeout that
     /// bounds requests, and closed afterwards rather than returned to the pool.
     async fn run_migrator(&self, migrator: &Migrator) -> anyhow::Result<()> {
-        let mut conn = self.write.acquire().await.context("connecting to migrate")?;
-        match self.backend {
+        let mut conn = self.0.write.acquire().await.context("connecting to migrate")?;
+        match self.0.backend {
             Backend::Postgres => conn.execute("SET statement_timeout = 0").await?,
             Backend::Sqlite => {
                 let none = format!("SELECT {}(0)", crate::sqlite_deadline::SET_DEADLINE);
@@ -254,7 +258,7 @@ impl Db {
     /// Applies the migrations up to and including `version` only: for checking that
     /// an upgrade from an older schema carries its data forward.
     pub async fn migrate_to(&self, version: i64) -> anyhow::Result<()> {
-        let mut migrator = Migrator::new(Embedded(self.backend))
+        let mut migrator = Migrator::new(Embedded(self.0.backend))
             .await
             .context("loading migrations")?;
         migrator.migrations = Cow::Owned(
@@ -270,17 +274,17 @@ impl Db {
 
     /// Whether every embedded migration has been applied.
     pub async fn is_migrated(&self) -> bool {
-        let expected = migrations(self.backend).len() as i64;
+        let expected = migrations(self.0.backend).len() as i64;
         let applied = sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-            .fetch_one(&self.read)
+            .fetch_one(&self.0.read)
             .await
             .and_then(|row| row.try_get::<i64, _>(0));
         matches!(applied, Ok(n) if n >= expected)
     }
 
     pub async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        self.0.read.close().await;
+        self.0.write.close().await;
     }
 }
 
