@@ -26,7 +26,7 @@ PASSWORD=bench-lantern-harbour-42
 if ! command -v wrk >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release --quiet --bin openstudio --example bench_seed
+cargo build --release --quiet --bin openstudio --example bench_seed --example password_cost
 
 work=$(mktemp -d)
 server_pid=
@@ -129,6 +129,9 @@ run_engine() {
   wait "$server_pid" 2>/dev/null || true
   server_pid=
 }
+
+echo "== password-strength estimate, worst case (target 50 ms)" >&2
+./target/release/examples/password_cost >&2
 
 echo "| engine | case | requests/s | p50 | p99 | non-2xx |"
 echo "| --- | --- | --- | --- | --- | --- |"

@@ -49,6 +49,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    return_large_blocks_to_the_system();
     let cli = Cli::parse();
     let config = Config::from_env()?;
     init_logging(config.log_format);
@@ -57,6 +58,19 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config))
+}
+
+/// glibc serves a freed block of a size it has seen freed before from its heap next
+/// time, and each thread's heap keeps what it freed: an image's tens of megabytes, once
+/// decoded on a blocking thread, would stay resident in that thread's heap. A fixed
+/// threshold makes every block of 4 MiB or more a mapping of its own, given back to the
+/// system when freed, so memory follows the image budget.
+fn return_large_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
 }
 
 fn init_logging(format: LogFormat) {
