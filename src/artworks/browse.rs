@@ -310,6 +310,12 @@ pub(crate) async fn list_artworks(
 /// The whole list, as the first version's client loads it: streamed in keyset chunks
 /// (by position for a search's relevance), never cached.
 async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Response> {
+    let (count_sql, count_binds) = filter.count_query(state.db.backend());
+    let total: i64 = count_binds
+        .apply(sqlx::query(&count_sql))
+        .fetch_one(state.db.pool())
+        .await?
+        .try_get(0)?;
     let mut binds = Binds::default();
     let Sql {
         tables,
@@ -317,11 +323,6 @@ async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Res
         condition,
         order,
     } = filter.to_sql(state.db.backend(), &mut binds);
-    let total: i64 = binds
-        .apply(sqlx::query(&format!("SELECT COUNT(*) FROM {tables} WHERE {condition}")))
-        .fetch_one(state.db.pool())
-        .await?
-        .try_get(0)?;
     let keyset = filter.plain_ordering().map(Ordering::keyset);
     let next = move |cursor: Cursor| {
         let (state, mut binds) = (state.clone(), binds.clone());

@@ -130,11 +130,9 @@ async fn misconfiguration_fails_at_start_with_a_clear_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("PORT"));
 }
 
-#[tokio::test]
-async fn serve_answers_and_stops_gracefully_on_sigterm() {
-    let app = TestApp::spawn().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = openstudio(&app.state.config.database_url, dir.path());
+/// Starts `openstudio serve` on a free port; the child, and the address it says it
+/// listens on. Its output keeps being drained, so it never blocks on a full pipe.
+async fn serve(mut command: Command) -> (std::process::Child, String) {
     command
         .env("PORT", "0")
         .env("NO_COLOR", "1")
@@ -144,16 +142,26 @@ async fn serve_answers_and_stops_gracefully_on_sigterm() {
     let mut child = command.spawn().expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
     let base = tokio::task::spawn_blocking(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("http://") {
-                return Some(line[at..].split_whitespace().next().unwrap_or_default().to_owned());
-            }
-        }
-        None
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        let base = lines.by_ref().find_map(|line| {
+            let at = line.find("http://")?;
+            Some(line[at..].split_whitespace().next().unwrap_or_default().to_owned())
+        });
+        std::thread::spawn(move || lines.for_each(drop));
+        base
     })
     .await
     .unwrap()
     .expect("the server says where it listens");
+    (child, base)
+}
+
+#[tokio::test]
+async fn serve_answers_and_stops_gracefully_on_sigterm() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let command = openstudio(&app.state.config.database_url, dir.path());
+    let (mut child, base) = serve(command).await;
     let res = app.client.get(format!("{base}/api/")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let killed = Command::new("kill")
@@ -345,28 +353,9 @@ async fn huge_images_are_decoded_within_the_memory_budget() {
     let budget = 320;
     let mut command = openstudio(&app.state.config.database_url, dir.path());
     command
-        .env("PORT", "0")
-        .env("NO_COLOR", "1")
         .env("IMAGE_MEMORY_BUDGET_MB", budget.to_string())
-        .env("IMAGE_WORKERS", "2")
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = command.spawn().expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let base = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-        let base = lines.by_ref().find_map(|line| {
-            let at = line.find("http://")?;
-            Some(line[at..].split_whitespace().next().unwrap_or_default().to_owned())
-        });
-        // Keep draining, so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        base
-    })
-    .await
-    .unwrap()
-    .expect("the server says where it listens");
+        .env("IMAGE_WORKERS", "2");
+    let (mut child, base) = serve(command).await;
     let file = tokio::task::spawn_blocking(huge_16_bit_png).await.unwrap();
     let upload = |file: Vec<u8>| {
         let (client, base, token) = (app.client.clone(), base.clone(), artist.token.clone());
