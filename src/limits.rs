@@ -43,7 +43,8 @@ const TIDY_AT: usize = 10_000;
 pub enum Counters {
     /// This process's memory: bucket → (window start, count, window end).
     Memory(Mutex<HashMap<String, Entry>>),
-    /// The database, shared by every instance.
+    /// The database, shared by every instance (PostgreSQL only: each statement is one
+    /// atomic upsert or delete, committed on its own, without a transaction around it).
     Database(Db),
 }
 
@@ -79,7 +80,6 @@ impl Counters {
             }
             Self::Database(db) => {
                 // One statement: a new window starts when the old one is over.
-                let mut tx = db.begin().await?;
                 let row = sqlx::query(
                     "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
                      ON CONFLICT (bucket) DO UPDATE SET \
@@ -90,9 +90,8 @@ impl Counters {
                 .bind(bucket)
                 .bind(clock::to_db(now))
                 .bind(clock::to_db(now - window))
-                .fetch_one(&mut *tx)
+                .fetch_one(db.pool())
                 .await?;
-                tx.commit().await?;
                 let started = crate::db::timestamp(&row, "window_start")?;
                 (
                     started,
@@ -146,12 +145,10 @@ impl Counters {
                 map.lock().unwrap_or_else(PoisonError::into_inner).remove(bucket);
             }
             Self::Database(db) => {
-                let mut tx = db.begin().await?;
                 sqlx::query("DELETE FROM rate_limits WHERE bucket = $1")
                     .bind(bucket)
-                    .execute(&mut *tx)
+                    .execute(db.pool())
                     .await?;
-                tx.commit().await?;
             }
         }
         Ok(())
@@ -165,12 +162,10 @@ impl Counters {
                 .unwrap_or_else(PoisonError::into_inner)
                 .retain(|_, (started, _, _)| *started >= before),
             Self::Database(db) => {
-                let mut tx = db.begin().await?;
                 sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
                     .bind(clock::to_db(before))
-                    .execute(&mut *tx)
+                    .execute(db.pool())
                     .await?;
-                tx.commit().await?;
             }
         }
         Ok(())
