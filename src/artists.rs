@@ -1,22 +1,17 @@
 //! Artist pages: who an artist is and what they have on sale (SPEC Part D.2).
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::artworks::{populate, ARTWORK_COLUMNS, ARTWORK_FROM};
 use crate::auth::MaybeMember;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Id;
 use crate::members::{self, UserType};
 use crate::orders::rules::OrderStatus;
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/artists/{id}", get(get_artist))
-}
+use crate::state::AppState;
 
 /// An artist's public page: profile, counts, and up to 50 artworks on sale, newest first.
 #[utoipa::path(get, path = "/api/artists/{id}/", tag = "artists", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artist's page", body = crate::openapi::ArtistPage), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]

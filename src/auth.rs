@@ -10,9 +10,9 @@ use axum::http::{header, request::Parts};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::members::{self, Member};
+use crate::state::AppState;
 
 /// The signing keys derived from SECRET_KEY.
 pub struct Keys {

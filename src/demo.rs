@@ -7,7 +7,6 @@ use anyhow::{bail, Context};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::auth;
 use crate::clock;
 use crate::media;
@@ -15,6 +14,7 @@ use crate::money::{Measure, Money};
 use crate::orders::rules::{Actor, OrderStatus};
 use crate::orders::{record_event, Step};
 use crate::shipping::{quote, Parcel};
+use crate::state::AppState;
 
 pub const DOMAIN: &str = "demo.openstudio.example";
 pub const PASSWORD: &str = "openstudio-demo-gallery-42";

@@ -6,11 +6,8 @@ use std::sync::{Arc, OnceLock};
 use axum::extract::Path;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use utoipa_swagger_ui::Config;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 
 /// The policy for the documentation pages: scripts and styles from here only (Swagger UI
@@ -18,12 +15,6 @@ use crate::error::ApiError;
 pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'self'; \
      form-action 'none'";
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/docs", get(docs_index))
-        .route("/api/docs/{*file}", get(docs_file))
-}
 
 fn config() -> Arc<Config<'static>> {
     static CONFIG: OnceLock<Arc<Config<'static>>> = OnceLock::new();

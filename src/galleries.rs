@@ -3,14 +3,12 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::artworks::{self, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM};
 use crate::auth::{CurrentMember, Staff};
 use crate::clock;
@@ -20,17 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::input::{id, Fields, Id, JsonBody, OptionalJsonBody};
 use crate::members::Member;
 use crate::paging::{query_pairs, stream_array, Cursor, Direction, Page, Paging, CHUNK};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/galleries/my-gallery", get(get_my_gallery))
-        .route("/api/galleries/all", get(list_galleries))
-        .route("/api/galleries/{id}/artworks", get(list_gallery_artworks))
-        .route(
-            "/api/galleries/{id}/curate",
-            post(add_to_gallery).delete(remove_from_gallery),
-        )
-}
+use crate::state::AppState;
 
 fn gallery_not_found() -> ApiError {
     ApiError::not_found("Gallery not found.")

@@ -2,21 +2,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// How long readiness may take to answer.
 const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/health/live", get(live))
-        .route("/health/ready", get(ready))
-}
 
 /// The process is up and answering.
 #[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "Up", body = crate::openapi::Health)))]

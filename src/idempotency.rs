@@ -4,18 +4,19 @@
 //! while the first is still running, a 409.
 
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::auth::MaybeMember;
 use crate::clock;
 use crate::error::{unique_violation, ApiError};
 use crate::input::JSON_LIMIT;
+use crate::state::AppState;
 
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -31,12 +32,15 @@ fn problem(status: StatusCode, detail: &str) -> Response {
 }
 
 /// Wraps a route so that a request carrying `Idempotency-Key` acts at most once.
-pub async fn idempotent(
-    State(state): State<AppState>,
-    MaybeMember(member): MaybeMember,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The state comes from the request's extensions (see [`crate::app::router`]), so the
+/// route list is built without it.
+pub async fn idempotent(Extension(state): Extension<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let member = match MaybeMember::from_request_parts(&mut parts, &state).await {
+        Ok(MaybeMember(member)) => member,
+        Err(error) => return error.into_response(),
+    };
+    let request = Request::from_parts(parts, body);
     let (Some(member), Some(raw_key)) = (member, request.headers().get(&IDEMPOTENCY_KEY).cloned()) else {
         return next.run(request).await;
     };

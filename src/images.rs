@@ -2,23 +2,16 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::Json;
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::artworks::{self, image_url, Image, MAX_IMAGES};
 use crate::auth::{CurrentMember, MaybeMember};
 use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{Fields, Id, JsonBody};
 use crate::media;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/images/artwork/{id}/images", get(list_images).post(add_image))
-        .route("/api/images/image/{id}", delete(delete_image))
-}
+use crate::state::AppState;
 
 /// The images of an artwork, in order.
 #[utoipa::path(get, path = "/api/images/artwork/{id}/images/", tag = "images", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artwork's images", body = Vec<Image>), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]

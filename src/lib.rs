@@ -3,6 +3,7 @@
 //! See `docs/ARCHITECTURE.md` for the modules and the path of a request.
 
 pub mod admin;
+pub mod api;
 pub mod app;
 pub mod artists;
 pub mod artworks;
@@ -31,3 +32,4 @@ pub mod postcode;
 pub mod server;
 pub mod shipping;
 pub mod sqlite_deadline;
+pub mod state;

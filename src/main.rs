@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use openstudio::app::{self, AppState};
+use openstudio::app;
 use openstudio::clock::Clock;
 use openstudio::config::{Config, LogFormat};
 use openstudio::{admin, db::Db};
@@ -98,7 +98,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let address = std::net::SocketAddr::new(config.bind, config.port);
-            let state = AppState::connect(config, Clock::default()).await?;
+            let state = app::connect(config, Clock::default()).await?;
             let listener = tokio::net::TcpListener::bind(address)
                 .await
                 .with_context(|| format!("binding {address}"))?;
@@ -106,7 +106,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app::serve(state, listener).await
         }
         Command::SeedDemo { force } => {
-            let state = AppState::connect(config, Clock::default()).await?;
+            let state = app::connect(config, Clock::default()).await?;
             state.db.migrate().await?;
             match openstudio::demo::seed(&state, force).await? {
                 openstudio::demo::Outcome::AlreadyThere => {

@@ -2,14 +2,12 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use crate::app::AppState;
 use crate::auth::{self, CurrentMember, MaybeMember};
 use crate::clock;
 use crate::db::flag;
@@ -17,20 +15,10 @@ use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
 use crate::input::{as_text, parsed, text, Fields, JsonBody, Parser};
 use crate::limits::ClientIp;
 use crate::postcode::{outward_code, Postcode};
+use crate::state::AppState;
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::general_security_profile::IdentifierType;
 use unicode_security::GeneralSecurityProfile;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/members/register", post(register_member))
-        .route("/api/members/login", post(login_member))
-        .route(
-            "/api/members/user",
-            get(get_current_member).patch(update_current_member),
-        )
-        .route("/api/members/password", post(change_password))
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -2,14 +2,10 @@
 //! and the types below (request bodies and responses that handlers build as JSON).
 
 use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::ToSchema;
 
-use crate::artworks::{ArtistSummary, Artwork, Image, ImageArtwork, Medium};
-use crate::media::Upload;
+use crate::artworks::{Artwork, Medium};
 use crate::orders::rules::OrderStatus;
-use crate::orders::{ArtworkInfo, BuyerInfo, OrderView, SellerInfo};
-use crate::shipping::Quote;
 
 /// An error (RFC 9457 problem details).
 #[derive(Serialize, ToSchema)]
@@ -226,93 +222,6 @@ pub struct MarkedViewed {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ApiRoot {
-    pub message: String,
-    #[schema(value_type = Object)]
-    pub endpoints: serde_json::Value,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct Health {
     pub status: String,
-}
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "OpenStudio API", description = "An art marketplace: artists, collectors, galleries and orders."),
-    modifiers(&BearerAuth),
-    paths(
-        crate::app::api_root,
-                crate::app::openapi_document,
-        crate::docs::docs_index,
-        crate::docs::docs_file,
-        crate::health::live,
-        crate::health::ready,
-        crate::members::register_member,
-        crate::members::login_member,
-        crate::members::get_current_member,
-        crate::members::update_current_member,
-        crate::members::change_password,
-        crate::artists::get_artist,
-        crate::artworks::browse::list_artworks,
-        crate::artworks::create_artwork,
-        crate::artworks::create_artwork_legacy,
-        crate::artworks::get_artwork,
-        crate::artworks::update_artwork,
-        crate::artworks::delete_artwork,
-        crate::artworks::quote::quote_shipping,
-        crate::images::list_images,
-        crate::images::add_image,
-        crate::images::delete_image,
-        crate::media::upload_images,
-        crate::media::serve_media,
-        crate::galleries::get_my_gallery,
-        crate::galleries::list_galleries,
-        crate::galleries::list_gallery_artworks,
-        crate::galleries::add_to_gallery,
-        crate::galleries::remove_from_gallery,
-        crate::orders::create_order,
-        crate::orders::list_purchases,
-        crate::orders::list_sales,
-        crate::orders::list_all_orders,
-        crate::orders::get_order,
-        crate::orders::list_order_events,
-        crate::orders::review_order,
-        crate::orders::cancel_order,
-        crate::orders::pay_order,
-        crate::orders::ship_order,
-        crate::orders::complete_order,
-        crate::orders::count_unviewed_orders,
-        crate::orders::mark_orders_viewed,
-    ),
-    components(schemas(
-        Problem, Message, RegisterRequest, Registered, LoginRequest, LoggedIn, MemberView, ProfileUpdate,
-        PasswordChange, ArtworkInput, Artwork, ArtistSummary, Image, ImageArtwork, Medium, ImageUrl, UploadForm,
-        Upload, ArtistPage, Quote, GalleryView, crate::galleries::GalleryEntry, GallerySummary, Curate, OrderView, BuyerInfo,
-        SellerInfo, ArtworkInfo, OrderStatus, CreateOrder, Review, Reviewed, Paid, Unviewed, MarkViewed,
-        MarkedViewed, crate::orders::Event, ApiRoot, Health,
-    ))
-)]
-pub struct ApiDoc;
-
-/// The document as served at `/api/openapi.json`.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
 }

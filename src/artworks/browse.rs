@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 
 use super::{populate, Artwork, Medium, ARTWORK_COLUMNS};
-use crate::app::AppState;
 use crate::auth::MaybeMember;
 use crate::db::{Backend, Bind, Binds};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::money::{parse_decimal, Money};
 use crate::paging::{query_pairs, stream_array, Cursor, Direction, Page, Paging, CHUNK};
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ordering {

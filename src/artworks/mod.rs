@@ -4,15 +4,13 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::app::AppState;
 use crate::auth::{Artist, CurrentMember, MaybeMember};
 use crate::clock;
 use crate::db::{flag, placeholders, timestamp, Tx};
@@ -23,23 +21,10 @@ use crate::members::Member;
 use crate::money::{Measure, Money};
 use crate::orders::{self, rules::OrderStatus};
 use crate::postcode::outward_code;
+use crate::state::AppState;
 
 pub mod browse;
 pub(crate) mod quote;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/artworks", get(browse::list_artworks).post(create_artwork))
-        .route("/api/artworks/{id}/shipping-quote", get(quote::quote_shipping))
-        .route("/api/artworks/create", axum::routing::post(create_artwork_legacy))
-        .route(
-            "/api/artworks/{id}",
-            get(get_artwork)
-                .put(update_artwork)
-                .patch(update_artwork)
-                .delete(delete_artwork),
-        )
-}
 
 pub const MAX_IMAGES: usize = 10;
 const MAX_PRICE: Money = Money::from_hundredths(9_999_999);

@@ -4,13 +4,13 @@ use axum::extract::{OriginalUri, State};
 use axum::Json;
 
 use super::find_visible;
-use crate::app::AppState;
 use crate::auth::MaybeMember;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Id;
 use crate::paging::query_pairs;
 use crate::postcode::Postcode;
 use crate::shipping::{self, Parcel, Quote};
+use crate::state::AppState;
 
 /// What shipping an artwork to a UK postcode costs: `?postcode=…`, or a logged-in
 /// collector's own postcode when none is given.

@@ -10,37 +10,26 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{FromRequest, Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use object_store::path::Path as StorePath;
 use object_store::ObjectStore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::auth::Artist;
 use crate::clock;
 use crate::config::Config;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use process::{Limits, ProcessError, Processed};
 
 /// At most this many files in one upload request.
 pub const MAX_FILES: usize = 10;
-
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let body_limit = (MAX_FILES as u64 * state.media.max_upload_bytes + 1024 * 1024).min(usize::MAX as u64) as usize;
-    Router::new()
-        .route(
-            "/api/images/upload",
-            post(upload_images).layer(DefaultBodyLimit::max(body_limit)),
-        )
-        .route("/media/{key}", get(serve_media))
-}
 
 /// Where images are stored and how their URLs look.
 pub struct Media {
@@ -283,10 +272,15 @@ fn process_error(error: ProcessError) -> ApiError {
 pub(crate) async fn upload_images(
     State(state): State<AppState>,
     Artist(member): Artist,
-    multipart: Result<Multipart, MultipartRejection>,
+    request: axum::extract::Request,
 ) -> ApiResult<(StatusCode, Json<Vec<Upload>>)> {
-    let mut multipart = multipart.map_err(|e| ApiError::UnsupportedMediaType(e.body_text()))?;
     let media = &state.media;
+    // The route has no default body limit: this one follows MAX_UPLOAD_BYTES.
+    let limit = (MAX_FILES as u64 * media.max_upload_bytes + 1024 * 1024).min(usize::MAX as u64) as usize;
+    let request = request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    let mut multipart = Multipart::from_request(request, &state)
+        .await
+        .map_err(|e: MultipartRejection| ApiError::UnsupportedMediaType(e.body_text()))?;
     // Bounded memory: a few requests read files at once, each holding one file at a time.
     let _slot = media
         .requests

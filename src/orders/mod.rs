@@ -6,15 +6,13 @@ pub mod rules;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::auth::{Collector, CurrentMember, Staff};
 use crate::clock;
 use crate::db::{flag, placeholders, timestamp, Tx};
@@ -26,25 +24,8 @@ use crate::money::{parse_decimal, Measure, Money};
 use crate::paging::{query_pairs, stream_array, Cursor, Direction, Page, Paging, CHUNK};
 use crate::postcode::outward_code;
 use crate::shipping::{self, Parcel};
+use crate::state::AppState;
 use rules::{Action, Actor, OrderStatus, Refusal};
-
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let idempotent = || axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotent);
-    Router::new()
-        .route("/api/orders/create", post(create_order).layer(idempotent()))
-        .route("/api/orders/purchase-requests", get(list_purchases))
-        .route("/api/orders/seller", get(list_sales))
-        .route("/api/orders/all", get(list_all_orders))
-        .route("/api/orders/order-details/{id}", get(get_order))
-        .route("/api/orders/{id}/events", get(list_order_events))
-        .route("/api/orders/review/{id}", patch(review_order))
-        .route("/api/orders/cancel/{id}", patch(cancel_order))
-        .route("/api/orders/payment/{id}", patch(pay_order).layer(idempotent()))
-        .route("/api/orders/shipped/{id}", patch(ship_order))
-        .route("/api/orders/complete/{id}", patch(complete_order))
-        .route("/api/orders/unviewed-orders", get(count_unviewed_orders))
-        .route("/api/orders/mark-viewed", post(mark_orders_viewed))
-}
 
 /// An order with what its parties may see of each other.
 #[derive(Debug, Clone)]

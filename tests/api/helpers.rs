@@ -3,10 +3,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use openstudio::app::{self, AppState};
+use openstudio::app;
 use openstudio::clock::Clock;
 use openstudio::config::Config;
 use openstudio::db::Db;
+use openstudio::state::AppState;
 use serde_json::{json, Value};
 use sqlx::Connection;
 

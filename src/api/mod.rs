@@ -1,0 +1,174 @@
+//! The JSON face: every route of `/api` (and the health checks and media files), each
+//! declared once, with its OpenAPI operation, by [`Documented::documented`].
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use crate::auth::MaybeMember;
+use crate::state::AppState;
+use crate::{artists, artworks, docs, galleries, health, images, media, members, orders};
+
+/// Registers handlers under the path of their `#[utoipa::path]`, and their operations in
+/// the document. The document keeps the trailing slash the first version's clients use;
+/// the route is registered without it, as requests reach the router with trailing
+/// slashes trimmed (see [`crate::app::app`]).
+pub trait Documented {
+    fn documented(self, handlers: UtoipaMethodRouter<AppState>) -> Self;
+}
+
+impl Documented for OpenApiRouter<AppState> {
+    fn documented(mut self, (schemas, paths, method_router): UtoipaMethodRouter<AppState>) -> Self {
+        for path in paths.paths.keys() {
+            let route = path.trim_end_matches('/');
+            self = self.route(if route.is_empty() { "/" } else { route }, method_router.clone());
+        }
+        let doc = self.get_openapi_mut();
+        for (path, item) in paths.paths {
+            match doc.paths.paths.get_mut(&path) {
+                Some(existing) => existing.merge_operations(item),
+                None => {
+                    doc.paths.paths.insert(path, item);
+                }
+            }
+        }
+        doc.components
+            .get_or_insert_with(Default::default)
+            .schemas
+            .extend(schemas);
+        self
+    }
+}
+
+/// Every route with its documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    use crate::artworks::{browse, quote};
+    let idempotent = || axum::middleware::from_fn(crate::idempotency::idempotent);
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .documented(routes!(api_root))
+        .documented(routes!(openapi_document))
+        .documented(routes!(docs::docs_index))
+        .documented(routes!(docs::docs_file))
+        .documented(routes!(health::live))
+        .documented(routes!(health::ready))
+        .documented(routes!(members::register_member))
+        .documented(routes!(members::login_member))
+        .documented(routes!(members::get_current_member, members::update_current_member))
+        .documented(routes!(members::change_password))
+        .documented(routes!(artists::get_artist))
+        .documented(routes!(browse::list_artworks, artworks::create_artwork))
+        .documented(routes!(artworks::create_artwork_legacy))
+        .documented(routes!(
+            artworks::get_artwork,
+            artworks::update_artwork,
+            artworks::delete_artwork
+        ))
+        .documented(routes!(quote::quote_shipping))
+        .documented(routes!(images::list_images, images::add_image))
+        .documented(routes!(images::delete_image))
+        .documented(routes!(media::upload_images).layer(axum::extract::DefaultBodyLimit::disable()))
+        .documented(routes!(media::serve_media))
+        .documented(routes!(galleries::get_my_gallery))
+        .documented(routes!(galleries::list_galleries))
+        .documented(routes!(galleries::list_gallery_artworks))
+        .documented(routes!(galleries::add_to_gallery, galleries::remove_from_gallery))
+        .documented(routes!(orders::create_order).layer(idempotent()))
+        .documented(routes!(orders::list_purchases))
+        .documented(routes!(orders::list_sales))
+        .documented(routes!(orders::list_all_orders))
+        .documented(routes!(orders::get_order))
+        .documented(routes!(orders::list_order_events))
+        .documented(routes!(orders::review_order))
+        .documented(routes!(orders::cancel_order))
+        .documented(routes!(orders::pay_order).layer(idempotent()))
+        .documented(routes!(orders::ship_order))
+        .documented(routes!(orders::complete_order))
+        .documented(routes!(orders::count_unviewed_orders))
+        .documented(routes!(orders::mark_orders_viewed))
+}
+
+/// The OpenAPI document, as served at `/api/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
+/// The API's front door.
+#[derive(Serialize, ToSchema)]
+pub struct ApiRoot {
+    message: &'static str,
+    /// Where each part of the API is, by name.
+    #[schema(value_type = Object)]
+    endpoints: BTreeMap<&'static str, &'static str>,
+}
+
+const ENDPOINTS: [(&str, &str); 19] = [
+    ("register", "/api/members/register/"),
+    ("login", "/api/members/login/"),
+    ("current_member", "/api/members/user/"),
+    ("change_password", "/api/members/password/"),
+    ("artworks", "/api/artworks/"),
+    ("artwork", "/api/artworks/{id}/"),
+    ("shipping_quote", "/api/artworks/{id}/shipping-quote/?postcode="),
+    ("artist", "/api/artists/{id}/"),
+    ("upload_images", "/api/images/upload/"),
+    ("artwork_images", "/api/images/artwork/{id}/images/"),
+    ("my_gallery", "/api/galleries/my-gallery/"),
+    ("gallery_artworks", "/api/galleries/{id}/artworks/"),
+    ("curate", "/api/galleries/{id}/curate/"),
+    ("create_order", "/api/orders/create/"),
+    ("purchases", "/api/orders/purchase-requests/"),
+    ("sales", "/api/orders/seller/"),
+    ("order", "/api/orders/order-details/{id}"),
+    ("order_events", "/api/orders/{id}/events/"),
+    ("unviewed_orders", "/api/orders/unviewed-orders/"),
+];
+
+/// The API's front door.
+#[utoipa::path(get, path = "/api", tag = "root", responses((status = 200, description = "The API's front door", body = ApiRoot), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn api_root(MaybeMember(_): MaybeMember) -> Json<ApiRoot> {
+    Json(ApiRoot {
+        message: "Welcome to OpenStudio API",
+        endpoints: ENDPOINTS.into_iter().collect(),
+    })
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "root", responses((status = 200, description = "This document")))]
+pub(crate) async fn openapi_document() -> impl IntoResponse {
+    static DOCUMENT: OnceLock<Bytes> = OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| serde_json::to_vec(&document()).unwrap_or_default().into());
+    ([(header::CONTENT_TYPE, "application/json")], body.clone())
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "OpenStudio API", description = "An art marketplace: artists, collectors, galleries and orders."),
+    modifiers(&BearerAuth),
+)]
+struct ApiDoc;
