@@ -86,7 +86,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let db = Db::connect(&url, 2).await?;
     db.migrate().await?;
-    let hash = openstudio::auth::hash_password("bench-lantern-harbour-42".into())
+    let hash = openstudio::passwords::hash_password("bench-lantern-harbour-42".into())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = chrono::Utc::now();

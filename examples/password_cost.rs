@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 fn main() {
     use rand::Rng;
     // The estimator's dictionaries load on first use; that is start-up, not a request.
-    let _ = openstudio::auth::password_problems("warm-up-warm-up", &[]);
+    let _ = openstudio::passwords::password_problems("warm-up-warm-up", &[]);
     let symbols: Vec<char> = "!@#$%^&*()_+-=[]{};':,./<>?`~|\\1234567890qwertyuiopasdfghjklzxcvbnm"
         .chars()
         .collect();
@@ -24,7 +24,7 @@ fn main() {
         candidates.push(walk.chars().cycle().take(length).collect());
         for password in &candidates {
             let started = Instant::now();
-            let _ = openstudio::auth::password_problems(password, &details);
+            let _ = openstudio::passwords::password_problems(password, &details);
             worst = worst.max(started.elapsed());
         }
         println!(

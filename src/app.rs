@@ -142,7 +142,7 @@ pub async fn serve_until(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    crate::auth::prepare().await;
+    crate::passwords::prepare().await;
     let sweep = tokio::spawn(orders::run_auto_completion(
         state.clone(),
         Duration::from_secs(state.config.auto_complete_interval_secs),

@@ -7,12 +7,14 @@ use anyhow::{bail, Context};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use sqlx::Row;
 
-use crate::auth;
 use crate::clock;
 use crate::media;
+use crate::members::{self, NewMember, UserType};
 use crate::money::{Measure, Money};
 use crate::orders::rules::{Actor, OrderStatus};
 use crate::orders::{record_event, Step};
+use crate::passwords;
+use crate::postcode::Postcode;
 use crate::shipping::{quote, Parcel};
 use crate::state::AppState;
 
@@ -270,54 +272,39 @@ pub async fn seed(state: &AppState, force: bool) -> anyhow::Result<Outcome> {
         return Ok(Outcome::AlreadyThere);
     }
 
-    let hash = auth::hash_password(PASSWORD.to_owned())
+    let hash = passwords::hash_password(PASSWORD.to_owned())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = state.clock.now();
     let at = |days_ago: i64| clock::to_db(now - chrono::Duration::days(days_ago));
-    let mut tx = state.db.begin().await?;
-    let mut insert_member = async |person: &Person, kind: &str, days_ago: i64| -> anyhow::Result<i64> {
-        let email = format!("{}@{DOMAIN}", person.username);
-        let id: i64 = sqlx::query(
-            "INSERT INTO members (email, email_lower, username, username_lower, username_skeleton, first_name, \
-             last_name, user_type, address, postcode, bio, password_hash, created_at, updated_at) \
-             VALUES ($1, $1, $2, $2, $11, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-        )
-        .bind(&email)
-        .bind(person.username)
-        .bind(person.first)
-        .bind(person.last)
-        .bind(kind)
-        .bind(format!("{} Demo Street", 10 + days_ago))
-        .bind(person.postcode)
-        .bind(person.bio)
-        .bind(&hash)
-        .bind(at(days_ago))
-        .bind(crate::members::username_skeleton(person.username))
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        Ok(id)
+    let insert_member = async |person: &Person, user_type: UserType, days_ago: i64| -> anyhow::Result<i64> {
+        let member = NewMember {
+            email: format!("{}@{DOMAIN}", person.username),
+            username: person.username.to_owned(),
+            first_name: person.first.to_owned(),
+            last_name: person.last.to_owned(),
+            user_type,
+            address: format!("{} Demo Street", 10 + days_ago),
+            postcode: Postcode::parse(person.postcode).map_err(anyhow::Error::msg)?,
+            bio: person.bio.to_owned(),
+            website: String::new(),
+            is_staff: false,
+        };
+        Ok(members::create(&state.db, now - chrono::Duration::days(days_ago), &member, &hash).await?)
     };
     let mut artists = Vec::new();
     for (n, person) in ARTISTS.iter().enumerate() {
-        artists.push(insert_member(person, "artist", 300 - n as i64 * 20).await?);
+        artists.push(insert_member(person, UserType::Artist, 300 - n as i64 * 20).await?);
     }
     let mut collectors = Vec::new();
     for (n, person) in COLLECTORS.iter().enumerate() {
-        collectors.push(insert_member(person, "collector", 200 - n as i64 * 30).await?);
+        collectors.push(insert_member(person, UserType::Collector, 200 - n as i64 * 30).await?);
     }
     let mut galleries = Vec::new();
     for collector in &collectors {
-        let id: i64 = sqlx::query("INSERT INTO galleries (curator_id, created_at) VALUES ($1, $2) RETURNING id")
-            .bind(collector)
-            .bind(at(150))
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
-        galleries.push(id);
+        let member = members::find(state.db.pool(), *collector).await?;
+        galleries.extend(member.and_then(|m| m.gallery_id));
     }
-    tx.commit().await?;
 
     let mut artworks = Vec::new();
     for (n, (artist, title, description, medium, material, price, quantity, size, weight)) in WORKS.iter().enumerate() {

@@ -5,7 +5,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::artworks::{Artwork, Medium};
-use crate::orders::rules::OrderStatus;
 
 /// An error (RFC 9457 problem details).
 #[derive(Serialize, ToSchema)]
@@ -20,11 +19,6 @@ pub struct Problem {
     /// Validation errors by field.
     #[schema(value_type = Option<Object>)]
     pub fields: Option<serde_json::Value>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Message {
-    pub message: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -45,39 +39,9 @@ pub struct RegisterRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Registered {
-    pub message: String,
-    pub id: i64,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LoggedIn {
-    pub token: String,
-    pub message: String,
-    /// Collectors only.
-    pub gallery_id: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MemberView {
-    pub id: i64,
-    pub email: String,
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub user_type: String,
-    pub address: String,
-    pub postcode: String,
-    pub bio: String,
-    pub website: String,
-    /// Collectors only.
-    pub gallery_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -151,26 +115,6 @@ pub struct ArtistPage {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct GalleryView {
-    pub id: i64,
-    pub curator: i64,
-    pub artworks: Vec<Artwork>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct GallerySummary {
-    pub id: i64,
-    pub curator: i64,
-    pub curator_username: String,
-    pub artworks_count: i64,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: String,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct Curate {
     pub artwork: i64,
 }
@@ -190,35 +134,10 @@ pub struct Review {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Reviewed {
-    pub message: String,
-    pub status: OrderStatus,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Paid {
-    pub message: String,
-    pub new_quantity: i64,
-    pub is_for_sale: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Unviewed {
-    pub has_unviewed_orders: bool,
-    pub count: i64,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct MarkViewed {
     #[schema(pattern = "^(artist|collector)$")]
     pub user_type: Option<String>,
     pub order_ids: Option<Vec<i64>>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MarkedViewed {
-    pub message: String,
-    pub updated: i64,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -25,6 +25,12 @@ impl Postcode {
         Ok(Self(format!("{outward} {inward}")))
     }
 
+    /// A postcode read back from the database: parsed when it was stored, so kept as it
+    /// is (one imported from the first version that never parsed is kept as given).
+    pub fn stored(text: String) -> Self {
+        Self::parse(&text).unwrap_or(Self(text))
+    }
+
     /// The full normalised postcode.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -39,6 +45,12 @@ impl Postcode {
 /// The outward code of a stored, normalised postcode.
 pub fn outward_code(normalised: &str) -> &str {
     normalised.split(' ').next().unwrap_or_default()
+}
+
+impl serde::Serialize for Postcode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
 }
 
 impl fmt::Display for Postcode {

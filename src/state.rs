@@ -4,13 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::Keys;
 use crate::cache::PageCache;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::limits::{AuthLimits, Counters, TrustedProxies};
-use crate::media::Media;
+use crate::media::store::Media;
+use crate::tokens::Keys;
 
 /// What every handler can reach. Cloned for every request, so behind one reference
 /// count: a clone is one atomic increment, not one for each part.

@@ -16,7 +16,11 @@ use utoipa_axum::routes;
 
 use crate::auth::MaybeMember;
 use crate::state::AppState;
-use crate::{artists, artworks, docs, galleries, health, images, media, members, orders};
+use crate::{artists, artworks, docs, health, images, media};
+
+mod galleries;
+mod members;
+mod orders;
 
 /// Registers handlers under the path of their `#[utoipa::path]`, and their operations in
 /// the document. The document keeps the trailing slash the first version's clients use;
@@ -99,6 +103,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The OpenAPI document, as served at `/api/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
     routes().into_openapi()
+}
+
+/// A message for a person.
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    message: String,
+}
+
+impl Message {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
 }
 
 /// The API's front door.

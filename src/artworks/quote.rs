@@ -26,9 +26,7 @@ pub(crate) async fn quote_shipping(
         .find(|(k, v)| k == "postcode" && !v.trim().is_empty())
         .map(|(_, v)| v);
     let to = match (given, member.filter(|m| m.is_collector())) {
-        (Some(text), _) => Postcode::parse(&text)
-            .map_err(|e| ApiError::field("postcode", e))?
-            .to_string(),
+        (Some(text), _) => Postcode::parse(&text).map_err(|e| ApiError::field("postcode", e))?,
         (None, Some(collector)) => collector.postcode,
         (None, None) => return Err(ApiError::field("postcode", "A UK postcode is required.")),
     };
@@ -47,5 +45,5 @@ pub(crate) async fn quote_shipping(
         height: artwork.height,
         weight: artwork.weight,
     };
-    Ok(Json(shipping::quote(parcel, &seller_postcode, &to)))
+    Ok(Json(shipping::quote(parcel, &seller_postcode, to.as_str())))
 }

@@ -3,11 +3,12 @@
 //! removing the ones nobody uses.
 
 pub mod process;
+pub mod store;
 
-use std::sync::Arc;
+pub use store::{valid_key, Media, MediaRef};
+
 use std::time::Duration;
 
-use anyhow::{bail, Context};
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequest, Multipart, Path, State};
@@ -22,211 +23,13 @@ use sqlx::Row;
 
 use crate::auth::Artist;
 use crate::clock;
-use crate::config::Config;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use process::{Limits, ProcessError, Processed};
+use process::Processed;
 
 /// At most this many files in one upload request.
 pub const MAX_FILES: usize = 10;
-
-/// Where images are stored and how their URLs look.
-pub struct Media {
-    store: Arc<dyn ObjectStore>,
-    public_url: String,
-    base_url: Option<String>,
-    limits: Limits,
-    pub max_upload_bytes: u64,
-    /// Decoding and resizing are CPU-bound: at most this many at once.
-    workers: Arc<tokio::sync::Semaphore>,
-    /// Upload requests reading their files at once; each holds at most one file.
-    requests: Arc<tokio::sync::Semaphore>,
-    /// The memory decoding may take across all workers, in MiB: each image holds what
-    /// it needs while it is processed.
-    memory: Arc<tokio::sync::Semaphore>,
-    memory_budget_mib: u32,
-}
-
-impl std::fmt::Debug for Media {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Media")
-            .field("store", &self.store.to_string())
-            .field("public_url", &self.public_url)
-            .finish()
-    }
-}
-
-impl Media {
-    /// Opens the store that STORAGE_URL names: a folder under the data directory by
-    /// default, `s3://bucket[/prefix]` for S3 (endpoint and credentials from the
-    /// standard AWS variables), or `file:///path`.
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let store: Arc<dyn ObjectStore> = match config.storage_url.as_deref() {
-            None => Arc::new(local_store(&config.data_dir.join("media"))?),
-            Some(url) if url.starts_with("file://") => {
-                Arc::new(local_store(std::path::Path::new(&url["file://".len()..]))?)
-            }
-            Some(url) if url.starts_with("s3://") => {
-                let rest = &url["s3://".len()..];
-                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                if bucket.is_empty() {
-                    bail!("STORAGE_URL: no bucket in {url:?}");
-                }
-                let s3 = object_store::aws::AmazonS3Builder::from_env()
-                    .with_bucket_name(bucket)
-                    .build()
-                    .with_context(|| format!("STORAGE_URL {url}"))?;
-                let prefix = prefix.trim_matches('/');
-                if prefix.is_empty() {
-                    Arc::new(s3)
-                } else {
-                    Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
-                }
-            }
-            Some(other) => bail!("STORAGE_URL must be s3://bucket[/prefix] or file:///path, not {other:?}"),
-        };
-        Ok(Self {
-            store,
-            public_url: config.public_url.trim_end_matches('/').to_owned(),
-            base_url: config.media_base_url.clone(),
-            limits: Limits {
-                max_pixels: config.max_upload_pixels,
-                max_side: config.image_max_side,
-                thumbnail_side: config.thumbnail_side,
-            },
-            max_upload_bytes: config.max_upload_bytes,
-            workers: Arc::new(tokio::sync::Semaphore::new(config.image_workers)),
-            requests: Arc::new(tokio::sync::Semaphore::new(config.image_workers * 2)),
-            memory: Arc::new(tokio::sync::Semaphore::new(config.image_memory_budget_mib as usize)),
-            memory_budget_mib: config.image_memory_budget_mib,
-        })
-    }
-
-    /// The absolute URL a stored object is served at.
-    pub fn url(&self, key: &str) -> String {
-        match &self.base_url {
-            Some(base) => format!("{base}{key}"),
-            None => format!("{}/media/{key}", self.public_url),
-        }
-    }
-
-    /// What an image URL refers to, however it is spelled. Repeated slashes and dot
-    /// segments are resolved, percent-escapes decoded, and loopback names taken as one
-    /// host; a URL elsewhere whose last segment is a media key may be an alias of this
-    /// server (another name, an address), so its key is checked against the uploads too.
-    pub fn media_ref(&self, url: &str) -> MediaRef {
-        let Ok(url) = url::Url::parse(url) else {
-            return MediaRef::External;
-        };
-        let segments: Vec<String> = url
-            .path_segments()
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty())
-            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
-            .collect();
-        let path = format!("/{}", segments.join("/"));
-        let own = url::Url::parse(&format!("{}/media/", self.public_url)).ok();
-        let base = self.base_url.as_deref().and_then(|b| url::Url::parse(b).ok());
-        let prefix = [own, base].into_iter().flatten().find(|prefix| {
-            same_host(prefix, &url)
-                && prefix.port_or_known_default() == url.port_or_known_default()
-                && path.starts_with(prefix.path())
-        });
-        let clean = url.query().is_none() && url.fragment().is_none();
-        match prefix {
-            Some(prefix) => {
-                let key = &path[prefix.path().len()..];
-                if clean && valid_key(key) {
-                    MediaRef::Ours(key.to_owned())
-                } else {
-                    MediaRef::Malformed
-                }
-            }
-            None => match segments.last() {
-                Some(last) if valid_key(last) => MediaRef::Alias(last.clone()),
-                _ => MediaRef::External,
-            },
-        }
-    }
-
-    /// Takes from the memory budget what processing this image will need (measured from
-    /// its header), waiting while other images hold it; 413 if it could never fit.
-    async fn reserve_memory(&self, bytes: &[u8]) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
-        let (width, height) = process::inspect(bytes).map_err(process_error)?;
-        if u64::from(width) * u64::from(height) > self.limits.max_pixels {
-            return Err(process_error(process::ProcessError::TooManyPixels {
-                width,
-                height,
-                max: self.limits.max_pixels,
-            }));
-        }
-        let needed = process::memory_needed(width, height, self.limits).div_ceil(1 << 20);
-        let needed = u32::try_from(needed)
-            .ok()
-            .filter(|&mib| mib <= self.memory_budget_mib)
-            .ok_or_else(|| {
-                ApiError::PayloadTooLarge(format!(
-                    "A {width} × {height} image needs more memory to process than this server allows; \
-                     send a smaller one."
-                ))
-            })?;
-        self.memory
-            .clone()
-            .acquire_many_owned(needed.max(1))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))
-    }
-
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-        let _permit = self.workers.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))
-    }
-}
-
-/// What an image URL names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MediaRef {
-    /// An image elsewhere.
-    External,
-    /// An object of ours, by its key.
-    Ours(String),
-    /// Maybe ours under another name: ours if an upload has this key.
-    Alias(String),
-    /// Our media address, but no object's (a bad key, a query).
-    Malformed,
-}
-
-/// The same host, with `localhost`, 127.0.0.1 and ::1 taken as one.
-fn same_host(a: &url::Url, b: &url::Url) -> bool {
-    let loopback = |u: &url::Url| match u.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    (loopback(a) && loopback(b))
-        || a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
-}
-
-fn local_store(dir: &std::path::Path) -> anyhow::Result<object_store::local::LocalFileSystem> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    object_store::local::LocalFileSystem::new_with_prefix(dir).with_context(|| format!("opening {}", dir.display()))
-}
-
-/// `<64 hex digits>[_thumb].(jpg|png)`: nothing else is ever looked up in the store.
-pub fn valid_key(key: &str) -> bool {
-    let Some((stem, extension)) = key.rsplit_once('.') else {
-        return false;
-    };
-    let hash = stem.strip_suffix("_thumb").unwrap_or(stem);
-    matches!(extension, "jpg" | "png")
-        && hash.len() == 64
-        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
 
 fn content_type_of(key: &str) -> &'static str {
     if key.ends_with(".png") {
@@ -252,16 +55,6 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
         ApiError::PayloadTooLarge("The upload is larger than the limit.".into())
     } else {
         ApiError::BadRequest(format!("The multipart body could not be read: {}", error.body_text()))
-    }
-}
-
-fn process_error(error: ProcessError) -> ApiError {
-    if let ProcessError::Corrupt(cause) | ProcessError::TooLarge(cause) = &error {
-        tracing::info!(cause, "an upload was refused");
-    }
-    match error {
-        ProcessError::Unsupported | ProcessError::Corrupt(_) => ApiError::UnsupportedMediaType(error.to_string()),
-        ProcessError::TooManyPixels { .. } | ProcessError::TooLarge(_) => ApiError::PayloadTooLarge(error.to_string()),
     }
 }
 
@@ -354,7 +147,7 @@ pub async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> A
             processed
         })
         .await?
-        .map_err(process_error)?;
+        .map_err(ApiError::from)?;
     let Processed { image, thumbnail } = processed;
     let key = format!("{hash}.{}", image.extension);
     let thumbnail_key = format!("{hash}_thumb.{}", thumbnail.extension);

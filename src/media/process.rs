@@ -2,6 +2,7 @@
 //! from its header before anything is decoded, oriented, stripped of metadata by
 //! re-encoding, and resized into two renditions.
 
+use crate::error::ApiError;
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
@@ -201,6 +202,18 @@ fn encode(image: &DynamicImage) -> Result<Rendition, ProcessError> {
         content_type,
         extension,
     })
+}
+
+impl From<ProcessError> for ApiError {
+    fn from(error: ProcessError) -> Self {
+        if let ProcessError::Corrupt(cause) | ProcessError::TooLarge(cause) = &error {
+            tracing::info!(cause, "an upload was refused");
+        }
+        match error {
+            ProcessError::Unsupported | ProcessError::Corrupt(_) => Self::UnsupportedMediaType(error.to_string()),
+            ProcessError::TooManyPixels { .. } | ProcessError::TooLarge(_) => Self::PayloadTooLarge(error.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]

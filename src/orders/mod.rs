@@ -1,27 +1,21 @@
 //! Orders: purchase requests and their workflow, with both parties notified of every
-//! change. Each transition is one transaction whose guard is part of the write.
+//! change. Each transition is one transaction whose guard is part of the write; its
+//! timeline row is written in the same transaction.
 
 pub mod rules;
 
-use axum::extract::{OriginalUri, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::auth::{Collector, CurrentMember, Staff};
 use crate::clock;
-use crate::db::{flag, placeholders, timestamp, Tx};
-use crate::db::{Bind, Binds};
+use crate::db::{flag, placeholders, timestamp, Bind, Binds, Db, Tx};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{id, parsed, Fields, Id, JsonBody, OptionalJsonBody, Parser};
 use crate::members::{Member, UserType};
-use crate::money::{parse_decimal, Measure, Money};
-use crate::paging::{query_pairs, stream_array, Cursor, Direction, Page, Paging, CHUNK};
+use crate::money::{Measure, Money};
+use crate::paging::{Cursor, Direction, Page, CHUNK};
 use crate::postcode::outward_code;
 use crate::shipping::{self, Parcel};
 use crate::state::AppState;
@@ -181,10 +175,6 @@ impl Order {
         }
     }
 
-    pub fn to_json(&self, viewer: Viewer, now: DateTime<Utc>) -> Value {
-        serde_json::to_value(self.view(viewer, now)).unwrap_or(Value::Null)
-    }
-
     /// The caller's side of this order, if they are a party to it.
     fn party_of(&self, member: &Member) -> Option<Actor> {
         if member.id == self.buyer.id {
@@ -275,16 +265,19 @@ fn order_not_found() -> ApiError {
 }
 
 /// Loads an order the caller is a party to; anyone else gets 404, as for a missing order.
-async fn order_for_party(state: &AppState, member: &Member, id: i64) -> ApiResult<(Order, Actor)> {
+pub async fn for_party(state: &AppState, member: &Member, id: i64) -> ApiResult<(Order, Actor)> {
     let order = find_order(state.db.pool(), id).await?.ok_or_else(order_not_found)?;
     let party = order.party_of(member).ok_or_else(order_not_found)?;
     Ok((order, party))
 }
 
-fn viewer(party: Actor) -> Viewer {
-    match party {
-        Actor::Seller => Viewer::Seller,
-        _ => Viewer::Buyer,
+impl Viewer {
+    /// How a party to an order sees it.
+    pub fn of(party: Actor) -> Self {
+        match party {
+            Actor::Seller => Self::Seller,
+            _ => Self::Buyer,
+        }
     }
 }
 
@@ -373,117 +366,9 @@ pub async fn cancel_open_orders(tx: &mut Tx, artwork_id: i64, reason: &str, now:
     Ok(cancelled)
 }
 
-/// A price the client quotes: any decimal; compared with the server's total.
-fn quoted_price() -> Parser<rust_decimal::Decimal> {
-    Box::new(|value| {
-        let text = match value {
-            Value::Number(n) => n.to_string(),
-            Value::String(s) => s.clone(),
-            _ => return Err("A valid number is required.".into()),
-        };
-        parse_decimal(&text).ok_or_else(|| "A valid number is required.".to_owned())
-    })
-}
-
-/// Asks to buy an artwork. The price is the server's: artwork price plus shipping from
-/// the seller's postcode to the buyer's.
-#[utoipa::path(post, path = "/api/orders/create/", tag = "orders", params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), request_body(content = crate::openapi::CreateOrder, content_type = "application/json"), responses((status = 201, description = "Requested", body = OrderView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn create_order(
-    State(state): State<AppState>,
-    Collector(member): Collector,
-    JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut f = Fields::new(&body);
-    let artwork_id = f.required("artwork_id", id());
-    let final_price = f.optional("final_price", quoted_price());
-    let Some(artwork_id) = artwork_id else {
-        return Err(ApiError::invalid(f.errors));
-    };
-    f.finish()?;
-
-    let now = clock::to_db(state.clock.now());
-    let mut tx = state.db.begin().await?;
-    // Lock the artwork row first (as payment and withdrawal do): no order is created
-    // for an artwork being withdrawn or sold out at the same moment.
-    let artwork = sqlx::query(
-        "UPDATE artworks SET quantity_for_sale = quantity_for_sale WHERE id = $1 AND archived_at IS NULL \
-         RETURNING artist_id, price_pence, quantity_for_sale, is_for_sale, width_hundredths, depth_hundredths, \
-         height_hundredths, weight_hundredths",
-    )
-    .bind(artwork_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
-    let seller_id: i64 = artwork.try_get("artist_id")?;
-    if seller_id == member.id {
-        return Err(ApiError::forbidden("You cannot buy your own artwork."));
-    }
-    let quantity: i64 = artwork.try_get("quantity_for_sale")?;
-    if quantity <= 0 || !flag(&artwork, "is_for_sale")? {
-        return Err(ApiError::conflict("This artwork is not for sale."));
-    }
-    let seller_postcode: String = sqlx::query("SELECT postcode FROM members WHERE id = $1")
-        .bind(seller_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("postcode")?;
-    let measure = |column: &str| artwork.try_get::<i64, _>(column).map(Measure::from_hundredths);
-    let parcel = Parcel {
-        price: Money::from_hundredths(artwork.try_get("price_pence")?),
-        width: measure("width_hundredths")?,
-        depth: measure("depth_hundredths")?,
-        height: measure("height_hundredths")?,
-        weight: measure("weight_hundredths")?,
-    };
-    let quote = shipping::quote(parcel, &seller_postcode, &member.postcode);
-    if let Some(asked) = final_price {
-        let difference = asked.checked_sub(quote.total_price.to_decimal()).map(|d| d.abs());
-        if difference.is_none_or(|d| d > rust_decimal::Decimal::new(1, 2)) {
-            let mut extra = Map::new();
-            extra.insert("quoted_price".into(), json!(quote.total_price));
-            return Err(ApiError::Conflict {
-                detail: format!("The price has changed: the total is now £{}.", quote.total_price),
-                extra,
-            });
-        }
-    }
-    let inserted = sqlx::query(
-        "INSERT INTO orders (buyer_id, seller_id, artwork_id, price_pence, status, viewed_by_buyer, viewed_by_seller, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $6, TRUE, FALSE, $5, $5) RETURNING id",
-    )
-    .bind(member.id)
-    .bind(seller_id)
-    .bind(artwork_id)
-    .bind(quote.total_price.hundredths())
-    .bind(&now)
-    .bind(OrderStatus::Pending.as_str())
-    .fetch_one(&mut *tx)
-    .await;
-    let order_id: i64 = match inserted {
-        Ok(row) => row.try_get("id")?,
-        Err(e) if crate::error::unique_violation(&e).is_some() => {
-            return Err(ApiError::conflict("You already have an open order for this artwork."));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    record_event(
-        &mut tx,
-        party_step(order_id, None, OrderStatus::Pending, Actor::Buyer, member.id),
-        &now,
-    )
-    .await?;
-    let order = find_order(&mut *tx, order_id).await?.ok_or_else(order_not_found)?;
-    tx.commit().await?;
-    tracing::info!(order.id = order_id, artwork.id = artwork_id, "order created");
-    Ok((
-        StatusCode::CREATED,
-        Json(order.to_json(Viewer::Buyer, state.clock.now())),
-    ))
-}
-
 /// Applies `action` for the caller, who must be `route_party` on this order.
 /// The guard (`status = the status read`) is part of the write; losing a race is a 409.
-async fn apply(
+pub async fn apply(
     state: &AppState,
     member: &Member,
     (order, party): (Order, Actor),
@@ -534,8 +419,8 @@ async fn apply(
 }
 
 /// Loads the caller's order and applies `action` to it.
-async fn apply_to(state: &AppState, member: &Member, id: i64, route_party: Actor, action: Action) -> ApiResult<Order> {
-    let loaded = order_for_party(state, member, id).await?;
+pub async fn act(state: &AppState, member: &Member, id: i64, route_party: Actor, action: Action) -> ApiResult<Order> {
+    let loaded = for_party(state, member, id).await?;
     apply(state, member, loaded, route_party, action).await
 }
 
@@ -561,138 +446,6 @@ fn raced(action: Action) -> ApiError {
             Action::Complete => "completed",
         }
     ))
-}
-
-fn review_action() -> Parser<Action> {
-    parsed(|input: &str| match input {
-        "accept" => Ok(Action::Accept),
-        "cancel" => Ok(Action::Cancel),
-        other => Err(format!(
-            "\"{other}\" is not a valid action; use \"accept\" or \"cancel\"."
-        )),
-    })
-}
-
-/// The seller accepts or cancels an order.
-#[utoipa::path(patch, path = "/api/orders/review/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), request_body(content = crate::openapi::Review, content_type = "application/json"), responses((status = 200, description = "Accepted or cancelled", body = crate::openapi::Reviewed), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn review_order(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    Id(id): Id,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
-    let loaded = order_for_party(&state, &member, id).await?;
-    if loaded.1 != Actor::Seller {
-        return Err(ApiError::forbidden("Only the seller can review this order."));
-    }
-    let mut f = Fields::new(&body);
-    let Some(action) = f.required("action", review_action()) else {
-        return Err(ApiError::invalid(f.errors));
-    };
-    let order = apply(&state, &member, loaded, Actor::Seller, action).await?;
-    let message = if action == Action::Accept {
-        "Order accepted"
-    } else {
-        "Order cancelled"
-    };
-    Ok(Json(json!({"message": message, "status": order.status})))
-}
-
-/// The buyer withdraws their request (pending or accepted).
-#[utoipa::path(patch, path = "/api/orders/cancel/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Cancelled", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn cancel_order(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
-    let order = apply_to(&state, &member, id, Actor::Buyer, Action::Cancel).await?;
-    Ok(Json(order.to_json(Viewer::Buyer, state.clock.now())))
-}
-
-/// The seller marks a paid order as shipped.
-#[utoipa::path(patch, path = "/api/orders/shipped/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Shipped", body = crate::openapi::Message), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn ship_order(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
-    apply_to(&state, &member, id, Actor::Seller, Action::Ship).await?;
-    Ok(Json(json!({"message": "Order status updated to shipped."})))
-}
-
-/// The buyer confirms receipt of a shipped order.
-#[utoipa::path(patch, path = "/api/orders/complete/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Completed", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn complete_order(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
-    let order = apply_to(&state, &member, id, Actor::Buyer, Action::Complete).await?;
-    Ok(Json(order.to_json(Viewer::Buyer, state.clock.now())))
-}
-
-/// The buyer pays for an accepted order: atomically one unit leaves the stock (never
-/// below zero); the last unit takes the artwork off sale and cancels its other open
-/// orders. The body (a demo card form) is ignored and never stored or logged.
-#[utoipa::path(patch, path = "/api/orders/payment/{id}", tag = "orders", params(("id" = i64, Path, description = "Id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), responses((status = 200, description = "Paid", body = crate::openapi::Paid), (status = 400, description = "Invalid Idempotency-Key", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn pay_order(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
-    let (order, party) = order_for_party(&state, &member, id).await?;
-    if party != Actor::Buyer {
-        return Err(ApiError::forbidden("Only the buyer can pay for this order."));
-    }
-    let to = next_status(order.status, Action::Pay, party)?;
-    let now = clock::to_db(state.clock.now());
-    let mut tx = state.db.begin().await?;
-    // The artwork first, as everywhere: the stock guard is part of the write.
-    let stock = sqlx::query(
-        "UPDATE artworks SET quantity_for_sale = quantity_for_sale - 1, \
-         is_for_sale = CASE WHEN quantity_for_sale > 1 THEN is_for_sale ELSE FALSE END, updated_at = $1 \
-         WHERE id = $2 AND quantity_for_sale > 0 RETURNING quantity_for_sale, is_for_sale",
-    )
-    .bind(&now)
-    .bind(order.artwork.id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::conflict("This artwork is sold out."))?;
-    let new_quantity: i64 = stock.try_get("quantity_for_sale")?;
-    let is_for_sale = flag(&stock, "is_for_sale")?;
-    let changed = sqlx::query(
-        "UPDATE orders SET status = $1, viewed_by_seller = FALSE, updated_at = $2, \
-         delivery_address = (SELECT address FROM members WHERE members.id = orders.buyer_id), \
-         delivery_postcode = (SELECT postcode FROM members WHERE members.id = orders.buyer_id) \
-         WHERE id = $3 AND status = $4",
-    )
-    .bind(to.as_str())
-    .bind(&now)
-    .bind(id)
-    .bind(OrderStatus::Accepted.as_str())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed != 1 {
-        return Err(raced(Action::Pay));
-    }
-    record_event(
-        &mut tx,
-        party_step(id, Some(order.status), to, Actor::Buyer, member.id),
-        &now,
-    )
-    .await?;
-    if new_quantity == 0 {
-        cancel_open_orders(&mut tx, order.artwork.id, "sold out", &now).await?;
-    }
-    tx.commit().await?;
-    state.catalogue.invalidate();
-    tracing::info!(order.id = id, artwork.id = order.artwork.id, new_quantity, "order paid");
-    Ok(Json(json!({
-        "message": "Payment successful, order is ready to ship.",
-        "new_quantity": new_quantity,
-        "is_for_sale": is_for_sale,
-    })))
 }
 
 /// Completes shipped orders whose shipping is older than AUTO_COMPLETE_DAYS; returns how
@@ -744,17 +497,6 @@ pub async fn run_auto_completion(state: AppState, interval: std::time::Duration)
     }
 }
 
-/// One order, for its buyer or seller.
-#[utoipa::path(get, path = "/api/orders/order-details/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The order", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn get_order(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
-    let (order, party) = order_for_party(&state, &member, id).await?;
-    Ok(Json(order.to_json(viewer(party), state.clock.now())))
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Event {
     id: i64,
@@ -776,19 +518,174 @@ fn decoded<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Resul
     })
 }
 
-/// An order's timeline, oldest first, for its buyer or seller.
-#[utoipa::path(get, path = "/api/orders/{id}/events/", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The timeline, oldest first", body = Vec<Event>), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn list_order_events(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    Id(id): Id,
-) -> ApiResult<Json<Vec<Event>>> {
-    order_for_party(&state, &member, id).await?;
+/// What an order is placed on: a locked artwork for sale, and the parcel to ship.
+struct ForSale {
+    seller_id: i64,
+    parcel: Parcel,
+}
+
+/// Locks the artwork row first (as payment and withdrawal do): no order is placed for
+/// an artwork being withdrawn or sold out at the same moment.
+async fn lock_for_sale(tx: &mut Tx, artwork_id: i64) -> ApiResult<ForSale> {
+    let artwork = sqlx::query(
+        "UPDATE artworks SET quantity_for_sale = quantity_for_sale WHERE id = $1 AND archived_at IS NULL \
+         RETURNING artist_id, price_pence, quantity_for_sale, is_for_sale, width_hundredths, depth_hundredths, \
+         height_hundredths, weight_hundredths",
+    )
+    .bind(artwork_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
+    let quantity: i64 = artwork.try_get("quantity_for_sale")?;
+    if quantity <= 0 || !flag(&artwork, "is_for_sale")? {
+        return Err(ApiError::conflict("This artwork is not for sale."));
+    }
+    let measure = |column: &str| artwork.try_get::<i64, _>(column).map(Measure::from_hundredths);
+    Ok(ForSale {
+        seller_id: artwork.try_get("artist_id")?,
+        parcel: Parcel {
+            price: Money::from_hundredths(artwork.try_get("price_pence")?),
+            width: measure("width_hundredths")?,
+            depth: measure("depth_hundredths")?,
+            height: measure("height_hundredths")?,
+            weight: measure("weight_hundredths")?,
+        },
+    })
+}
+
+/// A total the buyer was shown must be the server's, to the penny.
+fn check_quote(asked: Option<rust_decimal::Decimal>, total: Money) -> ApiResult<()> {
+    let Some(asked) = asked else { return Ok(()) };
+    let difference = asked.checked_sub(total.to_decimal()).map(|d| d.abs());
+    if difference.is_none_or(|d| d > rust_decimal::Decimal::new(1, 2)) {
+        let mut extra = Map::new();
+        extra.insert("quoted_price".into(), json!(total));
+        return Err(ApiError::Conflict {
+            detail: format!("The price has changed: the total is now £{total}."),
+            extra,
+        });
+    }
+    Ok(())
+}
+
+/// A collector asks to buy an artwork. The price is the server's: the artwork's price
+/// plus shipping from the seller's postcode to the buyer's; `quoted`, the total the
+/// buyer was shown, must match it. One open order per buyer and artwork.
+pub async fn place(
+    state: &AppState,
+    buyer: &Member,
+    artwork_id: i64,
+    quoted: Option<rust_decimal::Decimal>,
+) -> ApiResult<Order> {
+    let now = clock::to_db(state.clock.now());
+    let mut tx = state.db.begin().await?;
+    let artwork = lock_for_sale(&mut tx, artwork_id).await?;
+    if artwork.seller_id == buyer.id {
+        return Err(ApiError::forbidden("You cannot buy your own artwork."));
+    }
+    let seller_postcode: String = sqlx::query_scalar("SELECT postcode FROM members WHERE id = $1")
+        .bind(artwork.seller_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let total = shipping::quote(artwork.parcel, &seller_postcode, buyer.postcode.as_str()).total_price;
+    check_quote(quoted, total)?;
+    let inserted = sqlx::query(
+        "INSERT INTO orders (buyer_id, seller_id, artwork_id, price_pence, status, viewed_by_buyer, viewed_by_seller, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $6, TRUE, FALSE, $5, $5) RETURNING id",
+    )
+    .bind(buyer.id)
+    .bind(artwork.seller_id)
+    .bind(artwork_id)
+    .bind(total.hundredths())
+    .bind(&now)
+    .bind(OrderStatus::Pending.as_str())
+    .fetch_one(&mut *tx)
+    .await;
+    let order_id: i64 = match inserted {
+        Ok(row) => row.try_get("id")?,
+        Err(e) if crate::error::unique_violation(&e).is_some() => {
+            return Err(ApiError::conflict("You already have an open order for this artwork."));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let step = party_step(order_id, None, OrderStatus::Pending, Actor::Buyer, buyer.id);
+    record_event(&mut tx, step, &now).await?;
+    let order = find_order(&mut *tx, order_id).await?.ok_or_else(order_not_found)?;
+    tx.commit().await?;
+    tracing::info!(order.id = order_id, artwork.id = artwork_id, "order created");
+    Ok(order)
+}
+
+/// What a payment left in stock.
+pub struct Stock {
+    pub quantity: i64,
+    pub is_for_sale: bool,
+}
+
+/// The buyer pays for an accepted order: atomically one unit leaves the stock (never
+/// below zero); the last unit takes the artwork off sale and cancels its other open
+/// orders.
+pub async fn pay(state: &AppState, buyer: &Member, id: i64) -> ApiResult<Stock> {
+    let (order, party) = for_party(state, buyer, id).await?;
+    if party != Actor::Buyer {
+        return Err(ApiError::forbidden("Only the buyer can pay for this order."));
+    }
+    let to = next_status(order.status, Action::Pay, party)?;
+    let now = clock::to_db(state.clock.now());
+    let mut tx = state.db.begin().await?;
+    // The artwork first, as everywhere: the stock guard is part of the write.
+    let stock = sqlx::query(
+        "UPDATE artworks SET quantity_for_sale = quantity_for_sale - 1, \
+         is_for_sale = CASE WHEN quantity_for_sale > 1 THEN is_for_sale ELSE FALSE END, updated_at = $1 \
+         WHERE id = $2 AND quantity_for_sale > 0 RETURNING quantity_for_sale, is_for_sale",
+    )
+    .bind(&now)
+    .bind(order.artwork.id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::conflict("This artwork is sold out."))?;
+    let stock = Stock {
+        quantity: stock.try_get("quantity_for_sale")?,
+        is_for_sale: flag(&stock, "is_for_sale")?,
+    };
+    let changed = sqlx::query(
+        "UPDATE orders SET status = $1, viewed_by_seller = FALSE, updated_at = $2, \
+         delivery_address = (SELECT address FROM members WHERE members.id = orders.buyer_id), \
+         delivery_postcode = (SELECT postcode FROM members WHERE members.id = orders.buyer_id) \
+         WHERE id = $3 AND status = $4",
+    )
+    .bind(to.as_str())
+    .bind(&now)
+    .bind(id)
+    .bind(OrderStatus::Accepted.as_str())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed != 1 {
+        return Err(raced(Action::Pay));
+    }
+    record_event(&mut tx, party_step(id, Some(order.status), to, party, buyer.id), &now).await?;
+    if stock.quantity == 0 {
+        cancel_open_orders(&mut tx, order.artwork.id, "sold out", &now).await?;
+    }
+    tx.commit().await?;
+    state.catalogue.invalidate();
+    tracing::info!(
+        order.id = id,
+        artwork.id = order.artwork.id,
+        new_quantity = stock.quantity,
+        "order paid"
+    );
+    Ok(stock)
+}
+
+/// An order's timeline, oldest first.
+pub async fn events(db: &Db, order_id: i64) -> ApiResult<Vec<Event>> {
     let rows = sqlx::query(
         "SELECT id, from_status, to_status, actor, actor_id, reason, at FROM order_events WHERE order_id = $1 ORDER BY id",
     )
-    .bind(id)
-    .fetch_all(state.db.pool())
+    .bind(order_id)
+    .fetch_all(db.pool())
     .await?;
     let events = rows
         .iter()
@@ -807,93 +704,64 @@ pub(crate) async fn list_order_events(
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Json(events))
+    Ok(events)
 }
 
-/// Orders matching `filter` (a fixed SQL condition on `o`, with `$1` bound to `who` when
-/// given), newest first: one page, or the whole list streamed.
-async fn order_page(
-    state: &AppState,
-    uri: &axum::http::Uri,
-    filter: &'static str,
-    who: Option<i64>,
-    as_viewer: Viewer,
-) -> ApiResult<Response> {
-    let paging = Paging::from_pairs(&query_pairs(uri))?;
+/// Which orders a list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing {
+    /// A member's orders as buyer.
+    Buyer(i64),
+    /// A member's orders as seller.
+    Seller(i64),
+    /// Every order (staff).
+    All,
+}
+
+impl Listing {
+    fn condition(self, binds: &mut Binds) -> String {
+        match self {
+            Self::Buyer(id) => format!("o.buyer_id = {}", binds.push(Bind::Int(id))),
+            Self::Seller(id) => format!("o.seller_id = {}", binds.push(Bind::Int(id))),
+            Self::All => "1 = 1".to_owned(),
+        }
+    }
+}
+
+/// How many orders a list holds.
+pub async fn count(db: &Db, listing: Listing) -> ApiResult<i64> {
     let mut binds = Binds::default();
-    if let Some(who) = who {
-        binds.push(Bind::Int(who));
+    let sql = format!("SELECT COUNT(*) FROM orders o WHERE {}", listing.condition(&mut binds));
+    Ok(binds.apply(sqlx::query(&sql)).fetch_one(db.pool()).await?.try_get(0)?)
+}
+
+/// Orders of a list, newest first: one page, or the chunk after `cursor` with the cursor
+/// of the next.
+pub async fn list(
+    db: &Db,
+    listing: Listing,
+    cursor: Cursor,
+    page: Option<Page>,
+) -> ApiResult<(Vec<Order>, Option<Cursor>)> {
+    let mut binds = Binds::default();
+    let mut condition = listing.condition(&mut binds);
+    if let Some(after) = cursor.condition("o.created_at", "o.id", Direction::Desc, &mut binds) {
+        condition = format!("{condition} AND {after}");
     }
-    let total: i64 = binds
-        .apply(sqlx::query(&format!("SELECT COUNT(*) FROM orders o WHERE {filter}")))
-        .fetch_one(state.db.pool())
-        .await?
-        .try_get(0)?;
-    let headers = paging.headers(uri, total);
-    let read = move |state: AppState, cursor: Cursor, page: Option<Page>| {
-        let mut binds = binds.clone();
-        async move {
-            let mut condition = filter.to_owned();
-            if let Some(after) = cursor.condition("o.created_at", "o.id", Direction::Desc, &mut binds) {
-                condition = format!("{condition} AND {after}");
-            }
-            let window = match page {
-                Some(page) => page.window(&mut binds),
-                None => cursor.limit(&mut binds),
-            };
-            let sql = format!("{ORDER_SELECT} WHERE {condition} ORDER BY o.created_at DESC, o.id DESC {window}");
-            let rows = binds.apply(sqlx::query(&sql)).fetch_all(state.db.pool()).await?;
-            let orders = rows.iter().map(order_from_row).collect::<Result<Vec<_>, _>>()?;
-            let next = match orders.last() {
-                Some(last) if orders.len() as i64 == CHUNK => {
-                    Some(Cursor::After(Bind::Text(clock::to_db(last.created_at)), last.id))
-                }
-                _ => None,
-            };
-            let views: Vec<OrderView> = orders.iter().map(|o| o.view(as_viewer, state.clock.now())).collect();
-            ApiResult::Ok((views, next))
-        }
+    let window = match page {
+        Some(page) => page.window(&mut binds),
+        None => cursor.limit(&mut binds),
     };
-    match paging {
-        Paging::Page(page) => {
-            let (views, _) = read(state.clone(), Cursor::Start, Some(page)).await?;
-            Ok((headers, Json(views)).into_response())
+    let sql = format!("{ORDER_SELECT} WHERE {condition} ORDER BY o.created_at DESC, o.id DESC {window}");
+    let rows = binds.apply(sqlx::query(&sql)).fetch_all(db.pool()).await?;
+    let orders = rows.iter().map(order_from_row).collect::<Result<Vec<_>, _>>()?;
+    let next = match orders.last() {
+        Some(last) if orders.len() as i64 == CHUNK => {
+            Some(Cursor::After(Bind::Text(clock::to_db(last.created_at)), last.id))
         }
-        Paging::Whole => {
-            let state = state.clone();
-            Ok(stream_array(headers, move |cursor| read(state.clone(), cursor, None)))
-        }
-    }
-}
-
-/// The caller's orders as buyer, newest first.
-#[utoipa::path(get, path = "/api/orders/purchase-requests/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as buyer", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn list_purchases(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    OriginalUri(uri): OriginalUri,
-) -> ApiResult<Response> {
-    order_page(&state, &uri, "o.buyer_id = $1", Some(member.id), Viewer::Buyer).await
-}
-
-/// The caller's orders as seller, newest first.
-#[utoipa::path(get, path = "/api/orders/seller/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as seller", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn list_sales(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    OriginalUri(uri): OriginalUri,
-) -> ApiResult<Response> {
-    order_page(&state, &uri, "o.seller_id = $1", Some(member.id), Viewer::Seller).await
-}
-
-/// Every order, newest first (staff only).
-#[utoipa::path(get, path = "/api/orders/all/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every order (staff)", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn list_all_orders(
-    State(state): State<AppState>,
-    Staff(_): Staff,
-    OriginalUri(uri): OriginalUri,
-) -> ApiResult<Response> {
-    order_page(&state, &uri, "1 = 1", None, Viewer::Staff).await
+        _ => None,
+    };
+    Ok((orders, next))
 }
 
 /// The side of the orders a member watches: buyer for collectors, seller for artists.
@@ -904,67 +772,33 @@ fn side_column(user_type: UserType) -> (&'static str, &'static str) {
     }
 }
 
-/// Whether the caller has orders with news they have not seen.
-#[utoipa::path(get, path = "/api/orders/unviewed-orders/", tag = "orders", responses((status = 200, description = "Unviewed orders on the caller's side", body = crate::openapi::Unviewed), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn count_unviewed_orders(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-) -> ApiResult<Json<Value>> {
-    let (owner, viewed) = side_column(member.user_type);
-    let count: i64 = sqlx::query(&format!(
-        "SELECT COUNT(*) FROM orders WHERE {owner} = $1 AND {viewed} = FALSE"
-    ))
-    .bind(member.id)
-    .fetch_one(state.db.pool())
-    .await?
-    .try_get(0)?;
-    Ok(Json(json!({"has_unviewed_orders": count > 0, "count": count})))
+/// How many of a member's orders on their side have news they have not seen.
+pub async fn unviewed(db: &Db, member_id: i64, side: UserType) -> ApiResult<i64> {
+    let (owner, viewed) = side_column(side);
+    let sql = format!("SELECT COUNT(*) FROM orders WHERE {owner} = $1 AND {viewed} = FALSE");
+    Ok(sqlx::query(&sql)
+        .bind(member_id)
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?)
 }
 
-fn order_ids() -> Parser<Vec<i64>> {
-    Box::new(|value| {
-        let Value::Array(items) = value else {
-            return Err("Expected a list of order ids.".into());
-        };
-        if items.len() > 1000 {
-            return Err("At most 1000 order ids at once.".into());
-        }
-        items
-            .iter()
-            .map(|item| (id())(item).map_err(|_| "Expected a list of order ids.".to_owned()))
-            .collect()
-    })
-}
-
-/// Marks the caller's orders (all of one side, or the given ids) as viewed.
-#[utoipa::path(post, path = "/api/orders/mark-viewed/", tag = "orders", request_body(content = crate::openapi::MarkViewed, content_type = "application/json"), responses((status = 200, description = "Marked", body = crate::openapi::MarkedViewed), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn mark_orders_viewed(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    OptionalJsonBody(body): OptionalJsonBody,
-) -> ApiResult<Json<Value>> {
-    let mut f = Fields::new(&body);
-    let side = f
-        .optional("user_type", parsed(UserType::parse))
-        .unwrap_or(member.user_type);
-    let ids = f.optional("order_ids", order_ids());
-    f.finish()?;
+/// Marks a member's orders on one side (all, or those of `ids`) as viewed; returns how many changed.
+pub async fn mark_viewed(db: &Db, member_id: i64, side: UserType, ids: Option<&[i64]>) -> ApiResult<u64> {
     let (owner, viewed) = side_column(side);
     let mut sql = format!("UPDATE orders SET {viewed} = TRUE WHERE {owner} = $1 AND {viewed} = FALSE");
-    if let Some(ids) = &ids {
+    if let Some(ids) = ids {
         if ids.is_empty() {
-            return Ok(Json(json!({"message": "Marked 0 orders as viewed", "updated": 0})));
+            return Ok(0);
         }
         sql.push_str(&format!(" AND id IN ({})", placeholders(2, ids.len())));
     }
-    let mut query = sqlx::query(&sql).bind(member.id);
-    for id in ids.iter().flatten() {
+    let mut query = sqlx::query(&sql).bind(member_id);
+    for id in ids.into_iter().flatten() {
         query = query.bind(*id);
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let updated = query.execute(&mut *tx).await?.rows_affected();
     tx.commit().await?;
-    Ok(Json(
-        json!({"message": format!("Marked {updated} orders as viewed"), "updated": updated}),
-    ))
+    Ok(updated)
 }

@@ -1,26 +1,26 @@
-//! Members: registration, login, the current member, profile and password changes.
+//! Members: who they are, and the operations on them (registration, login, profile and
+//! password changes, staff). The faces call these; all of the members table's SQL is here.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::Json;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
-
-use crate::auth::{self, CurrentMember, MaybeMember};
-use crate::clock;
-use crate::db::flag;
-use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
-use crate::input::{as_text, parsed, text, Fields, JsonBody, Parser};
-use crate::limits::ClientIp;
-use crate::postcode::{outward_code, Postcode};
-use crate::state::AppState;
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::general_security_profile::IdentifierType;
 use unicode_security::GeneralSecurityProfile;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+use crate::clock;
+use crate::db::{flag, Db};
+use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
+use crate::input::{as_text, parsed, text, Fields, Parser};
+use crate::passwords;
+use crate::postcode::Postcode;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum UserType {
     Artist,
@@ -44,8 +44,10 @@ impl UserType {
     }
 }
 
-/// A member as stored; the password hash is read only where it is checked.
-#[derive(Debug, Clone)]
+// Read without the password hash: that is read only where it is checked.
+/// A member's own view of themselves.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = MemberView)]
 pub struct Member {
     pub id: i64,
     pub email: String,
@@ -54,13 +56,19 @@ pub struct Member {
     pub last_name: String,
     pub user_type: UserType,
     pub address: String,
-    pub postcode: String,
+    #[schema(value_type = String)]
+    pub postcode: Postcode,
     pub bio: String,
     pub website: String,
+    #[serde(skip)]
     pub is_staff: bool,
+    #[serde(skip)]
     pub token_generation: i64,
+    /// Collectors only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gallery_id: Option<i64>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(skip)]
+    pub created_at: DateTime<Utc>,
 }
 
 impl Member {
@@ -73,27 +81,7 @@ impl Member {
     }
 
     pub fn outward_postcode(&self) -> &str {
-        outward_code(&self.postcode)
-    }
-
-    /// The member's own view of themselves.
-    pub fn to_json(&self) -> Value {
-        let mut value = json!({
-            "id": self.id,
-            "email": self.email,
-            "username": self.username,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "user_type": self.user_type,
-            "address": self.address,
-            "postcode": self.postcode,
-            "bio": self.bio,
-            "website": self.website,
-        });
-        if let (Some(gallery_id), Some(map)) = (self.gallery_id, value.as_object_mut()) {
-            map.insert("gallery_id".into(), json!(gallery_id));
-        }
-        value
+        self.postcode.outward()
     }
 
     #[cfg(test)]
@@ -106,7 +94,7 @@ impl Member {
             last_name: "Lovelace".into(),
             user_type: UserType::Collector,
             address: "1 Street".into(),
-            postcode: "N1 9GU".into(),
+            postcode: Postcode::stored("N1 9GU".into()),
             bio: String::new(),
             website: String::new(),
             is_staff: false,
@@ -134,7 +122,7 @@ fn member_from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
             source: e.into(),
         })?,
         address: row.try_get("address")?,
-        postcode: row.try_get("postcode")?,
+        postcode: Postcode::stored(row.try_get("postcode")?),
         bio: row.try_get("bio")?,
         website: row.try_get("website")?,
         is_staff: flag(row, "is_staff")?,
@@ -249,10 +237,6 @@ fn password_field() -> Parser<String> {
     })
 }
 
-fn postcode() -> Parser<Postcode> {
-    parsed(Postcode::parse)
-}
-
 /// Runs the password rules off the async workers (the estimator is CPU-bound).
 /// Checks a new password; call it last. The strength estimate, the costly part, runs
 /// only when everything else in the request is valid: a request that fails anyway gets
@@ -260,13 +244,13 @@ fn postcode() -> Parser<Postcode> {
 async fn check_password(fields: &mut Fields<'_>, key: &str, password: &str, inputs: Vec<String>) -> ApiResult<()> {
     let problems = if fields.errors.is_empty() {
         let password = password.to_owned();
-        auth::estimating(move || {
+        passwords::estimating(move || {
             let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-            auth::password_problems(&password, &refs)
+            passwords::password_problems(&password, &refs)
         })
         .await?
     } else {
-        auth::basic_password_problems(password)
+        passwords::basic_password_problems(password)
     };
     for problem in problems {
         fields.error(key, problem);
@@ -278,24 +262,79 @@ const REGISTRATION_FAILED: &str = "Registration failed. Please correct the follo
 const EMAIL_TAKEN: &str = "a member with this email already exists.";
 const USERNAME_TAKEN: &str = "a member with this username already exists.";
 
-/// Registers an artist or a collector; a collector's gallery is created in the same
-/// transaction. A duplicate email or username (in any letter case, even in a race) is a 400.
-#[utoipa::path(post, path = "/api/members/register/", tag = "members", request_body(content = crate::openapi::RegisterRequest, content_type = "application/json"), responses((status = 201, description = "Registered", body = crate::openapi::Registered), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "An invalid token was sent", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::openapi::Problem, content_type = "application/problem+json")))]
-pub(crate) async fn register_member(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    MaybeMember(_): MaybeMember,
-    JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+/// A member to create, every field already checked.
+pub struct NewMember {
+    pub email: String,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub user_type: UserType,
+    pub address: String,
+    pub postcode: Postcode,
+    pub bio: String,
+    pub website: String,
+    pub is_staff: bool,
+}
+
+/// The one way a member is written: with a gallery for a collector, in one transaction.
+/// A duplicate email or username (in any letter case, even in a race) is a 400.
+pub async fn create(db: &Db, now: DateTime<Utc>, new: &NewMember, password_hash: &str) -> ApiResult<i64> {
+    let now = clock::to_db(now);
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO members (email, email_lower, username, username_lower, username_skeleton, first_name, last_name, \
+         user_type, address, postcode, bio, website, password_hash, is_staff, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+    )
+    .bind(&new.email)
+    .bind(new.email.to_lowercase())
+    .bind(&new.username)
+    .bind(new.username.to_lowercase())
+    .bind(username_skeleton(&new.username))
+    .bind(&new.first_name)
+    .bind(&new.last_name)
+    .bind(new.user_type.as_str())
+    .bind(&new.address)
+    .bind(new.postcode.as_str())
+    .bind(&new.bio)
+    .bind(&new.website)
+    .bind(password_hash)
+    .bind(new.is_staff)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await;
+    let id: i64 = match inserted {
+        Ok(row) => row.try_get("id")?,
+        Err(e) => return Err(registration_conflict(e)),
+    };
+    if new.user_type == UserType::Collector {
+        sqlx::query("INSERT INTO galleries (curator_id, created_at) VALUES ($1, $2)")
+            .bind(id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        member.id = id,
+        member.user_type = new.user_type.as_str(),
+        "member registered"
+    );
+    Ok(id)
+}
+
+/// Registers an artist or a collector from a submitted form (the JSON body or the web
+/// page's fields), with the first version's rules and messages, every problem at once.
+pub async fn register(state: &AppState, ip: Option<IpAddr>, form: &Map<String, Value>) -> ApiResult<i64> {
     state.limits.count_request(ip, state.clock.now()).await?;
-    let mut f = Fields::new(&body);
+    let mut f = Fields::new(form);
     let email = f.required("email", parsed(parse_email));
     let username = f.required("username", parsed(parse_username));
     let first_name = f.required("first_name", name());
     let last_name = f.required("last_name", name());
     let user_type = f.required("user_type", parsed(UserType::parse));
     let address = f.required("address", text(1..=255));
-    let postcode = f.required("postcode", postcode());
+    let postcode = f.required("postcode", parsed(Postcode::parse));
     let bio = f.optional("bio", text(0..=700)).unwrap_or_default();
     let website = f.optional("website", parsed(parse_website)).unwrap_or_default();
     let password = f.required("password", password_field());
@@ -323,9 +362,6 @@ pub(crate) async fn register_member(
             .collect();
         check_password(&mut f, "password", p, inputs).await?;
     }
-    let complete = (
-        email, username, first_name, last_name, user_type, address, postcode, password,
-    );
     let (
         Some(email),
         Some(username),
@@ -335,7 +371,9 @@ pub(crate) async fn register_member(
         Some(address),
         Some(postcode),
         Some(password),
-    ) = complete
+    ) = (
+        email, username, first_name, last_name, user_type, address, postcode, password,
+    )
     else {
         return Err(ApiError::Validation {
             message: Some(REGISTRATION_FAILED),
@@ -343,52 +381,186 @@ pub(crate) async fn register_member(
         });
     };
     f.finish_with(Some(REGISTRATION_FAILED))?;
+    let new = NewMember {
+        email,
+        username,
+        first_name,
+        last_name,
+        user_type,
+        address,
+        postcode,
+        bio,
+        website,
+        is_staff: false,
+    };
+    let hash = passwords::hash_password(password).await?;
+    create(&state.db, state.clock.now(), &new, &hash).await
+}
 
-    let hash = auth::hash_password(password).await?;
-    let now = clock::to_db(state.clock.now());
+/// Checks an email and password, within the login rate limits; an unknown email and a
+/// wrong password get the same 401 after the same amount of work.
+pub async fn authenticate(state: &AppState, ip: Option<IpAddr>, form: &Map<String, Value>) -> ApiResult<Member> {
+    state.limits.count_request(ip, state.clock.now()).await?;
+    let mut f = Fields::new(form);
+    let email = f.required("email", text(1..=254));
+    let password = f.required("password", password_field());
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(ApiError::invalid(f.errors));
+    };
+    let account = email.to_lowercase();
+    state.limits.check(&account, ip, state.clock.now()).await?;
+    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.email_lower = $1"))
+        .bind(&account)
+        .fetch_optional(state.db.pool())
+        .await?;
+    let (member, hash) = match row {
+        Some(row) => (
+            Some(member_from_row(&row)?),
+            Some(row.try_get::<String, _>("password_hash")?),
+        ),
+        None => (None, None),
+    };
+    let verified = passwords::verify_password(hash, password).await?;
+    let Some(member) = member.filter(|_| verified) else {
+        // Counted for unknown emails too, so the limit reveals nothing either.
+        state.limits.failed(&account, ip, state.clock.now()).await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    state.limits.succeeded(&account, ip).await?;
+    Ok(member)
+}
+
+/// Changes some of a member's names, address, postcode, bio and website (registration's
+/// rules); returns the member as they are now.
+pub async fn update_profile(state: &AppState, member: &Member, form: &Map<String, Value>) -> ApiResult<Member> {
+    let mut f = Fields::new(form);
+    let first_name = f.optional("first_name", name()).unwrap_or(member.first_name.clone());
+    let last_name = f.optional("last_name", name()).unwrap_or(member.last_name.clone());
+    let address = f.optional("address", text(1..=255)).unwrap_or(member.address.clone());
+    let postcode = f
+        .optional("postcode", parsed(Postcode::parse))
+        .unwrap_or(member.postcode.clone());
+    let bio = match form.contains_key("bio") {
+        true => f.optional("bio", text(0..=700)).unwrap_or_default(),
+        false => member.bio.clone(),
+    };
+    let website = match form.contains_key("website") {
+        true => f.optional("website", parsed(parse_website)).unwrap_or_default(),
+        false => member.website.clone(),
+    };
+    f.finish()?;
     let mut tx = state.db.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO members (email, email_lower, username, username_lower, username_skeleton, first_name, last_name, \
-         user_type, address, postcode, bio, website, password_hash, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $14, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+    sqlx::query(
+        "UPDATE members SET first_name = $1, last_name = $2, address = $3, postcode = $4, bio = $5, website = $6, \
+         updated_at = $7 WHERE id = $8",
     )
-    .bind(&email)
-    .bind(email.to_lowercase())
-    .bind(&username)
-    .bind(username.to_lowercase())
     .bind(&first_name)
     .bind(&last_name)
-    .bind(user_type.as_str())
     .bind(&address)
     .bind(postcode.as_str())
     .bind(&bio)
     .bind(&website)
-    .bind(&hash)
-    .bind(&now)
-    .bind(username_skeleton(&username))
-    .fetch_one(&mut *tx)
-    .await;
-    let id: i64 = match inserted {
-        Ok(row) => row.try_get("id")?,
-        Err(e) => return Err(registration_conflict(e)),
-    };
-    if user_type == UserType::Collector {
-        sqlx::query("INSERT INTO galleries (curator_id, created_at) VALUES ($1, $2)")
-            .bind(id)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-    }
+    .bind(clock::to_db(state.clock.now()))
+    .bind(member.id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
-    tracing::info!(
-        member.id = id,
-        member.user_type = user_type.as_str(),
-        "member registered"
-    );
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"message": "Registration Successful. Welcome to the studio.", "id": id})),
-    ))
+    // Artists' names and postcodes show on their artworks.
+    state.catalogue.invalidate();
+    find(state.db.pool(), member.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Member not found."))
+}
+
+/// Changes a member's password; every token issued before stops working. Wrong current
+/// passwords count like failed logins: a stolen token must not become a way to guess
+/// the password.
+pub async fn change_password(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    member: &Member,
+    form: &Map<String, Value>,
+) -> ApiResult<()> {
+    let account = member.email.to_lowercase();
+    let mut f = Fields::new(form);
+    let current = f.required("current_password", password_field());
+    let new = f.required("new_password", password_field());
+    let confirmation = f.required("new_password_confirmation", password_field());
+    if let (Some(n), Some(c)) = (&new, &confirmation) {
+        if n != c {
+            f.error("new_password_confirmation", "passwords do not match");
+        }
+    }
+    if let Some(current) = &current {
+        let hash = password_hash(state.db.pool(), member.id).await?;
+        state.limits.check(&account, ip, state.clock.now()).await?;
+        if passwords::verify_password(Some(hash), current.clone()).await? {
+            state.limits.succeeded(&account, ip).await?;
+        } else {
+            state.limits.failed(&account, ip, state.clock.now()).await?;
+            f.error("current_password", "Your current password is incorrect.");
+        }
+    }
+    if let Some(n) = &new {
+        let inputs = vec![
+            member.email.clone(),
+            member.username.clone(),
+            member.first_name.clone(),
+            member.last_name.clone(),
+        ];
+        check_password(&mut f, "new_password", n, inputs).await?;
+    }
+    let Some(new) = new else {
+        return Err(ApiError::invalid(f.errors));
+    };
+    f.finish()?;
+    let hash = passwords::hash_password(new).await?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "UPDATE members SET password_hash = $1, token_generation = token_generation + 1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(&hash)
+    .bind(clock::to_db(state.clock.now()))
+    .bind(member.id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(member.id = member.id, "password changed");
+    Ok(())
+}
+
+async fn password_hash(pool: &AnyPool, id: i64) -> Result<String, sqlx::Error> {
+    sqlx::query("SELECT password_hash FROM members WHERE id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await?
+        .try_get(0)
+}
+
+/// The member registered with this email (compared case-insensitively), if any.
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Member>, sqlx::Error> {
+    sqlx::query(&format!("{MEMBER_SELECT} WHERE m.email_lower = $1"))
+        .bind(email.to_lowercase())
+        .fetch_optional(db.pool())
+        .await?
+        .map(|row| member_from_row(&row))
+        .transpose()
+}
+
+/// Whether a username, or one that looks like it, is taken.
+pub async fn username_taken(db: &Db, username: &str) -> Result<bool, sqlx::Error> {
+    taken(db.pool(), "username_skeleton", &username_skeleton(username)).await
+}
+
+/// Makes a member staff.
+pub async fn make_staff(db: &Db, now: DateTime<Utc>, id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE members SET is_staff = TRUE, updated_at = $1 WHERE id = $2")
+        .bind(clock::to_db(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 /// Fills the username skeleton of members registered before it existed. Two old
@@ -436,174 +608,6 @@ fn registration_conflict(error: sqlx::Error) -> ApiError {
 async fn taken(pool: &AnyPool, column: &str, value: &str) -> Result<bool, sqlx::Error> {
     let sql = format!("SELECT id FROM members WHERE {column} = $1");
     Ok(sqlx::query(&sql).bind(value).fetch_optional(pool).await?.is_some())
-}
-
-/// Logs a member in with email and password; an unknown email and a wrong password get
-/// the same 401 after the same amount of work.
-#[utoipa::path(post, path = "/api/members/login/", tag = "members", request_body(content = crate::openapi::LoginRequest, content_type = "application/json"), responses((status = 200, description = "Logged in", body = crate::openapi::LoggedIn), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Invalid email or password", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::openapi::Problem, content_type = "application/problem+json")))]
-pub(crate) async fn login_member(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    MaybeMember(_): MaybeMember,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
-    state.limits.count_request(ip, state.clock.now()).await?;
-    let mut f = Fields::new(&body);
-    let email = f.required("email", text(1..=254));
-    let password = f.required("password", password_field());
-    let (Some(email), Some(password)) = (email, password) else {
-        return Err(ApiError::invalid(f.errors));
-    };
-    let account = email.to_lowercase();
-    state.limits.check(&account, ip, state.clock.now()).await?;
-    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.email_lower = $1"))
-        .bind(&account)
-        .fetch_optional(state.db.pool())
-        .await?;
-    let (member, hash) = match row {
-        Some(row) => (
-            Some(member_from_row(&row)?),
-            Some(row.try_get::<String, _>("password_hash")?),
-        ),
-        None => (None, None),
-    };
-    let verified = auth::verify_password(hash, password).await?;
-    let Some(member) = member.filter(|_| verified) else {
-        // Counted for unknown emails too, so the limit reveals nothing either.
-        state.limits.failed(&account, ip, state.clock.now()).await?;
-        return Err(ApiError::InvalidCredentials);
-    };
-    state.limits.succeeded(&account, ip).await?;
-    let token = auth::issue_token(&state.keys, &member, state.clock.now(), state.config.token_ttl_days)?;
-    let mut body = json!({
-        "token": token,
-        "message": format!("Welcome back {} {}.", member.first_name, member.last_name),
-    });
-    if let (Some(gallery_id), Some(map)) = (member.gallery_id, body.as_object_mut()) {
-        map.insert("gallery_id".into(), json!(gallery_id));
-    }
-    Ok(Json(body))
-}
-
-async fn password_hash(pool: &AnyPool, id: i64) -> Result<String, sqlx::Error> {
-    sqlx::query("SELECT password_hash FROM members WHERE id = $1")
-        .bind(id)
-        .fetch_one(pool)
-        .await?
-        .try_get(0)
-}
-
-/// The logged-in member's own details.
-#[utoipa::path(get, path = "/api/members/user/", tag = "members", responses((status = 200, description = "The member", body = crate::openapi::MemberView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn get_current_member(CurrentMember(member): CurrentMember) -> Json<Value> {
-    Json(member.to_json())
-}
-
-/// Updates one's own names, address, postcode, bio and website (registration's rules).
-#[utoipa::path(patch, path = "/api/members/user/", tag = "members", request_body(content = crate::openapi::ProfileUpdate, content_type = "application/json"), responses((status = 200, description = "Updated", body = crate::openapi::MemberView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn update_current_member(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
-    let mut f = Fields::new(&body);
-    let first_name = f.optional("first_name", name()).unwrap_or(member.first_name.clone());
-    let last_name = f.optional("last_name", name()).unwrap_or(member.last_name.clone());
-    let address = f.optional("address", text(1..=255)).unwrap_or(member.address.clone());
-    let postcode = f
-        .optional("postcode", postcode())
-        .map(|p| p.to_string())
-        .unwrap_or(member.postcode.clone());
-    let bio = if body.contains_key("bio") {
-        f.optional("bio", text(0..=700)).unwrap_or_default()
-    } else {
-        member.bio.clone()
-    };
-    let website = if body.contains_key("website") {
-        f.optional("website", parsed(parse_website)).unwrap_or_default()
-    } else {
-        member.website.clone()
-    };
-    f.finish()?;
-    let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "UPDATE members SET first_name = $1, last_name = $2, address = $3, postcode = $4, bio = $5, website = $6, \
-         updated_at = $7 WHERE id = $8",
-    )
-    .bind(&first_name)
-    .bind(&last_name)
-    .bind(&address)
-    .bind(&postcode)
-    .bind(&bio)
-    .bind(&website)
-    .bind(clock::to_db(state.clock.now()))
-    .bind(member.id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    state.catalogue.invalidate();
-    let updated = find(state.db.pool(), member.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Member not found."))?;
-    Ok(Json(updated.to_json()))
-}
-
-/// Changes one's password; every token issued before stops working.
-#[utoipa::path(post, path = "/api/members/password/", tag = "members", request_body(content = crate::openapi::PasswordChange, content_type = "application/json"), responses((status = 200, description = "Changed", body = crate::openapi::Message), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn change_password(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    CurrentMember(member): CurrentMember,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
-    // A stolen token must not become a way to guess the password: wrong current
-    // passwords count like failed logins.
-    let account = member.email.to_lowercase();
-    let mut f = Fields::new(&body);
-    let current = f.required("current_password", password_field());
-    let new = f.required("new_password", password_field());
-    let confirmation = f.required("new_password_confirmation", password_field());
-    if let (Some(n), Some(c)) = (&new, &confirmation) {
-        if n != c {
-            f.error("new_password_confirmation", "passwords do not match");
-        }
-    }
-    if let Some(current) = &current {
-        let hash = password_hash(state.db.pool(), member.id).await?;
-        state.limits.check(&account, ip, state.clock.now()).await?;
-        if auth::verify_password(Some(hash), current.clone()).await? {
-            state.limits.succeeded(&account, ip).await?;
-        } else {
-            state.limits.failed(&account, ip, state.clock.now()).await?;
-            f.error("current_password", "Your current password is incorrect.");
-        }
-    }
-    if let Some(n) = &new {
-        let inputs = vec![
-            member.email.clone(),
-            member.username.clone(),
-            member.first_name.clone(),
-            member.last_name.clone(),
-        ];
-        check_password(&mut f, "new_password", n, inputs).await?;
-    }
-    let Some(new) = new else {
-        return Err(ApiError::invalid(f.errors));
-    };
-    f.finish()?;
-    let hash = auth::hash_password(new).await?;
-    let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "UPDATE members SET password_hash = $1, token_generation = token_generation + 1, updated_at = $2 WHERE id = $3",
-    )
-    .bind(&hash)
-    .bind(clock::to_db(state.clock.now()))
-    .bind(member.id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    tracing::info!(member.id = member.id, "password changed");
-    Ok(Json(json!({"message": "Password changed."})))
 }
 
 #[cfg(test)]

@@ -1,0 +1,98 @@
+//! The members' routes: registration, login, the current member, profile and password.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Message;
+use crate::auth::{CurrentMember, MaybeMember};
+use crate::error::ApiResult;
+use crate::input::JsonBody;
+use crate::limits::ClientIp;
+use crate::members::{self, Member};
+use crate::state::AppState;
+use crate::tokens;
+
+#[derive(Serialize, ToSchema)]
+pub struct Registered {
+    message: &'static str,
+    id: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoggedIn {
+    token: String,
+    message: String,
+    /// Collectors only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gallery_id: Option<i64>,
+}
+
+/// Registers an artist or a collector; a collector's gallery is created in the same
+/// transaction. A duplicate email or username (in any letter case, even in a race) is a 400.
+#[utoipa::path(post, path = "/api/members/register/", tag = "members", request_body(content = crate::openapi::RegisterRequest, content_type = "application/json"), responses((status = 201, description = "Registered", body = Registered), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "An invalid token was sent", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::openapi::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn register_member(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    MaybeMember(_): MaybeMember,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Registered>)> {
+    let id = members::register(&state, ip, &body).await?;
+    let message = "Registration Successful. Welcome to the studio.";
+    Ok((StatusCode::CREATED, Json(Registered { message, id })))
+}
+
+/// Logs a member in with email and password; an unknown email and a wrong password get
+/// the same 401 after the same amount of work.
+#[utoipa::path(post, path = "/api/members/login/", tag = "members", request_body(content = crate::openapi::LoginRequest, content_type = "application/json"), responses((status = 200, description = "Logged in", body = LoggedIn), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Invalid email or password", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::openapi::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn login_member(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    MaybeMember(_): MaybeMember,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<LoggedIn>> {
+    let member = members::authenticate(&state, ip, &body).await?;
+    let now = state.clock.now();
+    let token = tokens::issue_token(
+        &state.keys,
+        member.id,
+        member.token_generation,
+        now,
+        state.config.token_ttl_days,
+    )?;
+    Ok(Json(LoggedIn {
+        token,
+        message: format!("Welcome back {} {}.", member.first_name, member.last_name),
+        gallery_id: member.gallery_id,
+    }))
+}
+
+/// The logged-in member's own details.
+#[utoipa::path(get, path = "/api/members/user/", tag = "members", responses((status = 200, description = "The member", body = Member), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_current_member(CurrentMember(member): CurrentMember) -> Json<Member> {
+    Json(member)
+}
+
+/// Updates one's own names, address, postcode, bio and website (registration's rules).
+#[utoipa::path(patch, path = "/api/members/user/", tag = "members", request_body(content = crate::openapi::ProfileUpdate, content_type = "application/json"), responses((status = 200, description = "Updated", body = Member), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn update_current_member(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Member>> {
+    Ok(Json(members::update_profile(&state, &member, &body).await?))
+}
+
+/// Changes one's password; every token issued before stops working.
+#[utoipa::path(post, path = "/api/members/password/", tag = "members", request_body(content = crate::openapi::PasswordChange, content_type = "application/json"), responses((status = 200, description = "Changed", body = Message), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    CurrentMember(member): CurrentMember,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Message>> {
+    members::change_password(&state, ip, &member, &body).await?;
+    Ok(Json(Message::new("Password changed.")))
+}
