@@ -2,7 +2,8 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::db::{fault, Fault};
 
@@ -158,58 +159,82 @@ impl ApiError {
     }
 }
 
+/// An error as a client receives it: RFC 9457 problem details.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    /// For invalid input: the first version's summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    /// Validation errors: `"Field name: message"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<String>>,
+    /// Validation errors by field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    fields: Option<Map<String, Value>>,
+    /// What else a conflict tells (`quoted_price`).
+    #[serde(flatten)]
+    #[schema(ignore)]
+    extra: Map<String, Value>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let title = status.canonical_reason().unwrap_or("Error");
-        let mut body = Map::new();
-        body.insert("type".into(), json!("about:blank"));
-        body.insert("title".into(), json!(title));
-        body.insert("status".into(), json!(status.as_u16()));
-        match &self {
+        let mut problem = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: String::new(),
+            message: None,
+            errors: None,
+            fields: None,
+            extra: Map::new(),
+        };
+        problem.detail = match &self {
             Self::Validation { message, errors } => {
                 let detail = message.unwrap_or("The request has invalid fields.");
-                body.insert("detail".into(), json!(detail));
-                body.insert("message".into(), json!(detail));
-                body.insert("errors".into(), json!(errors.messages()));
-                body.insert("fields".into(), Value::Object(errors.by_field()));
+                problem.message = Some(detail.to_owned());
+                problem.errors = Some(errors.messages());
+                problem.fields = Some(errors.by_field());
+                detail.to_owned()
             }
             Self::InvalidCredentials => {
-                body.insert("detail".into(), json!("Invalid email or password."));
-                body.insert("errors".into(), json!(["Invalid email or password."]));
+                problem.errors = Some(vec!["Invalid email or password.".to_owned()]);
+                "Invalid email or password.".to_owned()
             }
             Self::Conflict { detail, extra } => {
-                body.insert("detail".into(), json!(detail));
-                body.extend(extra.clone());
+                problem.extra = extra.clone();
+                detail.clone()
             }
             Self::Database(cause) if fault(cause) == Some(Fault::StorageFull) => {
                 tracing::error!(error = %cause, "the database has no space left");
-                body.insert(
-                    "detail".into(),
-                    json!("The server has run out of storage space; nothing was changed. Please try again later."),
-                );
+                "The server has run out of storage space; nothing was changed. Please try again later.".to_owned()
             }
             Self::Database(cause) if fault(cause).is_some() => {
                 tracing::warn!(error = %cause, "the database is unavailable");
-                body.insert("detail".into(), json!("The service is busy; please try again."));
+                "The service is busy; please try again.".to_owned()
             }
             Self::Database(cause) => {
                 tracing::error!(error = %cause, "database error");
-                body.insert("detail".into(), json!("An unexpected error occurred."));
+                "An unexpected error occurred.".to_owned()
             }
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
-                body.insert("detail".into(), json!("An unexpected error occurred."));
+                "An unexpected error occurred.".to_owned()
             }
             Self::StorageFull(detail) => {
                 tracing::error!(detail, "storage is full");
-                body.insert("detail".into(), json!(detail));
+                detail.clone()
             }
-            other => {
-                body.insert("detail".into(), json!(other.to_string()));
-            }
-        }
-        let mut response = (status, axum::Json(Value::Object(body))).into_response();
+            other => other.to_string(),
+        };
+        let mut response = (status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -29,7 +29,7 @@ pub struct GalleryView {
 }
 
 /// The caller's gallery with its artworks, a page at a time (collectors only).
-#[utoipa::path(get, path = "/api/galleries/my-gallery/", tag = "galleries", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's gallery", body = GalleryView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/galleries/my-gallery/", tag = "galleries", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's gallery", body = GalleryView), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn get_my_gallery(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -56,7 +56,7 @@ pub(crate) async fn get_my_gallery(
 
 /// The entries of the caller's own gallery: a page, or without `page` and `per_page`
 /// all of them.
-#[utoipa::path(get, path = "/api/galleries/{id}/artworks/", tag = "galleries", params(("id" = i64, Path, description = "Id"), ("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The gallery's entries", body = Vec<GalleryEntry>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/galleries/{id}/artworks/", tag = "galleries", params(("id" = i64, Path, description = "Id"), ("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The gallery's entries", body = Vec<GalleryEntry>), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_gallery_artworks(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -80,7 +80,7 @@ pub(crate) async fn list_gallery_artworks(
 }
 
 /// Adds an artwork to the caller's gallery; adding it again changes nothing.
-#[utoipa::path(post, path = "/api/galleries/{id}/curate/", tag = "galleries", params(("id" = i64, Path, description = "Id")), request_body(content = crate::openapi::Curate, content_type = "application/json"), responses((status = 201, description = "Added", body = Message), (status = 200, description = "Already there", body = Message), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/galleries/{id}/curate/", tag = "galleries", params(("id" = i64, Path, description = "Id")), request_body(content = Curate, content_type = "application/json"), responses((status = 201, description = "Added", body = Message), (status = 200, description = "Already there", body = Message), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn add_to_gallery(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -99,7 +99,7 @@ pub(crate) async fn add_to_gallery(
 }
 
 /// Removes an artwork (`{"artwork": id}` or `?artwork=id`) from the caller's gallery.
-#[utoipa::path(delete, path = "/api/galleries/{id}/curate/", tag = "galleries", params(("id" = i64, Path, description = "Id"), ("artwork" = Option<i64>, Query, description = "Or {\"artwork\": id} in the body")), responses((status = 204, description = "Removed"), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/galleries/{id}/curate/", tag = "galleries", params(("id" = i64, Path, description = "Id"), ("artwork" = Option<i64>, Query, description = "Or {\"artwork\": id} in the body")), responses((status = 204, description = "Removed"), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn remove_from_gallery(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -122,7 +122,7 @@ pub(crate) async fn remove_from_gallery(
 }
 
 /// Every gallery, a page at a time (staff only).
-#[utoipa::path(get, path = "/api/galleries/all/", tag = "galleries", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every gallery (staff)", body = Vec<GallerySummary>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/galleries/all/", tag = "galleries", params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every gallery (staff)", body = Vec<GallerySummary>), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_galleries(
     State(state): State<AppState>,
     Staff(_): Staff,
@@ -131,4 +131,13 @@ pub(crate) async fn list_galleries(
     let page = Page::from_pairs(&query_pairs(&uri))?;
     let (total, galleries) = galleries::summaries(&state.db, page).await?;
     Ok((page.headers(&uri, total), Json(galleries)))
+}
+
+// The request bodies below are read field by field (input::Fields), so that every
+// problem is reported at once with the first version's messages.
+
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "the body is read field by field; this documents it")]
+pub struct Curate {
+    pub artwork: i64,
 }

@@ -16,9 +16,11 @@ use utoipa_axum::routes;
 
 use crate::auth::MaybeMember;
 use crate::state::AppState;
-use crate::{artists, artworks, docs, health, images, media};
-
+mod artworks;
+mod docs;
 mod galleries;
+mod health;
+mod media;
 mod members;
 mod orders;
 
@@ -55,7 +57,6 @@ impl Documented for OpenApiRouter<AppState> {
 
 /// Every route with its documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
-    use crate::artworks::{browse, quote};
     let idempotent = || axum::middleware::from_fn(crate::idempotency::idempotent);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .documented(routes!(api_root))
@@ -68,17 +69,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .documented(routes!(members::login_member))
         .documented(routes!(members::get_current_member, members::update_current_member))
         .documented(routes!(members::change_password))
-        .documented(routes!(artists::get_artist))
-        .documented(routes!(browse::list_artworks, artworks::create_artwork))
+        .documented(routes!(artworks::get_artist))
+        .documented(routes!(artworks::list_artworks, artworks::create_artwork))
         .documented(routes!(artworks::create_artwork_legacy))
         .documented(routes!(
             artworks::get_artwork,
             artworks::update_artwork,
             artworks::delete_artwork
         ))
-        .documented(routes!(quote::quote_shipping))
-        .documented(routes!(images::list_images, images::add_image))
-        .documented(routes!(images::delete_image))
+        .documented(routes!(artworks::quote_shipping))
+        .documented(routes!(artworks::list_images, artworks::add_image))
+        .documented(routes!(artworks::delete_image))
         .documented(routes!(media::upload_images).layer(axum::extract::DefaultBodyLimit::disable()))
         .documented(routes!(media::serve_media))
         .documented(routes!(galleries::get_my_gallery))
@@ -151,7 +152,7 @@ const ENDPOINTS: [(&str, &str); 19] = [
 ];
 
 /// The API's front door.
-#[utoipa::path(get, path = "/api", tag = "root", responses((status = 200, description = "The API's front door", body = ApiRoot), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+#[utoipa::path(get, path = "/api", tag = "root", responses((status = 200, description = "The API's front door", body = ApiRoot), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
 pub(crate) async fn api_root(MaybeMember(_): MaybeMember) -> Json<ApiRoot> {
     Json(ApiRoot {
         message: "Welcome to OpenStudio API",

@@ -58,7 +58,7 @@ fn quoted_price() -> Parser<rust_decimal::Decimal> {
 
 /// Asks to buy an artwork. The price is the server's: artwork price plus shipping from
 /// the seller's postcode to the buyer's.
-#[utoipa::path(post, path = "/api/orders/create/", tag = "orders", params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), request_body(content = crate::openapi::CreateOrder, content_type = "application/json"), responses((status = 201, description = "Requested", body = OrderView), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/orders/create/", tag = "orders", params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), request_body(content = CreateOrder, content_type = "application/json"), responses((status = 201, description = "Requested", body = OrderView), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn create_order(
     State(state): State<AppState>,
     Collector(member): Collector,
@@ -86,7 +86,7 @@ fn review_action() -> Parser<Action> {
 }
 
 /// The seller accepts or cancels an order.
-#[utoipa::path(patch, path = "/api/orders/review/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), request_body(content = crate::openapi::Review, content_type = "application/json"), responses((status = 200, description = "Accepted or cancelled", body = Reviewed), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/orders/review/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), request_body(content = Review, content_type = "application/json"), responses((status = 200, description = "Accepted or cancelled", body = Reviewed), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn review_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -113,7 +113,7 @@ pub(crate) async fn review_order(
 }
 
 /// The buyer withdraws their request (pending or accepted).
-#[utoipa::path(patch, path = "/api/orders/cancel/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Cancelled", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/orders/cancel/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Cancelled", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn cancel_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -124,7 +124,7 @@ pub(crate) async fn cancel_order(
 }
 
 /// The seller marks a paid order as shipped.
-#[utoipa::path(patch, path = "/api/orders/shipped/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Shipped", body = Message), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/orders/shipped/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Shipped", body = Message), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn ship_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -135,7 +135,7 @@ pub(crate) async fn ship_order(
 }
 
 /// The buyer confirms receipt of a shipped order.
-#[utoipa::path(patch, path = "/api/orders/complete/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Completed", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/orders/complete/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "Completed", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn complete_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -148,7 +148,7 @@ pub(crate) async fn complete_order(
 /// The buyer pays for an accepted order: atomically one unit leaves the stock (never
 /// below zero); the last unit takes the artwork off sale and cancels its other open
 /// orders. The body (a demo card form) is ignored and never stored or logged.
-#[utoipa::path(patch, path = "/api/orders/payment/{id}", tag = "orders", params(("id" = i64, Path, description = "Id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), responses((status = 200, description = "Paid", body = Paid), (status = 400, description = "Invalid Idempotency-Key", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/orders/payment/{id}", tag = "orders", params(("id" = i64, Path, description = "Id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same request within 24 hours")), responses((status = 200, description = "Paid", body = Paid), (status = 400, description = "Invalid Idempotency-Key", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"), (status = 422, description = "Idempotency-Key reused for another request", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn pay_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -163,7 +163,7 @@ pub(crate) async fn pay_order(
 }
 
 /// One order, for its buyer or seller.
-#[utoipa::path(get, path = "/api/orders/order-details/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The order", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/order-details/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The order", body = OrderView), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn get_order(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -174,7 +174,7 @@ pub(crate) async fn get_order(
 }
 
 /// An order's timeline, oldest first, for its buyer or seller.
-#[utoipa::path(get, path = "/api/orders/{id}/events/", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The timeline, oldest first", body = Vec<Event>), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/{id}/events/", tag = "orders", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The timeline, oldest first", body = Vec<Event>), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_order_events(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -205,7 +205,7 @@ async fn order_list(state: AppState, uri: &axum::http::Uri, listing: Listing, vi
 }
 
 /// The caller's orders as buyer, newest first.
-#[utoipa::path(get, path = "/api/orders/purchase-requests/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as buyer", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/purchase-requests/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as buyer", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_purchases(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -215,7 +215,7 @@ pub(crate) async fn list_purchases(
 }
 
 /// The caller's orders as seller, newest first.
-#[utoipa::path(get, path = "/api/orders/seller/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as seller", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/seller/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The caller's orders as seller", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_sales(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -225,7 +225,7 @@ pub(crate) async fn list_sales(
 }
 
 /// Every order, newest first (staff only).
-#[utoipa::path(get, path = "/api/orders/all/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every order (staff)", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/all/", tag = "orders", params(("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "Every order (staff)", body = Vec<OrderView>), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_all_orders(
     State(state): State<AppState>,
     Staff(_): Staff,
@@ -235,7 +235,7 @@ pub(crate) async fn list_all_orders(
 }
 
 /// Whether the caller has orders with news they have not seen.
-#[utoipa::path(get, path = "/api/orders/unviewed-orders/", tag = "orders", responses((status = 200, description = "Unviewed orders on the caller's side", body = Unviewed), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/orders/unviewed-orders/", tag = "orders", responses((status = 200, description = "Unviewed orders on the caller's side", body = Unviewed), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn count_unviewed_orders(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -263,7 +263,7 @@ fn order_ids() -> Parser<Vec<i64>> {
 }
 
 /// Marks the caller's orders (all of one side, or the given ids) as viewed.
-#[utoipa::path(post, path = "/api/orders/mark-viewed/", tag = "orders", request_body(content = crate::openapi::MarkViewed, content_type = "application/json"), responses((status = 200, description = "Marked", body = MarkedViewed), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/orders/mark-viewed/", tag = "orders", request_body(content = MarkViewed, content_type = "application/json"), responses((status = 200, description = "Marked", body = MarkedViewed), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn mark_orders_viewed(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -278,4 +278,31 @@ pub(crate) async fn mark_orders_viewed(
     let updated = orders::mark_viewed(&state.db, member.id, side, ids.as_deref()).await? as i64;
     let message = format!("Marked {updated} orders as viewed");
     Ok(Json(MarkedViewed { message, updated }))
+}
+
+// The request bodies below are read field by field (input::Fields), so that every
+// problem is reported at once with the first version's messages.
+
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "the body is read field by field; this documents it")]
+pub struct CreateOrder {
+    pub artwork_id: i64,
+    /// The total the client showed; refused (409) when more than 0.01 away.
+    #[schema(value_type = Option<f64>)]
+    pub final_price: Option<f64>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "the body is read field by field; this documents it")]
+pub struct Review {
+    #[schema(pattern = "^(accept|cancel)$")]
+    pub action: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "the body is read field by field; this documents it")]
+pub struct MarkViewed {
+    #[schema(pattern = "^(artist|collector)$")]
+    pub user_type: Option<String>,
+    pub order_ids: Option<Vec<i64>>,
 }

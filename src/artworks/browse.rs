@@ -2,18 +2,13 @@
 //! ordering and pages. A page costs three queries whatever its size: the count, the
 //! artworks with their artists, and all their images.
 
-use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
-use axum::http::{header, HeaderMap, HeaderValue, Uri};
-use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 
 use super::{populate, Artwork, Medium, ARTWORK_COLUMNS};
-use crate::auth::MaybeMember;
 use crate::db::{Backend, Bind, Binds};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::money::{parse_decimal, Money};
-use crate::paging::{query_pairs, stream_array, Cursor, Direction, Page, Paging, CHUNK};
+use crate::paging::{Cursor, Direction, Page, CHUNK};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,27 +266,8 @@ impl Filter {
     }
 }
 
-/// Lists the artworks on show: filtered, searched, ordered, a page at a time. The body
-/// is a plain array; `X-Total-Count` and `Link` carry the paging.
-#[utoipa::path(get, path = "/api/artworks/", tag = "artworks", params(("q" = Option<String>, Query, description = "Words in title, description, material or artist name"), ("medium" = Option<Vec<crate::artworks::Medium>>, Query, description = "Repeatable"), ("artist" = Option<i64>, Query), ("min_price" = Option<f64>, Query), ("max_price" = Option<f64>, Query), ("for_sale" = Option<bool>, Query), ("year_min" = Option<i64>, Query), ("year_max" = Option<i64>, Query), ("ordering" = Option<String>, Query, description = "price, -price, year, -year, created, -created or title"), ("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The artworks, or one page of them; X-Total-Count and Link carry the paging", body = Vec<crate::artworks::Artwork>), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
-pub(crate) async fn list_artworks(
-    State(state): State<AppState>,
-    MaybeMember(_): MaybeMember,
-    OriginalUri(uri): OriginalUri,
-) -> ApiResult<Response> {
-    let pairs = query_pairs(&uri);
-    let filter = Filter::from_pairs(&pairs)?;
-    let Paging::Page(page) = Paging::from_pairs(&pairs)? else {
-        return list_whole(state, filter, &uri).await;
-    };
-    // The parsed request, not the raw query string: unknown parameters and spelling
-    // variants cannot fill the cache with copies of one page.
-    let key = format!("{filter:?}|{page:?}");
-    let key = key.as_str();
-    if let Some(cached) = state.catalogue.get(key) {
-        return Ok(json_response(page.headers(&uri, cached.total), cached.body));
-    }
-    let generation = state.catalogue.generation();
+/// One page of the catalogue and the catalogue's size under `filter`, on one connection.
+pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Vec<Artwork>)> {
     let mut conn = state.db.pool().acquire().await?;
     let (count_sql, binds) = filter.count_query(state.db.backend());
     let total: i64 = binds
@@ -301,65 +277,53 @@ pub(crate) async fn list_artworks(
         .try_get(0)?;
     let (list_sql, binds) = filter.page_query(state.db.backend(), page);
     let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
-    let artworks: Vec<Artwork> = populate(&mut conn, &state.media, &rows).await?;
-    let body = Bytes::from(serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?);
-    state.catalogue.put(key, generation, total, body.clone());
-    Ok(json_response(page.headers(&uri, total), body))
+    Ok((total, populate(&mut conn, &state.media, &rows).await?))
 }
 
-/// The whole list, as the first version's client loads it: streamed in keyset chunks
-/// (by position for a search's relevance), never cached.
-async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Response> {
-    let (count_sql, count_binds) = filter.count_query(state.db.backend());
-    let total: i64 = count_binds
+/// How many artworks match `filter`.
+pub async fn count(state: &AppState, filter: &Filter) -> ApiResult<i64> {
+    let (count_sql, binds) = filter.count_query(state.db.backend());
+    Ok(binds
         .apply(sqlx::query(&count_sql))
         .fetch_one(state.db.pool())
         .await?
-        .try_get(0)?;
+        .try_get(0)?)
+}
+
+/// The chunk of the whole list after `cursor`, with the cursor of the next: by keyset,
+/// or by position for a search's relevance, which has no key to resume from.
+pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResult<(Vec<Artwork>, Option<Cursor>)> {
     let mut binds = Binds::default();
     let Sql {
         tables,
         artist_join,
-        condition,
+        mut condition,
         order,
     } = filter.to_sql(state.db.backend(), &mut binds);
     let keyset = filter.plain_ordering().map(Ordering::keyset);
-    let next = move |cursor: Cursor| {
-        let (state, mut binds) = (state.clone(), binds.clone());
-        let (mut condition, order) = (condition.clone(), order.clone());
-        async move {
-            let key = keyset.map_or("a.id", |(key, _)| key);
-            if let Some(after) = keyset.and_then(|(key, dir)| cursor.condition(key, "a.id", dir, &mut binds)) {
-                condition = format!("{condition} AND {after}");
-            }
-            let window = cursor.limit(&mut binds);
-            let sql = format!(
-                "SELECT {ARTWORK_COLUMNS}, {key} AS sort_key FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
-            );
-            let mut conn = state.db.pool().acquire().await?;
-            let rows = binds.apply(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
-            let next = match (rows.last(), &cursor) {
-                (Some(last), _) if rows.len() as i64 == CHUNK && keyset.is_some() => {
-                    let sort_key = last
-                        .try_get::<i64, _>("sort_key")
-                        .map(Bind::Int)
-                        .or_else(|_| last.try_get::<String, _>("sort_key").map(Bind::Text))?;
-                    Some(Cursor::After(sort_key, last.try_get("id")?))
-                }
-                (Some(_), Cursor::Offset(n)) if rows.len() as i64 == CHUNK => Some(Cursor::Offset(n + CHUNK)),
-                (Some(_), _) if rows.len() as i64 == CHUNK => Some(Cursor::Offset(CHUNK)),
-                _ => None,
-            };
-            let artworks = populate(&mut conn, &state.media, &rows).await?;
-            ApiResult::Ok((artworks, next))
+    let key = keyset.map_or("a.id", |(key, _)| key);
+    if let Some(after) = keyset.and_then(|(key, dir)| cursor.condition(key, "a.id", dir, &mut binds)) {
+        condition = format!("{condition} AND {after}");
+    }
+    let window = cursor.limit(&mut binds);
+    let sql = format!(
+        "SELECT {ARTWORK_COLUMNS}, {key} AS sort_key FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
+    );
+    let mut conn = state.db.pool().acquire().await?;
+    let rows = binds.apply(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+    let next = match (rows.last(), &cursor) {
+        (Some(last), _) if rows.len() as i64 == CHUNK && keyset.is_some() => {
+            let sort_key = last
+                .try_get::<i64, _>("sort_key")
+                .map(Bind::Int)
+                .or_else(|_| last.try_get::<String, _>("sort_key").map(Bind::Text))?;
+            Some(Cursor::After(sort_key, last.try_get("id")?))
         }
+        (Some(_), Cursor::Offset(n)) if rows.len() as i64 == CHUNK => Some(Cursor::Offset(n + CHUNK)),
+        (Some(_), _) if rows.len() as i64 == CHUNK => Some(Cursor::Offset(CHUNK)),
+        _ => None,
     };
-    Ok(stream_array(Paging::Whole.headers(uri, total), next))
-}
-
-fn json_response(mut headers: HeaderMap, body: Bytes) -> Response {
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    (headers, body).into_response()
+    Ok((populate(&mut conn, &state.media, &rows).await?, next))
 }
 
 #[cfg(test)]

@@ -1,21 +1,18 @@
-//! Artworks: the catalogue, and its artists' listing, editing and withdrawal.
+//! Artworks: the catalogue, and its artists' listing, editing and withdrawal. All of
+//! the artworks' SQL is here and in the modules below.
 
 use std::collections::HashMap;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::Json;
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::auth::{Artist, CurrentMember, MaybeMember};
 use crate::clock;
 use crate::db::{flag, placeholders, timestamp, Tx};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{boolean, integer, measure, money, parsed, text, Fields, Id, JsonBody, Parser};
+use crate::input::{boolean, integer, measure, money, parsed, text, Fields, Parser};
 use crate::media::{self, Media};
 use crate::members::Member;
 use crate::money::{Measure, Money};
@@ -23,8 +20,10 @@ use crate::orders::{self, rules::OrderStatus};
 use crate::postcode::outward_code;
 use crate::state::AppState;
 
+pub mod artists;
 pub mod browse;
-pub(crate) mod quote;
+pub mod images;
+pub mod quote;
 
 pub const MAX_IMAGES: usize = 10;
 const MAX_PRICE: Money = Money::from_hundredths(9_999_999);
@@ -248,20 +247,6 @@ fn not_found() -> ApiError {
     ApiError::not_found("Artwork not found.")
 }
 
-/// One artwork with its artist and images.
-#[utoipa::path(get, path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artwork", body = Artwork), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
-pub(crate) async fn get_artwork(
-    State(state): State<AppState>,
-    MaybeMember(_): MaybeMember,
-    Id(id): Id,
-) -> ApiResult<Json<Artwork>> {
-    let mut conn = state.db.pool().acquire().await?;
-    find_visible(&mut conn, &state.media, id)
-        .await?
-        .map(Json)
-        .ok_or_else(not_found)
-}
-
 /// An image URL the client gives: http(s), at most 500 characters. The server never
 /// fetches it.
 pub fn image_url() -> Parser<String> {
@@ -310,7 +295,7 @@ fn image_list() -> Parser<Vec<String>> {
 }
 
 /// The fields an artist sets; all present on create, any subset on update.
-struct ArtworkInput {
+pub struct ArtworkInput {
     title: Option<String>,
     description: Option<String>,
     year: Option<i64>,
@@ -328,7 +313,7 @@ struct ArtworkInput {
 
 impl ArtworkInput {
     /// Reads the body; `id`, `artist`, timestamps and unknown keys are ignored.
-    fn read(body: &serde_json::Map<String, Value>, now: DateTime<Utc>, partial: bool) -> ApiResult<Self> {
+    pub fn read(body: &serde_json::Map<String, Value>, now: DateTime<Utc>, partial: bool) -> ApiResult<Self> {
         let mut f = Fields::new(body);
         fn field<T>(f: &mut Fields<'_>, partial: bool, key: &str, parser: Parser<T>) -> Option<T> {
             if partial {
@@ -387,15 +372,9 @@ async fn replace_images(
     Ok(())
 }
 
-/// Lists a new artwork for the calling artist (collectors are refused).
-#[utoipa::path(post, path = "/api/artworks/", tag = "artworks", request_body(content = crate::openapi::ArtworkInput, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn create_artwork(
-    State(state): State<AppState>,
-    Artist(member): Artist,
-    JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Artwork>)> {
-    let now = state.clock.now();
-    let input = ArtworkInput::read(&body, now, false)?;
+/// Lists a new artwork for an artist; every field is required but `is_for_sale` and
+/// the images.
+pub async fn create(state: &AppState, artist: &Member, input: ArtworkInput) -> ApiResult<Artwork> {
     let (Some(title), Some(description), Some(year), Some(price), Some(quantity), Some(medium), Some(material)) = (
         input.title,
         input.description,
@@ -412,14 +391,14 @@ pub(crate) async fn create_artwork(
         return Err(ApiError::BadRequest("Missing fields.".into()));
     };
     let listed = input.is_for_sale.unwrap_or(true);
-    let stamp = clock::to_db(now);
+    let stamp = clock::to_db(state.clock.now());
     let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query(
         "INSERT INTO artworks (artist_id, title, description, year, price_pence, quantity_for_sale, listed, is_for_sale, \
          medium, material, width_hundredths, depth_hundredths, height_hundredths, weight_hundredths, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
     )
-    .bind(member.id)
+    .bind(artist.id)
     .bind(&title)
     .bind(&description)
     .bind(year)
@@ -440,7 +419,7 @@ pub(crate) async fn create_artwork(
     replace_images(
         &mut tx,
         &state.media,
-        &member,
+        artist,
         id,
         &input.images.unwrap_or_default(),
         &stamp,
@@ -449,18 +428,8 @@ pub(crate) async fn create_artwork(
     let artwork = find_visible(&mut tx, &state.media, id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
     state.catalogue.invalidate();
-    tracing::info!(artwork.id = id, artist.id = member.id, "artwork created");
-    Ok((StatusCode::CREATED, Json(artwork)))
-}
-
-/// The first version's path for creating an artwork.
-#[utoipa::path(post, path = "/api/artworks/create/", tag = "artworks", request_body(content = crate::openapi::ArtworkInput, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn create_artwork_legacy(
-    state: State<AppState>,
-    artist: Artist,
-    body: JsonBody,
-) -> ApiResult<(StatusCode, Json<Artwork>)> {
-    create_artwork(state, artist, body).await
+    tracing::info!(artwork.id = id, artist.id = artist.id, "artwork created");
+    Ok(artwork)
 }
 
 /// Locks a visible artwork for its artist to change, then reads it: 404 if absent, 403
@@ -485,18 +454,12 @@ pub async fn lock_own_artwork(tx: &mut Tx, media: &Media, member: &Member, id: i
 
 /// Updates some or all of an artwork's fields (PUT and PATCH alike); a non-empty
 /// `artworks_images` list replaces the images.
-#[utoipa::path(method(put, patch), path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), request_body(content = crate::openapi::ArtworkInput, content_type = "application/json"), responses((status = 200, description = "Updated", body = Artwork), (status = 400, description = "Invalid input", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn update_artwork(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    Id(id): Id,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Json<Artwork>> {
+pub async fn update(state: &AppState, member: &Member, id: i64, form: &Map<String, Value>) -> ApiResult<Artwork> {
     let now = state.clock.now();
     let stamp = clock::to_db(now);
     let mut tx = state.db.begin().await?;
-    let current = lock_own_artwork(&mut tx, &state.media, &member, id, &stamp).await?;
-    let input = ArtworkInput::read(&body, now, true)?;
+    let current = lock_own_artwork(&mut tx, &state.media, member, id, &stamp).await?;
+    let input = ArtworkInput::read(form, now, true)?;
     let quantity = input.quantity_for_sale.unwrap_or(current.quantity_for_sale);
     let listed = input.is_for_sale.unwrap_or(current.listed);
     sqlx::query(
@@ -522,26 +485,21 @@ pub(crate) async fn update_artwork(
     .execute(&mut *tx)
     .await?;
     if let Some(images) = input.images.filter(|list| !list.is_empty()) {
-        replace_images(&mut tx, &state.media, &member, id, &images, &stamp).await?;
+        replace_images(&mut tx, &state.media, member, id, &images, &stamp).await?;
     }
     let artwork = find_visible(&mut tx, &state.media, id).await?.ok_or_else(not_found)?;
     tx.commit().await?;
     state.catalogue.invalidate();
-    Ok(Json(artwork))
+    Ok(artwork)
 }
 
 /// Withdraws an artwork. Without orders it is erased; with orders it is archived
 /// (hidden, kept for its orders), its open orders cancelled and their buyers notified.
 /// Refused while an order is paid and not yet delivered.
-#[utoipa::path(delete, path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), responses((status = 204, description = "Deleted, or archived when it has orders"), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::openapi::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn delete_artwork(
-    State(state): State<AppState>,
-    CurrentMember(member): CurrentMember,
-    Id(id): Id,
-) -> ApiResult<StatusCode> {
+pub async fn withdraw(state: &AppState, member: &Member, id: i64) -> ApiResult<()> {
     let now = clock::to_db(state.clock.now());
     let mut tx = state.db.begin().await?;
-    lock_own_artwork(&mut tx, &state.media, &member, id, &now).await?;
+    lock_own_artwork(&mut tx, &state.media, member, id, &now).await?;
     sqlx::query("UPDATE artworks SET archived_at = $1, listed = FALSE, is_for_sale = FALSE, updated_at = $1 WHERE id = $2 AND archived_at IS NULL")
         .bind(&now)
         .bind(id)
@@ -579,5 +537,5 @@ pub(crate) async fn delete_artwork(
     tx.commit().await?;
     state.catalogue.invalidate();
     tracing::info!(artwork.id = id, archived = total > 0, "artwork withdrawn");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

@@ -206,3 +206,41 @@ pub fn valid_key(key: &str) -> bool {
         && hash.len() == 64
         && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
+
+impl Media {
+    /// A stored image's bytes; 404 when there is no such image.
+    pub async fn read(&self, key: &str) -> ApiResult<axum::body::Bytes> {
+        let not_found = || ApiError::not_found("No such image.");
+        if !valid_key(key) {
+            return Err(not_found());
+        }
+        match self.store.get(&object_store::path::Path::from(key)).await {
+            Ok(result) => result.bytes().await.map_err(|e| ApiError::Internal(e.into())),
+            Err(object_store::Error::NotFound { .. }) => Err(not_found()),
+            Err(e) => Err(ApiError::Internal(e.into())),
+        }
+    }
+
+    /// A slot for an upload request to read its files in: a few at once, each holding
+    /// one file at a time, so uploads take bounded memory.
+    pub async fn reading_slot(&self) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+        self.requests
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    /// Whether a stored image exists.
+    pub async fn exists(&self, key: &str) -> bool {
+        valid_key(key) && self.store.head(&object_store::path::Path::from(key)).await.is_ok()
+    }
+}
+
+pub fn content_type_of(key: &str) -> &'static str {
+    if key.ends_with(".png") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    }
+}

@@ -50,7 +50,7 @@ pub(crate) async fn docs_index() -> Result<Response, ApiError> {
 }
 
 /// The documentation page's scripts, styles and images.
-#[utoipa::path(get, path = "/api/docs/{file}", tag = "docs", params(("file" = String, Path, description = "An asset of the page")), responses((status = 200, description = "The asset"), (status = 404, description = "No such asset", body = crate::openapi::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/docs/{file}", tag = "docs", params(("file" = String, Path, description = "An asset of the page")), responses((status = 200, description = "The asset"), (status = 404, description = "No such asset", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn docs_file(Path(file): Path<String>) -> Result<Response, ApiError> {
     asset(&file)
 }

@@ -1,26 +1,41 @@
 //! Health checks for load balancers and orchestrators.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// What readiness found.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`, or `degraded` when the disk is full.
+    status: &'static str,
+    database: &'static str,
+    migrations: &'static str,
+    storage: &'static str,
+}
 
 /// How long readiness may take to answer.
 const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);
 
 /// The process is up and answering.
-#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "Up", body = crate::openapi::Health)))]
-pub(crate) async fn live() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "Up", body = Health)))]
+pub(crate) async fn live() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// Ready for traffic: the database answers and every migration is applied. A full disk
 /// shows as `"status": "degraded"`: reads work, writes are refused until space is freed.
-#[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, description = "Ready", body = crate::openapi::Health), (status = 503, description = "Not ready", body = crate::openapi::Problem, content_type = "application/problem+json")))]
-pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<Value>)> {
+#[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Not ready", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
     // A balancer asks often and waits little: an outage is reported at once.
     let check = async {
         let reachable = sqlx::query("SELECT 1").fetch_one(state.db.pool()).await.is_ok();
@@ -44,8 +59,10 @@ pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<(StatusCod
     } else {
         ("ready", "ok")
     };
-    Ok((
-        StatusCode::OK,
-        Json(json!({"status": status, "database": "ok", "migrations": "applied", "storage": storage})),
-    ))
+    Ok(Json(Readiness {
+        status,
+        database: "ok",
+        migrations: "applied",
+        storage,
+    }))
 }

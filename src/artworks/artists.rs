@@ -1,25 +1,36 @@
 //! Artist pages: who an artist is and what they have on sale (SPEC Part D.2).
 
-use axum::extract::State;
-use axum::Json;
-use serde_json::{json, Value};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sqlx::Row;
 
-use crate::artworks::{populate, ARTWORK_COLUMNS, ARTWORK_FROM};
-use crate::auth::MaybeMember;
+use super::{populate, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM};
 use crate::error::{ApiError, ApiResult};
-use crate::input::Id;
 use crate::members::{self, UserType};
 use crate::orders::rules::OrderStatus;
 use crate::state::AppState;
 
+/// An artist's public page.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ArtistPage {
+    pub id: i64,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub bio: String,
+    pub website: String,
+    /// The outward code only.
+    pub postcode: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub member_since: DateTime<Utc>,
+    pub artworks_count: i64,
+    pub for_sale_count: i64,
+    pub sold_count: i64,
+    pub artworks: Vec<Artwork>,
+}
+
 /// An artist's public page: profile, counts, and up to 50 artworks on sale, newest first.
-#[utoipa::path(get, path = "/api/artists/{id}/", tag = "artists", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artist's page", body = crate::openapi::ArtistPage), (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::openapi::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
-pub(crate) async fn get_artist(
-    State(state): State<AppState>,
-    MaybeMember(_): MaybeMember,
-    Id(id): Id,
-) -> ApiResult<Json<Value>> {
+pub async fn page(state: &AppState, id: i64) -> ApiResult<ArtistPage> {
     let artist = members::find(state.db.pool(), id)
         .await?
         .filter(|m| m.user_type == UserType::Artist)
@@ -45,18 +56,18 @@ pub(crate) async fn get_artist(
     .fetch_all(&mut *conn)
     .await?;
     let artworks = populate(&mut conn, &state.media, &rows).await?;
-    Ok(Json(json!({
-        "id": artist.id,
-        "username": artist.username,
-        "first_name": artist.first_name,
-        "last_name": artist.last_name,
-        "bio": artist.bio,
-        "website": artist.website,
-        "postcode": artist.outward_postcode(),
-        "member_since": artist.created_at,
-        "artworks_count": counts.try_get::<i64, _>("artworks_count")?,
-        "for_sale_count": counts.try_get::<i64, _>("for_sale_count")?,
-        "sold_count": counts.try_get::<i64, _>("sold_count")?,
-        "artworks": artworks,
-    })))
+    Ok(ArtistPage {
+        id: artist.id,
+        postcode: artist.outward_postcode().to_owned(),
+        username: artist.username,
+        first_name: artist.first_name,
+        last_name: artist.last_name,
+        bio: artist.bio,
+        website: artist.website,
+        member_since: artist.created_at,
+        artworks_count: counts.try_get("artworks_count")?,
+        for_sale_count: counts.try_get("for_sale_count")?,
+        sold_count: counts.try_get("sold_count")?,
+        artworks,
+    })
 }

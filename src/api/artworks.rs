@@ -1,0 +1,227 @@
+//! The artworks' routes: the catalogue, an artwork, its images, its shipping quote, and
+//! its artist's page.
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::artworks::artists::{self, ArtistPage};
+use crate::artworks::browse::{self, Filter};
+use crate::artworks::{self, images, quote, Artwork, ArtworkInput, Image, Medium};
+use crate::auth::{Artist, CurrentMember, MaybeMember};
+use crate::error::{ApiError, ApiResult};
+use crate::input::{Id, JsonBody};
+use crate::paging::{query_pairs, stream_array, Paging};
+use crate::postcode::Postcode;
+use crate::shipping::Quote;
+use crate::state::AppState;
+use utoipa::ToSchema;
+
+/// Lists the artworks on show: filtered, searched, ordered, a page at a time. The body
+/// is a plain array; `X-Total-Count` and `Link` carry the paging.
+#[utoipa::path(get, path = "/api/artworks/", tag = "artworks", params(("q" = Option<String>, Query, description = "Words in title, description, material or artist name"), ("medium" = Option<Vec<crate::artworks::Medium>>, Query, description = "Repeatable"), ("artist" = Option<i64>, Query), ("min_price" = Option<f64>, Query), ("max_price" = Option<f64>, Query), ("for_sale" = Option<bool>, Query), ("year_min" = Option<i64>, Query), ("year_max" = Option<i64>, Query), ("ordering" = Option<String>, Query, description = "price, -price, year, -year, created, -created or title"), ("page" = Option<i64>, Query, description = "Page number, from 1. With neither page nor per_page, the whole list is returned, streamed"), ("per_page" = Option<i64>, Query, description = "Items a page, 1 to 200 (default 50)")), responses((status = 200, description = "The artworks, or one page of them; X-Total-Count and Link carry the paging", body = Vec<crate::artworks::Artwork>), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn list_artworks(
+    State(state): State<AppState>,
+    MaybeMember(_): MaybeMember,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<Response> {
+    let pairs = query_pairs(&uri);
+    let filter = Filter::from_pairs(&pairs)?;
+    let Paging::Page(page) = Paging::from_pairs(&pairs)? else {
+        return list_whole(state, filter, &uri).await;
+    };
+    // Pages are cached until the catalogue changes. The key is the parsed request, not
+    // the raw query string: unknown parameters and spelling variants cannot fill the
+    // cache with copies of one page.
+    let key = format!("{filter:?}|{page:?}");
+    if let Some(cached) = state.catalogue.get(&key) {
+        return Ok(json_response(page.headers(&uri, cached.total), cached.body));
+    }
+    let generation = state.catalogue.generation();
+    let (total, artworks) = browse::page(&state, &filter, page).await?;
+    let body = Bytes::from(serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?);
+    state.catalogue.put(&key, generation, total, body.clone());
+    Ok(json_response(page.headers(&uri, total), body))
+}
+
+/// The whole list, as the first version's client loads it: streamed in chunks, never
+/// cached.
+async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Response> {
+    let total = browse::count(&state, &filter).await?;
+    Ok(stream_array(Paging::Whole.headers(uri, total), move |cursor| {
+        let (state, filter) = (state.clone(), filter.clone());
+        async move { browse::chunk(&state, &filter, cursor).await }
+    }))
+}
+
+fn json_response(mut headers: HeaderMap, body: Bytes) -> Response {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    (headers, body).into_response()
+}
+
+/// Lists a new artwork for the calling artist (collectors are refused).
+#[utoipa::path(post, path = "/api/artworks/", tag = "artworks", request_body(content = ArtworkForm, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_artwork(
+    State(state): State<AppState>,
+    Artist(member): Artist,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Artwork>)> {
+    let input = ArtworkInput::read(&body, state.clock.now(), false)?;
+    let artwork = artworks::create(&state, &member, input).await?;
+    Ok((StatusCode::CREATED, Json(artwork)))
+}
+
+/// The first version's path for creating an artwork.
+#[utoipa::path(post, path = "/api/artworks/create/", tag = "artworks", request_body(content = ArtworkForm, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_artwork_legacy(
+    state: State<AppState>,
+    artist: Artist,
+    body: JsonBody,
+) -> ApiResult<(StatusCode, Json<Artwork>)> {
+    create_artwork(state, artist, body).await
+}
+
+/// One artwork with its artist and images.
+#[utoipa::path(get, path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artwork", body = Artwork), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn get_artwork(
+    State(state): State<AppState>,
+    MaybeMember(_): MaybeMember,
+    Id(id): Id,
+) -> ApiResult<Json<Artwork>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let artwork = artworks::find_visible(&mut conn, &state.media, id).await?;
+    artwork
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("Artwork not found."))
+}
+
+/// Updates some or all of an artwork's fields (PUT and PATCH alike); a non-empty
+/// `artworks_images` list replaces the images.
+#[utoipa::path(method(put, patch), path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), request_body(content = ArtworkForm, content_type = "application/json"), responses((status = 200, description = "Updated", body = Artwork), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn update_artwork(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Artwork>> {
+    Ok(Json(artworks::update(&state, &member, id, &body).await?))
+}
+
+/// Withdraws an artwork. Without orders it is erased; with orders it is archived
+/// (hidden, kept for its orders), its open orders cancelled and their buyers notified.
+/// Refused while an order is paid and not yet delivered.
+#[utoipa::path(delete, path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), responses((status = 204, description = "Deleted, or archived when it has orders"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn delete_artwork(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    artworks::withdraw(&state, &member, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What shipping an artwork to a UK postcode costs: `?postcode=…`, or a logged-in
+/// collector's own postcode when none is given.
+#[utoipa::path(get, path = "/api/artworks/{id}/shipping-quote/", tag = "artworks", params(("id" = i64, Path, description = "Id"), ("postcode" = Option<String>, Query, description = "UK postcode; a collector's own when omitted")), responses((status = 200, description = "The quote", body = Quote), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn quote_shipping(
+    State(state): State<AppState>,
+    MaybeMember(member): MaybeMember,
+    Id(id): Id,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<Json<Quote>> {
+    let given = query_pairs(&uri)
+        .into_iter()
+        .find(|(k, v)| k == "postcode" && !v.trim().is_empty())
+        .map(|(_, v)| v);
+    let to = match (given, member.filter(|m| m.is_collector())) {
+        (Some(text), _) => Postcode::parse(&text).map_err(|e| ApiError::field("postcode", e))?,
+        (None, Some(collector)) => collector.postcode,
+        (None, None) => return Err(ApiError::field("postcode", "A UK postcode is required.")),
+    };
+    Ok(Json(quote::quote(&state, id, &to).await?))
+}
+
+/// An artist's public page: profile, counts, and up to 50 artworks on sale, newest first.
+#[utoipa::path(get, path = "/api/artists/{id}/", tag = "artists", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artist's page", body = ArtistPage), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn get_artist(
+    State(state): State<AppState>,
+    MaybeMember(_): MaybeMember,
+    Id(id): Id,
+) -> ApiResult<Json<ArtistPage>> {
+    Ok(Json(artists::page(&state, id).await?))
+}
+
+/// The images of an artwork, in order.
+#[utoipa::path(get, path = "/api/images/artwork/{id}/images/", tag = "images", params(("id" = i64, Path, description = "Id")), responses((status = 200, description = "The artwork's images", body = Vec<Image>), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn list_images(
+    State(state): State<AppState>,
+    MaybeMember(_): MaybeMember,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Image>>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let artwork = artworks::find_visible(&mut conn, &state.media, id).await?;
+    let artwork = artwork.ok_or_else(|| ApiError::not_found("Artwork not found."))?;
+    Ok(Json(artwork.artworks_images))
+}
+
+/// Adds an image URL to the caller's own artwork (at most ten images).
+#[utoipa::path(post, path = "/api/images/artwork/{id}/images/", tag = "images", params(("id" = i64, Path, description = "Id")), request_body(content = ImageUrl, content_type = "application/json"), responses((status = 201, description = "Added", body = Image), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn add_image(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Image>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(images::add(&state, &member, id, &body).await?),
+    ))
+}
+
+/// Removes an image from the caller's own artwork.
+#[utoipa::path(delete, path = "/api/images/image/{id}/", tag = "images", params(("id" = i64, Path, description = "Id")), responses((status = 204, description = "Removed"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn delete_image(
+    State(state): State<AppState>,
+    CurrentMember(member): CurrentMember,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    images::remove(&state, &member, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// The request bodies below are read field by field (input::Fields), so that every
+// problem is reported at once with the first version's messages.
+
+/// An artwork as an artist sends it; every field is optional on update.
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "the body is read field by field; this documents it")]
+#[schema(as = ArtworkInput)]
+pub struct ArtworkForm {
+    pub title: String,
+    pub description: String,
+    pub year: i64,
+    #[schema(value_type = f64)]
+    pub price: f64,
+    pub quantity_for_sale: i64,
+    pub is_for_sale: Option<bool>,
+    pub medium: Medium,
+    pub material: String,
+    #[schema(value_type = f64)]
+    pub width: f64,
+    #[schema(value_type = f64)]
+    pub depth: f64,
+    #[schema(value_type = f64)]
+    pub height: f64,
+    #[schema(value_type = f64)]
+    pub weight: f64,
+    /// Up to ten http(s) image URLs (or uploads' `image_url`).
+    pub artworks_images: Option<Vec<String>>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "the body is read field by field; this documents it")]
+pub struct ImageUrl {
+    pub image_url: String,
+}
