@@ -18,11 +18,6 @@ pub struct NewAdmin {
     pub password: String,
 }
 
-/// The member registered with this email (compared case-insensitively), if any.
-pub async fn find_by_email(db: &Db, email: &str) -> anyhow::Result<Option<Member>> {
-    Ok(members::find_by_email(db, email).await?)
-}
-
 /// Makes an existing member staff, leaving their password as it is. Says what was done.
 pub async fn promote(db: &Db, clock: &Clock, member: &Member) -> anyhow::Result<String> {
     if member.is_staff {

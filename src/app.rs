@@ -33,9 +33,9 @@ pub async fn connect(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     AppState::new(db, config, clock)
 }
 
-/// The API router, before path normalisation.
-pub fn router(state: AppState) -> Router {
-    let cors = match &state.config.cors_allowed_origins {
+/// Which origins may call the API from a browser, and with what.
+fn cors(config: &Config) -> CorsLayer {
+    match &config.cors_allowed_origins {
         None => CorsLayer::new().allow_origin(Any),
         Some(origins) => CorsLayer::new().allow_origin(AllowOrigin::list(
             origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
@@ -65,7 +65,12 @@ pub fn router(state: AppState) -> Router {
         axum::http::header::RETRY_AFTER,
         crate::idempotency::REPLAYED.clone(),
     ])
-    .max_age(Duration::from_secs(3600));
+    .max_age(Duration::from_secs(3600))
+}
+
+/// The API router, before path normalisation.
+pub fn router(state: AppState) -> Router {
+    let cors = cors(&state.config);
 
     let guard = Guard {
         timeout: Duration::from_millis(state.config.request_timeout_ms),

@@ -298,3 +298,21 @@ pub fn boolean() -> Parser<bool> {
 pub fn id() -> Parser<i64> {
     integer(1..=i64::MAX)
 }
+
+/// An absolute http(s) URL with a host, of at most `max` characters; `invalid` says
+/// what is wrong otherwise.
+pub fn http_url(input: &str, max: usize, invalid: &str) -> Result<String, String> {
+    if input.chars().count() > max {
+        return Err(format!("Ensure this field has no more than {max} characters."));
+    }
+    match url::Url::parse(input) {
+        Ok(u)
+            if !input.chars().any(char::is_control)
+                && matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty()) =>
+        {
+            Ok(input.to_owned())
+        }
+        _ => Err(invalid.to_owned()),
+    }
+}

@@ -139,32 +139,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             address,
             postcode,
         } => {
-            let db = Db::connect(&config.database_url, 2).await?;
-            db.migrate().await?;
-            openstudio::members::fill_username_skeletons(&db).await?;
-            if let Some(existing) = admin::find_by_email(&db, &email).await? {
-                if !promote {
-                    bail!(
-                        "{email} is already registered (member {}, {}); nothing was changed. \
-                         Run again with --promote to make that member staff.",
-                        existing.id,
-                        existing.username
-                    );
-                }
-                println!("{}", admin::promote(&db, &Clock::default(), &existing).await?);
-                return Ok(());
-            }
-            let password = match std::env::var("OPENSTUDIO_ADMIN_PASSWORD") {
-                Ok(p) if !p.is_empty() => p,
-                _ => {
-                    let first = rpassword::prompt_password("Password: ").context("reading the password")?;
-                    let again = rpassword::prompt_password("Password (again): ").context("reading the password")?;
-                    if first != again {
-                        bail!("the passwords do not match");
-                    }
-                    first
-                }
-            };
             let new = admin::NewAdmin {
                 email,
                 username,
@@ -172,11 +146,42 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 last_name,
                 address,
                 postcode,
-                password,
+                password: String::new(),
             };
-            let outcome = admin::create_admin(&db, &Clock::default(), new).await?;
-            println!("{outcome}");
-            Ok(())
+            create_admin(config, new, promote).await
         }
     }
+}
+
+/// `create-admin`: a new staff member, or with `--promote` an existing member made staff.
+async fn create_admin(config: Config, mut new: admin::NewAdmin, promote: bool) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url, 2).await?;
+    db.migrate().await?;
+    openstudio::members::fill_username_skeletons(&db).await?;
+    if let Some(existing) = openstudio::members::find_by_email(&db, &new.email).await? {
+        if !promote {
+            bail!(
+                "{} is already registered (member {}, {}); nothing was changed. \
+                 Run again with --promote to make that member staff.",
+                new.email,
+                existing.id,
+                existing.username
+            );
+        }
+        println!("{}", admin::promote(&db, &Clock::default(), &existing).await?);
+        return Ok(());
+    }
+    new.password = match std::env::var("OPENSTUDIO_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+            let again = rpassword::prompt_password("Password (again): ").context("reading the password")?;
+            if first != again {
+                bail!("the passwords do not match");
+            }
+            first
+        }
+    };
+    println!("{}", admin::create_admin(&db, &Clock::default(), new).await?);
+    Ok(())
 }

@@ -1,49 +1,41 @@
 //! Passwords: Argon2id hashes computed off the async workers, a bounded number at a
 //! time, and the first version's four password rules.
 
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use argon2::password_hash::{self, rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ApiResult};
 
-/// Each hash takes ~19 MiB and a core for tens of milliseconds; running more at once
-/// than there are cores only adds memory, so a burst of logins queues here.
-fn hashing_permits() -> std::sync::Arc<tokio::sync::Semaphore> {
-    static PERMITS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
-    PERMITS
-        .get_or_init(|| {
-            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-            std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
-        })
-        .clone()
-}
+type Permits = OnceLock<Arc<Semaphore>>;
 
-/// Strength estimates have slots of their own, so that someone registering (or failing
-/// to) many times cannot make everyone else's logins wait behind their estimates.
-fn estimating_permits() -> std::sync::Arc<tokio::sync::Semaphore> {
-    static PERMITS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
-    PERMITS
-        .get_or_init(|| {
-            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-            std::sync::Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)))
-        })
+/// Slots for CPU-heavy work, as many as `share` gives for this machine's cores.
+fn permits(cell: &'static Permits, share: fn(usize) -> usize) -> Arc<Semaphore> {
+    let cores = || std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    cell.get_or_init(|| Arc::new(Semaphore::new(share(cores()).max(1))))
         .clone()
 }
 
 /// Runs CPU-heavy password hashing on the blocking pool, a bounded number at a time.
+/// Each hash takes ~19 MiB and a core for tens of milliseconds; running more at once
+/// than there are cores only adds memory, so a burst of logins queues here.
 pub async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    on_blocking_pool(hashing_permits(), work).await
+    static HASHING: Permits = OnceLock::new();
+    on_blocking_pool(permits(&HASHING, |cores| cores), work).await
 }
 
-/// Runs a password-strength estimate on the blocking pool, apart from the hashing.
+/// Runs a password-strength estimate on the blocking pool. Estimates have slots of
+/// their own, so that someone registering (or failing to) many times cannot make
+/// everyone else's logins wait behind their estimates.
 pub async fn estimating<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    on_blocking_pool(estimating_permits(), work).await
+    static ESTIMATING: Permits = OnceLock::new();
+    on_blocking_pool(permits(&ESTIMATING, |cores| cores / 2), work).await
 }
 
 async fn on_blocking_pool<T: Send + 'static>(
-    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    permits: Arc<Semaphore>,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> ApiResult<T> {
     // The permit travels with the work: a client that hangs up does not free a slot

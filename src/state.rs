@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::limits::{AuthLimits, Counters, TrustedProxies};
-use crate::media::store::Media;
+use crate::storage::Media;
 use crate::tokens::Keys;
 
 /// What every handler can reach. Cloned for every request, so behind one reference

@@ -160,10 +160,7 @@ pub(crate) async fn list_images(
     MaybeMember(_): MaybeMember,
     Id(id): Id,
 ) -> ApiResult<Json<Vec<Image>>> {
-    let mut conn = state.db.pool().acquire().await?;
-    let artwork = artworks::find_visible(&mut conn, &state.media, id).await?;
-    let artwork = artwork.ok_or_else(|| ApiError::not_found("Artwork not found."))?;
-    Ok(Json(artwork.artworks_images))
+    Ok(Json(artworks::find(&state, id).await?.artworks_images))
 }
 
 /// Adds an image URL to the caller's own artwork (at most ten images).
@@ -196,7 +193,6 @@ pub(crate) async fn delete_image(
 
 /// An artwork as an artist sends it; every field is optional on update.
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 #[schema(as = ArtworkInput)]
 pub struct ArtworkForm {
     pub title: String,
@@ -221,7 +217,6 @@ pub struct ArtworkForm {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct ImageUrl {
     pub image_url: String,
 }

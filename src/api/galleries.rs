@@ -137,7 +137,6 @@ pub(crate) async fn list_galleries(
 // problem is reported at once with the first version's messages.
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct Curate {
     pub artwork: i64,
 }

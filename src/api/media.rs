@@ -8,9 +8,9 @@ use axum::Json;
 
 use crate::auth::Artist;
 use crate::error::{ApiError, ApiResult};
-use crate::media::store::content_type_of;
 use crate::media::{self, Upload, MAX_FILES};
 use crate::state::AppState;
+use crate::storage::content_type_of;
 use utoipa::ToSchema;
 
 fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
@@ -116,7 +116,6 @@ pub(crate) async fn serve_media(
 // problem is reported at once with the first version's messages.
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct UploadForm {
     /// One to ten image files.
     #[schema(value_type = Vec<String>, format = Binary)]

@@ -101,7 +101,6 @@ pub(crate) async fn change_password(
 // problem is reported at once with the first version's messages.
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct RegisterRequest {
     pub email: String,
     pub username: String,
@@ -119,14 +118,12 @@ pub struct RegisterRequest {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct ProfileUpdate {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -137,7 +134,6 @@ pub struct ProfileUpdate {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,

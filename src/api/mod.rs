@@ -16,13 +16,13 @@ use utoipa_axum::routes;
 
 use crate::auth::MaybeMember;
 use crate::state::AppState;
-mod artworks;
-mod docs;
-mod galleries;
-mod health;
-mod media;
-mod members;
-mod orders;
+pub mod artworks;
+pub mod docs;
+pub mod galleries;
+pub mod health;
+pub mod media;
+pub mod members;
+pub mod orders;
 
 /// Registers handlers under the path of their `#[utoipa::path]`, and their operations in
 /// the document. The document keeps the trailing slash the first version's clients use;

@@ -284,7 +284,6 @@ pub(crate) async fn mark_orders_viewed(
 // problem is reported at once with the first version's messages.
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct CreateOrder {
     pub artwork_id: i64,
     /// The total the client showed; refused (409) when more than 0.01 away.
@@ -293,14 +292,12 @@ pub struct CreateOrder {
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct Review {
     #[schema(pattern = "^(accept|cancel)$")]
     pub action: String,
 }
 
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "the body is read field by field; this documents it")]
 pub struct MarkViewed {
     #[schema(pattern = "^(artist|collector)$")]
     pub user_type: Option<String>,

@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Row};
 use crate::clock;
 use crate::db::{flag, placeholders, timestamp, Tx};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{boolean, integer, measure, money, parsed, text, Fields, Parser};
+use crate::input::{boolean, http_url, integer, measure, money, parsed, text, Fields, Parser};
 use crate::media::{self, Media};
 use crate::members::Member;
 use crate::money::{Measure, Money};
@@ -247,6 +247,12 @@ fn not_found() -> ApiError {
     ApiError::not_found("Artwork not found.")
 }
 
+/// One visible artwork, populated; 404 when there is none.
+pub async fn find(state: &AppState, id: i64) -> ApiResult<Artwork> {
+    let mut conn = state.db.pool().acquire().await?;
+    find_visible(&mut conn, &state.media, id).await?.ok_or_else(not_found)
+}
+
 /// An image URL the client gives: http(s), at most 500 characters. The server never
 /// fetches it.
 pub fn image_url() -> Parser<String> {
@@ -254,18 +260,7 @@ pub fn image_url() -> Parser<String> {
 }
 
 pub fn parse_image_url(input: &str) -> Result<String, String> {
-    if input.chars().count() > 500 {
-        return Err("Ensure this field has no more than 500 characters.".into());
-    }
-    if input.chars().any(char::is_control) {
-        return Err("Enter a valid http(s) URL.".into());
-    }
-    match url::Url::parse(input) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => {
-            Ok(input.to_owned())
-        }
-        _ => Err("Enter a valid http(s) URL.".into()),
-    }
+    http_url(input, 500, "Enter a valid http(s) URL.")
 }
 
 /// `artworks_images`: up to ten URL strings, or image objects sent back as received.
@@ -296,19 +291,19 @@ fn image_list() -> Parser<Vec<String>> {
 
 /// The fields an artist sets; all present on create, any subset on update.
 pub struct ArtworkInput {
-    title: Option<String>,
-    description: Option<String>,
-    year: Option<i64>,
-    price: Option<Money>,
-    quantity_for_sale: Option<i64>,
-    is_for_sale: Option<bool>,
-    medium: Option<Medium>,
-    material: Option<String>,
-    width: Option<Measure>,
-    depth: Option<Measure>,
-    height: Option<Measure>,
-    weight: Option<Measure>,
-    images: Option<Vec<String>>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub year: Option<i64>,
+    pub price: Option<Money>,
+    pub quantity_for_sale: Option<i64>,
+    pub is_for_sale: Option<bool>,
+    pub medium: Option<Medium>,
+    pub material: Option<String>,
+    pub width: Option<Measure>,
+    pub depth: Option<Measure>,
+    pub height: Option<Measure>,
+    pub weight: Option<Measure>,
+    pub images: Option<Vec<String>>,
 }
 
 impl ArtworkInput {

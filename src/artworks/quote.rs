@@ -1,20 +1,16 @@
 //! The shipping quote for an artwork (SPEC Part D.3).
 
-use super::find_visible;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::postcode::Postcode;
 use crate::shipping::{self, Parcel, Quote};
 use crate::state::AppState;
 
 /// What shipping a visible artwork to `to` costs, from its artist's postcode.
 pub async fn quote(state: &AppState, id: i64, to: &Postcode) -> ApiResult<Quote> {
-    let mut conn = state.db.pool().acquire().await?;
-    let artwork = find_visible(&mut conn, &state.media, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
+    let artwork = super::find(state, id).await?;
     let seller_postcode: String = sqlx::query_scalar("SELECT postcode FROM members WHERE id = $1")
         .bind(artwork.artist.id)
-        .fetch_one(&mut *conn)
+        .fetch_one(state.db.pool())
         .await?;
     let parcel = Parcel {
         price: artwork.price,

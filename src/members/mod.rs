@@ -15,7 +15,7 @@ use unicode_security::GeneralSecurityProfile;
 use crate::clock;
 use crate::db::{flag, Db};
 use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
-use crate::input::{as_text, parsed, text, Fields, Parser};
+use crate::input::{as_text, http_url, parsed, text, Fields, Parser};
 use crate::passwords;
 use crate::postcode::Postcode;
 use crate::state::AppState;
@@ -82,26 +82,6 @@ impl Member {
 
     pub fn outward_postcode(&self) -> &str {
         self.postcode.outward()
-    }
-
-    #[cfg(test)]
-    pub fn example(id: i64) -> Self {
-        Self {
-            id,
-            email: "ada@example.com".into(),
-            username: "ada".into(),
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            user_type: UserType::Collector,
-            address: "1 Street".into(),
-            postcode: Postcode::stored("N1 9GU".into()),
-            bio: String::new(),
-            website: String::new(),
-            is_staff: false,
-            token_generation: 0,
-            gallery_id: None,
-            created_at: chrono::Utc::now(),
-        }
     }
 }
 
@@ -212,20 +192,9 @@ fn parse_username(input: &str) -> Result<String, String> {
 
 /// An absolute http(s) URL of at most 200 characters; empty clears it.
 fn parse_website(input: &str) -> Result<String, String> {
-    if input.is_empty() {
-        return Ok(String::new());
-    }
-    if input.chars().count() > 200 {
-        return Err("Ensure this field has no more than 200 characters.".into());
-    }
-    if input.chars().any(char::is_control) {
-        return Err("Enter a valid URL.".into());
-    }
-    match url::Url::parse(input) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => {
-            Ok(input.to_owned())
-        }
-        _ => Err("Enter a valid URL.".into()),
+    match input {
+        "" => Ok(String::new()),
+        url => http_url(url, 200, "Enter a valid URL."),
     }
 }
 
@@ -235,6 +204,16 @@ fn password_field() -> Parser<String> {
         "" => Err("This field may not be blank.".into()),
         s => Ok(s.to_owned()),
     })
+}
+
+/// A new password and its confirmation, which must match.
+fn confirmed(f: &mut Fields<'_>, key: &str, confirmation_key: &str) -> Option<String> {
+    let password = f.required(key, password_field());
+    let confirmation = f.required(confirmation_key, password_field());
+    if password.is_some() && confirmation.is_some() && password != confirmation {
+        f.error(confirmation_key, "passwords do not match");
+    }
+    password
 }
 
 /// Runs the password rules off the async workers (the estimator is CPU-bound).
@@ -337,13 +316,7 @@ pub async fn register(state: &AppState, ip: Option<IpAddr>, form: &Map<String, V
     let postcode = f.required("postcode", parsed(Postcode::parse));
     let bio = f.optional("bio", text(0..=700)).unwrap_or_default();
     let website = f.optional("website", parsed(parse_website)).unwrap_or_default();
-    let password = f.required("password", password_field());
-    let confirmation = f.required("password_confirmation", password_field());
-    if let (Some(p), Some(c)) = (&password, &confirmation) {
-        if p != c {
-            f.error("password_confirmation", "passwords do not match");
-        }
-    }
+    let password = confirmed(&mut f, "password", "password_confirmation");
     if let Some(email) = &email {
         if taken(state.db.pool(), "email_lower", &email.to_lowercase()).await? {
             f.error("email", EMAIL_TAKEN);
@@ -484,13 +457,7 @@ pub async fn change_password(
     let account = member.email.to_lowercase();
     let mut f = Fields::new(form);
     let current = f.required("current_password", password_field());
-    let new = f.required("new_password", password_field());
-    let confirmation = f.required("new_password_confirmation", password_field());
-    if let (Some(n), Some(c)) = (&new, &confirmation) {
-        if n != c {
-            f.error("new_password_confirmation", "passwords do not match");
-        }
-    }
+    let new = confirmed(&mut f, "new_password", "new_password_confirmation");
     if let Some(current) = &current {
         let hash = password_hash(state.db.pool(), member.id).await?;
         state.limits.check(&account, ip, state.clock.now()).await?;

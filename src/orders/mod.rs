@@ -281,62 +281,40 @@ impl Viewer {
     }
 }
 
-/// One step of an order's timeline.
-pub struct Step<'a> {
-    pub order_id: i64,
-    pub from: Option<OrderStatus>,
-    pub to: OrderStatus,
-    pub actor: Actor,
-    pub actor_id: Option<i64>,
-    pub reason: Option<&'a str>,
+/// Who took a step of an order's timeline.
+enum By<'a> {
+    /// A party to the order, and their member id.
+    Party(Actor, i64),
+    /// The system, and why (sold out, withdrawn, auto-completed).
+    System(&'a str),
 }
 
 /// Records a transition in the order's timeline, inside the transition's transaction.
-pub async fn record_event(tx: &mut Tx, step: Step<'_>, at: &str) -> Result<(), sqlx::Error> {
+async fn record_event(
+    tx: &mut Tx,
+    order_id: i64,
+    (from, to): (Option<OrderStatus>, OrderStatus),
+    by: By<'_>,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    let (actor, actor_id, reason) = match by {
+        By::Party(actor, id) => (actor, Some(id), None),
+        By::System(reason) => (Actor::System, None, Some(reason)),
+    };
     sqlx::query(
         "INSERT INTO order_events (order_id, from_status, to_status, actor, actor_id, reason, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(step.order_id)
-    .bind(step.from.map(OrderStatus::as_str))
-    .bind(step.to.as_str())
-    .bind(step.actor.as_str())
-    .bind(step.actor_id)
-    .bind(step.reason)
+    .bind(order_id)
+    .bind(from.map(OrderStatus::as_str))
+    .bind(to.as_str())
+    .bind(actor.as_str())
+    .bind(actor_id)
+    .bind(reason)
     .bind(at)
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// A step taken by the system (sold out, withdrawn, auto-completed).
-fn system_step(order_id: i64, from: OrderStatus, to: OrderStatus, reason: &str) -> Step<'_> {
-    Step {
-        order_id,
-        from: Some(from),
-        to,
-        actor: Actor::System,
-        actor_id: None,
-        reason: Some(reason),
-    }
-}
-
-/// A step taken by a party to the order.
-fn party_step(
-    order_id: i64,
-    from: Option<OrderStatus>,
-    to: OrderStatus,
-    actor: Actor,
-    member_id: i64,
-) -> Step<'static> {
-    Step {
-        order_id,
-        from,
-        to,
-        actor,
-        actor_id: Some(member_id),
-        reason: None,
-    }
 }
 
 /// Cancels every open order for an artwork (sold out, withdrawn), notifying each buyer.
@@ -359,7 +337,7 @@ pub async fn cancel_open_orders(tx: &mut Tx, artwork_id: i64, reason: &str, now:
         .map(|row| row.try_get("id"))
         .collect::<Result<_, _>>()?;
         for id in &ids {
-            record_event(tx, system_step(*id, from, OrderStatus::Cancelled, reason), now).await?;
+            record_event(tx, *id, (Some(from), OrderStatus::Cancelled), By::System(reason), now).await?;
         }
         cancelled += ids.len();
     }
@@ -411,7 +389,7 @@ pub async fn apply(
     if changed != 1 {
         return Err(raced(action));
     }
-    record_event(&mut tx, party_step(id, Some(order.status), to, party, member.id), &now).await?;
+    record_event(&mut tx, id, (Some(order.status), to), By::Party(party, member.id), &now).await?;
     let order = find_order(&mut *tx, id).await?.ok_or_else(order_not_found)?;
     tx.commit().await?;
     tracing::info!(order.id = id, order.status = to.as_str(), "order {}", action.verb());
@@ -469,8 +447,8 @@ pub async fn complete_overdue(state: &AppState) -> Result<usize, sqlx::Error> {
     .map(|row| row.try_get("id"))
     .collect::<Result<_, _>>()?;
     for id in &ids {
-        let step = system_step(*id, OrderStatus::Shipped, OrderStatus::Completed, "auto-completed");
-        record_event(&mut tx, step, &now).await?;
+        let step = (Some(OrderStatus::Shipped), OrderStatus::Completed);
+        record_event(&mut tx, *id, step, By::System("auto-completed"), &now).await?;
     }
     tx.commit().await?;
     if !ids.is_empty() {
@@ -608,8 +586,8 @@ pub async fn place(
         }
         Err(e) => return Err(e.into()),
     };
-    let step = party_step(order_id, None, OrderStatus::Pending, Actor::Buyer, buyer.id);
-    record_event(&mut tx, step, &now).await?;
+    let by = By::Party(Actor::Buyer, buyer.id);
+    record_event(&mut tx, order_id, (None, OrderStatus::Pending), by, &now).await?;
     let order = find_order(&mut *tx, order_id).await?.ok_or_else(order_not_found)?;
     tx.commit().await?;
     tracing::info!(order.id = order_id, artwork.id = artwork_id, "order created");
@@ -664,7 +642,7 @@ pub async fn pay(state: &AppState, buyer: &Member, id: i64) -> ApiResult<Stock> 
     if changed != 1 {
         return Err(raced(Action::Pay));
     }
-    record_event(&mut tx, party_step(id, Some(order.status), to, party, buyer.id), &now).await?;
+    record_event(&mut tx, id, (Some(order.status), to), By::Party(party, buyer.id), &now).await?;
     if stock.quantity == 0 {
         cancel_open_orders(&mut tx, order.artwork.id, "sold out", &now).await?;
     }

@@ -6,25 +6,25 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use object_store::ObjectStore;
 
-use super::process::{self, Limits};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::imaging::{self as process, Limits};
 
 /// Where images are stored and how their URLs look.
 pub struct Media {
-    pub(super) store: Arc<dyn ObjectStore>,
-    pub(super) public_url: String,
-    pub(super) base_url: Option<String>,
-    pub(super) limits: Limits,
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) public_url: String,
+    pub(crate) base_url: Option<String>,
+    pub(crate) limits: Limits,
     pub max_upload_bytes: u64,
     /// Decoding and resizing are CPU-bound: at most this many at once.
-    pub(super) workers: Arc<tokio::sync::Semaphore>,
+    pub(crate) workers: Arc<tokio::sync::Semaphore>,
     /// Upload requests reading their files at once; each holds at most one file.
-    pub(super) requests: Arc<tokio::sync::Semaphore>,
+    pub(crate) requests: Arc<tokio::sync::Semaphore>,
     /// The memory decoding may take across all workers, in MiB: each image holds what
     /// it needs while it is processed.
-    pub(super) memory: Arc<tokio::sync::Semaphore>,
-    pub(super) memory_budget_mib: u32,
+    pub(crate) memory: Arc<tokio::sync::Semaphore>,
+    pub(crate) memory_budget_mib: u32,
 }
 
 impl std::fmt::Debug for Media {
@@ -132,7 +132,7 @@ impl Media {
 
     /// Takes from the memory budget what processing this image will need (measured from
     /// its header), waiting while other images hold it; 413 if it could never fit.
-    pub(super) async fn reserve_memory(&self, bytes: &[u8]) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+    pub(crate) async fn reserve_memory(&self, bytes: &[u8]) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
         let (width, height) = process::inspect(bytes)?;
         if u64::from(width) * u64::from(height) > self.limits.max_pixels {
             return Err(ApiError::from(process::ProcessError::TooManyPixels {
@@ -158,7 +158,7 @@ impl Media {
             .map_err(|e| ApiError::Internal(e.into()))
     }
 
-    pub(super) async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    pub(crate) async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
         let _permit = self.workers.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
         tokio::task::spawn_blocking(job)
             .await

@@ -1,11 +1,7 @@
-//! Images that live on OpenStudio: uploads (validated, stripped, resized), their storage
-//! through `object_store` (a local folder or any S3-compatible store), serving them, and
-//! removing the ones nobody uses.
+//! Uploaded images: storing an upload (checked and resized by [`crate::imaging`], kept
+//! by [`crate::storage`]), attaching it to an artwork, and removing the ones nobody uses.
 
-pub mod process;
-pub mod store;
-
-pub use store::{valid_key, Media, MediaRef};
+pub use crate::storage::{valid_key, Media, MediaRef};
 
 use std::time::Duration;
 
@@ -19,8 +15,8 @@ use sqlx::Row;
 use crate::clock;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
+use crate::imaging::{self as process, Processed};
 use crate::state::AppState;
-use process::Processed;
 
 /// At most this many files in one upload request.
 pub const MAX_FILES: usize = 10;
