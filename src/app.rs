@@ -148,7 +148,7 @@ pub async fn serve_until(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     crate::passwords::prepare().await;
-    let sweep = tokio::spawn(orders::run_auto_completion(
+    let sweep = tokio::spawn(run_sweeps(
         state.clone(),
         Duration::from_secs(state.config.auto_complete_interval_secs),
     ));
@@ -185,4 +185,24 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Every `interval` until the process stops: completes overdue orders and forgets
+/// expired rate-limit counters and idempotency keys. A failed round is retried at the
+/// next.
+pub async fn run_sweeps(state: AppState, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = orders::complete_overdue(&state).await {
+            tracing::warn!(error = %e, "auto-completion sweep failed; retrying at the next tick");
+        }
+        if let Err(e) = state.limits.purge(state.clock.now()).await {
+            tracing::warn!(error = %e, "purging rate-limit counters failed; retrying at the next tick");
+        }
+        if let Err(e) = crate::idempotency::purge_expired(&state).await {
+            tracing::warn!(error = %e, "purging idempotency keys failed; retrying at the next tick");
+        }
+    }
 }

@@ -3,9 +3,10 @@
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use openstudio::app;
+use openstudio::cli::{admin, demo};
 use openstudio::clock::Clock;
 use openstudio::config::{Config, LogFormat};
-use openstudio::{admin, db::Db};
+use openstudio::db::Db;
 
 #[derive(Parser)]
 #[command(name = "openstudio", about = "OpenStudio: an art marketplace server", version)]
@@ -108,16 +109,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::SeedDemo { force } => {
             let state = app::connect(config, Clock::default()).await?;
             state.db.migrate().await?;
-            match openstudio::demo::seed(&state, force).await? {
-                openstudio::demo::Outcome::AlreadyThere => {
+            match demo::seed(&state, force).await? {
+                demo::Outcome::AlreadyThere => {
                     println!("The demo marketplace is already here; nothing changed.")
                 }
-                openstudio::demo::Outcome::Seeded { artworks, orders } => {
+                demo::Outcome::Seeded { artworks, orders } => {
                     println!("Seeded a demo marketplace: {artworks} artworks, {orders} orders in every state.");
                     println!(
                         "Log in as marta.ink@{domain} (artist) or june.collects@{domain} (collector), password {password}",
-                        domain = openstudio::demo::DOMAIN,
-                        password = openstudio::demo::PASSWORD
+                        domain = demo::DOMAIN,
+                        password = demo::PASSWORD
                     );
                 }
             }

@@ -457,24 +457,6 @@ pub async fn complete_overdue(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(ids.len())
 }
 
-/// Runs [`complete_overdue`] every `interval` until the process stops.
-pub async fn run_auto_completion(state: AppState, interval: std::time::Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        if let Err(e) = complete_overdue(&state).await {
-            tracing::warn!(error = %e, "auto-completion sweep failed; retrying at the next tick");
-        }
-        if let Err(e) = state.limits.purge(state.clock.now()).await {
-            tracing::warn!(error = %e, "purging rate-limit counters failed; retrying at the next tick");
-        }
-        if let Err(e) = crate::idempotency::purge_expired(&state).await {
-            tracing::warn!(error = %e, "purging idempotency keys failed; retrying at the next tick");
-        }
-    }
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Event {
     id: i64,

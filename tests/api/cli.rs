@@ -281,7 +281,7 @@ async fn seed_demo_fills_an_empty_database_once_and_leaves_other_data_alone() {
         .post(
             "/api/members/login/",
             None,
-            json!({"email": format!("june.collects@{}", openstudio::demo::DOMAIN), "password": openstudio::demo::PASSWORD}),
+            json!({"email": format!("june.collects@{}", openstudio::cli::demo::DOMAIN), "password": openstudio::cli::demo::PASSWORD}),
         )
         .await;
     login.assert_status(200);

@@ -465,7 +465,7 @@ async fn the_background_sweep_completes_orders() {
     let buyer = app.collector().await;
     let order = order_in(&app, &artist, &buyer, "shipped").await;
     app.state.clock.advance(chrono::Duration::days(15));
-    let sweep = tokio::spawn(openstudio::orders::run_auto_completion(
+    let sweep = tokio::spawn(openstudio::app::run_sweeps(
         app.state.clone(),
         std::time::Duration::from_millis(20),
     ));
