@@ -272,6 +272,11 @@ impl Db {
         self.run_migrator(&migrator).await
     }
 
+    /// Whether the database answers a query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").fetch_one(self.pool()).await.is_ok()
+    }
+
     /// Whether every embedded migration has been applied.
     pub async fn is_migrated(&self) -> bool {
         let expected = migrations(self.0.backend).len() as i64;
@@ -550,11 +555,21 @@ impl Binds {
 
 /// Reads a stored timestamp column.
 pub fn timestamp(row: &AnyRow, column: &str) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    crate::clock::from_db(&text).map_err(|e| sqlx::Error::ColumnDecode {
+    optional_timestamp(row, column)?.ok_or_else(|| sqlx::Error::ColumnDecode {
         index: column.to_owned(),
-        source: Box::new(e),
+        source: "NULL where a timestamp was expected".into(),
     })
+}
+
+/// A timestamp column that may be NULL.
+pub fn optional_timestamp(row: &AnyRow, column: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| crate::clock::from_db(&text))
+        .transpose()
+        .map_err(|e| sqlx::Error::ColumnDecode {
+            index: column.to_owned(),
+            source: Box::new(e),
+        })
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Galleries: each collector's curated set of artworks (a wishlist). A gallery is
-//! created with its collector (see [`crate::members::create`]).
+//! Galleries: each collector's curated set of artworks (a wishlist). A collector's
+//! gallery is made with them, in [`crate::members::create`]'s transaction.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -9,7 +9,6 @@ use crate::artworks::{self, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM};
 use crate::clock;
 use crate::db::{timestamp, Bind, Binds, Db};
 use crate::error::{ApiError, ApiResult};
-use crate::members::Member;
 use crate::paging::{Cursor, Direction, Page, CHUNK};
 use crate::state::AppState;
 
@@ -39,9 +38,10 @@ fn gallery_not_found() -> ApiError {
     ApiError::not_found("Gallery not found.")
 }
 
-/// The member's own gallery, or 404 when it is someone else's or does not exist.
-pub fn own(member: &Member, gallery_id: i64) -> ApiResult<i64> {
-    match member.gallery_id {
+/// The gallery `gallery_id` if it is the member's own (`members_gallery`), or 404 when it
+/// is someone else's or does not exist.
+pub fn own(members_gallery: Option<i64>, gallery_id: i64) -> ApiResult<i64> {
+    match members_gallery {
         Some(own) if own == gallery_id => Ok(own),
         _ => Err(gallery_not_found()),
     }

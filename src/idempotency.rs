@@ -32,8 +32,8 @@ fn problem(status: StatusCode, detail: &str) -> Response {
 }
 
 /// Wraps a route so that a request carrying `Idempotency-Key` acts at most once.
-/// The state comes from the request's extensions (see [`crate::app::router`]), so the
-/// route list is built without it.
+/// The state comes from the request's extensions (put there by [`crate::app::router`]),
+/// so the route list is built without it.
 pub async fn idempotent(Extension(state): Extension<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let member = match MaybeMember::from_request_parts(&mut parts, &state).await {

@@ -206,9 +206,6 @@ fn encode(image: &DynamicImage) -> Result<Rendition, ProcessError> {
 
 impl From<ProcessError> for ApiError {
     fn from(error: ProcessError) -> Self {
-        if let ProcessError::Corrupt(cause) | ProcessError::TooLarge(cause) = &error {
-            tracing::info!(cause, "an upload was refused");
-        }
         match error {
             ProcessError::Unsupported | ProcessError::Corrupt(_) => Self::UnsupportedMediaType(error.to_string()),
             ProcessError::TooManyPixels { .. } | ProcessError::TooLarge(_) => Self::PayloadTooLarge(error.to_string()),

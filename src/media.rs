@@ -15,7 +15,7 @@ use sqlx::Row;
 use crate::clock;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
-use crate::imaging::{self as process, Processed};
+use crate::imaging::{self, ProcessError, Processed};
 use crate::state::AppState;
 
 /// At most this many files in one upload request.
@@ -62,12 +62,17 @@ pub async fn store_upload(state: &AppState, member_id: i64, bytes: Vec<u8>) -> A
     let (hash, processed) = media
         .run(move || {
             let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-            let processed = process::process(&bytes, limits).map(|p| (hash, p));
+            let processed = imaging::process(&bytes, limits).map(|p| (hash, p));
             drop(memory);
             processed
         })
         .await?
-        .map_err(ApiError::from)?;
+        .map_err(|error| {
+            if let ProcessError::Corrupt(cause) | ProcessError::TooLarge(cause) = &error {
+                tracing::info!(cause, "an upload was refused");
+            }
+            ApiError::from(error)
+        })?;
     let Processed { image, thumbnail } = processed;
     let key = format!("{hash}.{}", image.extension);
     let thumbnail_key = format!("{hash}_thumb.{}", thumbnail.extension);

@@ -25,8 +25,9 @@ impl Postcode {
         Ok(Self(format!("{outward} {inward}")))
     }
 
-    /// A postcode read back from the database: parsed when it was stored, so kept as it
-    /// is (one imported from the first version that never parsed is kept as given).
+    /// A postcode read back from the database, normalised again (one stored before
+    /// normalisation reads as `SW1A 1AA`); one that never parsed (imported from the first
+    /// version) is kept as given.
     pub fn stored(text: String) -> Self {
         Self::parse(&text).unwrap_or(Self(text))
     }

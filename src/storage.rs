@@ -8,7 +8,7 @@ use object_store::ObjectStore;
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use crate::imaging::{self as process, Limits};
+use crate::imaging::{self, Limits};
 
 /// Where images are stored and how their URLs look.
 pub struct Media {
@@ -133,15 +133,15 @@ impl Media {
     /// Takes from the memory budget what processing this image will need (measured from
     /// its header), waiting while other images hold it; 413 if it could never fit.
     pub(crate) async fn reserve_memory(&self, bytes: &[u8]) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
-        let (width, height) = process::inspect(bytes)?;
+        let (width, height) = imaging::inspect(bytes)?;
         if u64::from(width) * u64::from(height) > self.limits.max_pixels {
-            return Err(ApiError::from(process::ProcessError::TooManyPixels {
+            return Err(ApiError::from(imaging::ProcessError::TooManyPixels {
                 width,
                 height,
                 max: self.limits.max_pixels,
             }));
         }
-        let needed = process::memory_needed(width, height, self.limits).div_ceil(1 << 20);
+        let needed = imaging::memory_needed(width, height, self.limits).div_ceil(1 << 20);
         let needed = u32::try_from(needed)
             .ok()
             .filter(|&mib| mib <= self.memory_budget_mib)

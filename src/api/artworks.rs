@@ -14,7 +14,6 @@ use crate::auth::{Artist, CurrentMember, MaybeMember};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{Id, JsonBody};
 use crate::paging::{query_pairs, stream_array, Paging};
-use crate::postcode::Postcode;
 use crate::shipping::Quote;
 use crate::state::AppState;
 use utoipa::ToSchema;
@@ -90,11 +89,7 @@ pub(crate) async fn get_artwork(
     MaybeMember(_): MaybeMember,
     Id(id): Id,
 ) -> ApiResult<Json<Artwork>> {
-    let mut conn = state.db.pool().acquire().await?;
-    let artwork = artworks::find_visible(&mut conn, &state.media, id).await?;
-    artwork
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("Artwork not found."))
+    Ok(Json(artworks::find(&state, id).await?))
 }
 
 /// Updates some or all of an artwork's fields (PUT and PATCH alike); a non-empty
@@ -131,15 +126,12 @@ pub(crate) async fn quote_shipping(
     Id(id): Id,
     OriginalUri(uri): OriginalUri,
 ) -> ApiResult<Json<Quote>> {
-    let given = query_pairs(&uri)
-        .into_iter()
+    let pairs = query_pairs(&uri);
+    let given = pairs
+        .iter()
         .find(|(k, v)| k == "postcode" && !v.trim().is_empty())
-        .map(|(_, v)| v);
-    let to = match (given, member.filter(|m| m.is_collector())) {
-        (Some(text), _) => Postcode::parse(&text).map_err(|e| ApiError::field("postcode", e))?,
-        (None, Some(collector)) => collector.postcode,
-        (None, None) => return Err(ApiError::field("postcode", "A UK postcode is required.")),
-    };
+        .map(|(_, v)| v.as_str());
+    let to = quote::destination(given, member)?;
     Ok(Json(quote::quote(&state, id, &to).await?))
 }
 

@@ -63,7 +63,7 @@ pub(crate) async fn list_gallery_artworks(
     Id(gallery_id): Id,
     OriginalUri(uri): OriginalUri,
 ) -> ApiResult<Response> {
-    galleries::own(&member, gallery_id)?;
+    galleries::own(member.gallery_id, gallery_id)?;
     let paging = Paging::from_pairs(&query_pairs(&uri))?;
     let total = galleries::count(&state.db, gallery_id).await?;
     let headers = paging.headers(&uri, total);
@@ -87,7 +87,7 @@ pub(crate) async fn add_to_gallery(
     Id(gallery_id): Id,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    galleries::own(&member, gallery_id)?;
+    galleries::own(member.gallery_id, gallery_id)?;
     let mut f = Fields::new(&body);
     let Some(artwork_id) = f.required("artwork", id()) else {
         return Err(ApiError::invalid(f.errors));
@@ -107,7 +107,7 @@ pub(crate) async fn remove_from_gallery(
     OriginalUri(uri): OriginalUri,
     OptionalJsonBody(mut body): OptionalJsonBody,
 ) -> ApiResult<StatusCode> {
-    galleries::own(&member, gallery_id)?;
+    galleries::own(member.gallery_id, gallery_id)?;
     if !body.contains_key("artwork") {
         if let Some((_, value)) = query_pairs(&uri).into_iter().find(|(k, _)| k == "artwork") {
             body.insert("artwork".into(), Value::String(value));

@@ -38,7 +38,7 @@ pub(crate) async fn live() -> Json<Health> {
 pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
     // A balancer asks often and waits little: an outage is reported at once.
     let check = async {
-        let reachable = sqlx::query("SELECT 1").fetch_one(state.db.pool()).await.is_ok();
+        let reachable = state.db.ping().await;
         (reachable, reachable && state.db.is_migrated().await)
     };
     let Ok((reachable, migrated)) = tokio::time::timeout(READY_WITHIN, check).await else {

@@ -11,9 +11,47 @@ use crate::auth::{CurrentMember, MaybeMember};
 use crate::error::ApiResult;
 use crate::input::JsonBody;
 use crate::limits::ClientIp;
-use crate::members::{self, Member};
+use crate::members::{self, Member, UserType};
+use crate::postcode::Postcode;
 use crate::state::AppState;
 use crate::tokens;
+
+/// A member's own view of themselves.
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    id: i64,
+    email: String,
+    username: String,
+    first_name: String,
+    last_name: String,
+    user_type: UserType,
+    address: String,
+    #[schema(value_type = String)]
+    postcode: Postcode,
+    bio: String,
+    website: String,
+    /// Collectors only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gallery_id: Option<i64>,
+}
+
+impl From<Member> for MemberView {
+    fn from(member: Member) -> Self {
+        Self {
+            id: member.id,
+            email: member.email,
+            username: member.username,
+            first_name: member.first_name,
+            last_name: member.last_name,
+            user_type: member.user_type,
+            address: member.address,
+            postcode: member.postcode,
+            bio: member.bio,
+            website: member.website,
+            gallery_id: member.gallery_id,
+        }
+    }
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct Registered {
@@ -70,19 +108,19 @@ pub(crate) async fn login_member(
 }
 
 /// The logged-in member's own details.
-#[utoipa::path(get, path = "/api/members/user/", tag = "members", responses((status = 200, description = "The member", body = Member), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn get_current_member(CurrentMember(member): CurrentMember) -> Json<Member> {
-    Json(member)
+#[utoipa::path(get, path = "/api/members/user/", tag = "members", responses((status = 200, description = "The member", body = MemberView), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_current_member(CurrentMember(member): CurrentMember) -> Json<MemberView> {
+    Json(member.into())
 }
 
 /// Updates one's own names, address, postcode, bio and website (registration's rules).
-#[utoipa::path(patch, path = "/api/members/user/", tag = "members", request_body(content = ProfileUpdate, content_type = "application/json"), responses((status = 200, description = "Updated", body = Member), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/members/user/", tag = "members", request_body(content = ProfileUpdate, content_type = "application/json"), responses((status = 200, description = "Updated", body = MemberView), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn update_current_member(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Member>> {
-    Ok(Json(members::update_profile(&state, &member, &body).await?))
+) -> ApiResult<Json<MemberView>> {
+    Ok(Json(members::update_profile(&state, &member, &body).await?.into()))
 }
 
 /// Changes one's password; every token issued before stops working.

@@ -101,7 +101,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .documented(routes!(orders::mark_orders_viewed))
 }
 
-/// The OpenAPI document, as served at `/api/openapi.json`.
+/// The OpenAPI document, as served at `/api/openapi.json`: built from the same route list
+/// as the router.
 pub fn document() -> utoipa::openapi::OpenApi {
     routes().into_openapi()
 }

@@ -41,7 +41,8 @@ pub struct Unviewed {
 #[derive(Serialize, ToSchema)]
 pub struct MarkedViewed {
     message: String,
-    updated: i64,
+    #[schema(value_type = i64)]
+    updated: u64,
 }
 
 /// A price the client quotes: any decimal; compared with the server's total.
@@ -75,16 +76,6 @@ pub(crate) async fn create_order(
     Ok((StatusCode::CREATED, Json(order.view(Viewer::Buyer, state.clock.now()))))
 }
 
-fn review_action() -> Parser<Action> {
-    parsed(|input: &str| match input {
-        "accept" => Ok(Action::Accept),
-        "cancel" => Ok(Action::Cancel),
-        other => Err(format!(
-            "\"{other}\" is not a valid action; use \"accept\" or \"cancel\"."
-        )),
-    })
-}
-
 /// The seller accepts or cancels an order.
 #[utoipa::path(patch, path = "/api/orders/review/{id}", tag = "orders", params(("id" = i64, Path, description = "Id")), request_body(content = Review, content_type = "application/json"), responses((status = 200, description = "Accepted or cancelled", body = Reviewed), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn review_order(
@@ -93,15 +84,7 @@ pub(crate) async fn review_order(
     Id(id): Id,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Reviewed>> {
-    let loaded = orders::for_party(&state, &member, id).await?;
-    if loaded.1 != Actor::Seller {
-        return Err(ApiError::forbidden("Only the seller can review this order."));
-    }
-    let mut f = Fields::new(&body);
-    let Some(action) = f.required("action", review_action()) else {
-        return Err(ApiError::invalid(f.errors));
-    };
-    let order = orders::apply(&state, &member, loaded, Actor::Seller, action).await?;
+    let (action, order) = orders::review(&state, &member, id, &body).await?;
     let message = match action {
         Action::Accept => "Order accepted",
         _ => "Order cancelled",
@@ -275,7 +258,7 @@ pub(crate) async fn mark_orders_viewed(
         .unwrap_or(member.user_type);
     let ids = f.optional("order_ids", order_ids());
     f.finish()?;
-    let updated = orders::mark_viewed(&state.db, member.id, side, ids.as_deref()).await? as i64;
+    let updated = orders::mark_viewed(&state.db, member.id, side, ids.as_deref()).await?;
     let message = format!("Marked {updated} orders as viewed");
     Ok(Json(MarkedViewed { message, updated }))
 }

@@ -1,9 +1,22 @@
 //! The shipping quote for an artwork (SPEC Part D.3).
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::members::Member;
 use crate::postcode::Postcode;
 use crate::shipping::{self, Parcel, Quote};
 use crate::state::AppState;
+
+/// Where a quote is for: the postcode given, or else a logged-in collector's own.
+pub fn destination(given: Option<&str>, member: Option<Member>) -> ApiResult<Postcode> {
+    match (
+        given.filter(|text| !text.trim().is_empty()),
+        member.filter(Member::is_collector),
+    ) {
+        (Some(text), _) => Postcode::parse(text).map_err(|e| ApiError::field("postcode", e)),
+        (None, Some(collector)) => Ok(collector.postcode),
+        (None, None) => Err(ApiError::field("postcode", "A UK postcode is required.")),
+    }
+}
 
 /// What shipping a visible artwork to `to` costs, from its artist's postcode.
 pub async fn quote(state: &AppState, id: i64, to: &Postcode) -> ApiResult<Quote> {

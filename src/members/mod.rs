@@ -44,10 +44,8 @@ impl UserType {
     }
 }
 
-// Read without the password hash: that is read only where it is checked.
-/// A member's own view of themselves.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(as = MemberView)]
+/// A member as stored, without the password hash: that is read only where it is checked.
+#[derive(Debug, Clone)]
 pub struct Member {
     pub id: i64,
     pub email: String,
@@ -56,18 +54,13 @@ pub struct Member {
     pub last_name: String,
     pub user_type: UserType,
     pub address: String,
-    #[schema(value_type = String)]
     pub postcode: Postcode,
     pub bio: String,
     pub website: String,
-    #[serde(skip)]
     pub is_staff: bool,
-    #[serde(skip)]
     pub token_generation: i64,
     /// Collectors only.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gallery_id: Option<i64>,
-    #[serde(skip)]
     pub created_at: DateTime<Utc>,
 }
 
@@ -114,11 +107,22 @@ fn member_from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
 
 /// Loads a member by id.
 pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<Member>, sqlx::Error> {
-    sqlx::query(&format!("{MEMBER_SELECT} WHERE m.id = $1"))
+    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.id = $1"))
         .bind(id)
         .fetch_optional(pool)
-        .await?
-        .map(|row| member_from_row(&row))
+        .await?;
+    row.map(|row| member_from_row(&row)).transpose()
+}
+
+/// The member registered with this email (compared case-insensitively), if any, and
+/// their password hash.
+async fn find_with_hash(pool: &AnyPool, email: &str) -> Result<Option<(Member, String)>, sqlx::Error> {
+    let sql = format!("{MEMBER_SELECT} WHERE m.email_lower = $1");
+    let row = sqlx::query(&sql)
+        .bind(email.to_lowercase())
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| Ok((member_from_row(&row)?, row.try_get("password_hash")?)))
         .transpose()
 }
 
@@ -407,12 +411,18 @@ pub async fn authenticate(state: &AppState, ip: Option<IpAddr>, form: &Map<Strin
 /// rules); returns the member as they are now.
 pub async fn update_profile(state: &AppState, member: &Member, form: &Map<String, Value>) -> ApiResult<Member> {
     let mut f = Fields::new(form);
-    let first_name = f.optional("first_name", name()).unwrap_or(member.first_name.clone());
-    let last_name = f.optional("last_name", name()).unwrap_or(member.last_name.clone());
-    let address = f.optional("address", text(1..=255)).unwrap_or(member.address.clone());
+    let first_name = f
+        .optional("first_name", name())
+        .unwrap_or_else(|| member.first_name.clone());
+    let last_name = f
+        .optional("last_name", name())
+        .unwrap_or_else(|| member.last_name.clone());
+    let address = f
+        .optional("address", text(1..=255))
+        .unwrap_or_else(|| member.address.clone());
     let postcode = f
         .optional("postcode", parsed(Postcode::parse))
-        .unwrap_or(member.postcode.clone());
+        .unwrap_or_else(|| member.postcode.clone());
     let bio = match form.contains_key("bio") {
         true => f.optional("bio", text(0..=700)).unwrap_or_default(),
         false => member.bio.clone(),
@@ -506,12 +516,7 @@ async fn password_hash(pool: &AnyPool, id: i64) -> Result<String, sqlx::Error> {
 
 /// The member registered with this email (compared case-insensitively), if any.
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Member>, sqlx::Error> {
-    sqlx::query(&format!("{MEMBER_SELECT} WHERE m.email_lower = $1"))
-        .bind(email.to_lowercase())
-        .fetch_optional(db.pool())
-        .await?
-        .map(|row| member_from_row(&row))
-        .transpose()
+    Ok(find_with_hash(db.pool(), email).await?.map(|(member, _)| member))
 }
 
 /// Whether a username, or one that looks like it, is taken.

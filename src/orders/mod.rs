@@ -6,13 +6,14 @@ pub mod rules;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{json, Map};
+use serde_json::{json, Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::clock;
-use crate::db::{flag, placeholders, timestamp, Bind, Binds, Db, Tx};
+use crate::db::{flag, optional_timestamp, placeholders, timestamp, Bind, Binds, Db, Tx};
 use crate::error::{ApiError, ApiResult};
+use crate::input::{parsed, Fields};
 use crate::members::{Member, UserType};
 use crate::money::{Measure, Money};
 use crate::paging::{Cursor, Direction, Page, CHUNK};
@@ -229,14 +230,7 @@ fn order_from_row(row: &AnyRow) -> Result<Order, sqlx::Error> {
             (Some(address), Some(postcode)) => Some(Delivery { address, postcode }),
             _ => None,
         },
-        closed_at: row
-            .try_get::<Option<String>, _>("closed_at")?
-            .map(|at| clock::from_db(&at))
-            .transpose()
-            .map_err(|e| sqlx::Error::ColumnDecode {
-                index: "closed_at".into(),
-                source: Box::new(e),
-            })?,
+        closed_at: optional_timestamp(row, "closed_at")?,
         artwork: ArtworkInfo {
             id: row.try_get("artwork_id")?,
             title: row.try_get("title")?,
@@ -344,9 +338,35 @@ pub async fn cancel_open_orders(tx: &mut Tx, artwork_id: i64, reason: &str, now:
     Ok(cancelled)
 }
 
+/// The seller reviews a request: `{"action": "accept"}` or `{"action": "cancel"}`. Only
+/// the seller may, which is checked before the form is read.
+pub async fn review(
+    state: &AppState,
+    seller: &Member,
+    id: i64,
+    form: &Map<String, Value>,
+) -> ApiResult<(Action, Order)> {
+    let loaded = for_party(state, seller, id).await?;
+    if loaded.1 != Actor::Seller {
+        return Err(ApiError::forbidden("Only the seller can review this order."));
+    }
+    let mut f = Fields::new(form);
+    let review = parsed(|input: &str| match input {
+        "accept" => Ok(Action::Accept),
+        "cancel" => Ok(Action::Cancel),
+        other => Err(format!(
+            "\"{other}\" is not a valid action; use \"accept\" or \"cancel\"."
+        )),
+    });
+    let Some(action) = f.required("action", review) else {
+        return Err(ApiError::invalid(f.errors));
+    };
+    Ok((action, apply(state, seller, loaded, Actor::Seller, action).await?))
+}
+
 /// Applies `action` for the caller, who must be `route_party` on this order.
 /// The guard (`status = the status read`) is part of the write; losing a race is a 409.
-pub async fn apply(
+async fn apply(
     state: &AppState,
     member: &Member,
     (order, party): (Order, Actor),
@@ -485,8 +505,8 @@ struct ForSale {
 }
 
 /// Locks the artwork row first (as payment and withdrawal do): no order is placed for
-/// an artwork being withdrawn or sold out at the same moment.
-async fn lock_for_sale(tx: &mut Tx, artwork_id: i64) -> ApiResult<ForSale> {
+/// an artwork being withdrawn or sold out at the same moment. Nobody buys their own.
+async fn lock_for_sale(tx: &mut Tx, artwork_id: i64, buyer: &Member) -> ApiResult<ForSale> {
     let artwork = sqlx::query(
         "UPDATE artworks SET quantity_for_sale = quantity_for_sale WHERE id = $1 AND archived_at IS NULL \
          RETURNING artist_id, price_pence, quantity_for_sale, is_for_sale, width_hundredths, depth_hundredths, \
@@ -496,13 +516,17 @@ async fn lock_for_sale(tx: &mut Tx, artwork_id: i64) -> ApiResult<ForSale> {
     .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| ApiError::not_found("Artwork not found."))?;
+    let seller_id: i64 = artwork.try_get("artist_id")?;
+    if seller_id == buyer.id {
+        return Err(ApiError::forbidden("You cannot buy your own artwork."));
+    }
     let quantity: i64 = artwork.try_get("quantity_for_sale")?;
     if quantity <= 0 || !flag(&artwork, "is_for_sale")? {
         return Err(ApiError::conflict("This artwork is not for sale."));
     }
     let measure = |column: &str| artwork.try_get::<i64, _>(column).map(Measure::from_hundredths);
     Ok(ForSale {
-        seller_id: artwork.try_get("artist_id")?,
+        seller_id,
         parcel: Parcel {
             price: Money::from_hundredths(artwork.try_get("price_pence")?),
             width: measure("width_hundredths")?,
@@ -539,10 +563,7 @@ pub async fn place(
 ) -> ApiResult<Order> {
     let now = clock::to_db(state.clock.now());
     let mut tx = state.db.begin().await?;
-    let artwork = lock_for_sale(&mut tx, artwork_id).await?;
-    if artwork.seller_id == buyer.id {
-        return Err(ApiError::forbidden("You cannot buy your own artwork."));
-    }
+    let artwork = lock_for_sale(&mut tx, artwork_id, buyer).await?;
     let seller_postcode: String = sqlx::query_scalar("SELECT postcode FROM members WHERE id = $1")
         .bind(artwork.seller_id)
         .fetch_one(&mut *tx)
