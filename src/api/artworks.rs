@@ -9,14 +9,14 @@ use axum::Json;
 
 use crate::artworks::artists::{self, ArtistPage};
 use crate::artworks::browse::{self, Filter};
-use crate::artworks::{self, images, quote, Artwork, ArtworkInput, Image, Medium};
+use crate::artworks::images::{self, ImageUrl};
+use crate::artworks::{self, quote, Artwork, ArtworkInput, Image};
 use crate::auth::{Artist, CurrentMember, MaybeMember};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{Id, JsonBody};
 use crate::paging::{query_pairs, stream_array, Paging};
 use crate::shipping::Quote;
 use crate::state::AppState;
-use utoipa::ToSchema;
 
 /// Lists the artworks on show: filtered, searched, ordered, a page at a time. The body
 /// is a plain array; `X-Total-Count` and `Link` carry the paging.
@@ -61,7 +61,7 @@ fn json_response(mut headers: HeaderMap, body: Bytes) -> Response {
 }
 
 /// Lists a new artwork for the calling artist (collectors are refused).
-#[utoipa::path(post, path = "/api/artworks/", tag = "artworks", request_body(content = ArtworkForm, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/artworks/", tag = "artworks", request_body(content = ArtworkInput, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn create_artwork(
     State(state): State<AppState>,
     Artist(member): Artist,
@@ -73,7 +73,7 @@ pub(crate) async fn create_artwork(
 }
 
 /// The first version's path for creating an artwork.
-#[utoipa::path(post, path = "/api/artworks/create/", tag = "artworks", request_body(content = ArtworkForm, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/artworks/create/", tag = "artworks", request_body(content = ArtworkInput, content_type = "application/json"), responses((status = 201, description = "Created", body = Artwork), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn create_artwork_legacy(
     state: State<AppState>,
     artist: Artist,
@@ -94,7 +94,7 @@ pub(crate) async fn get_artwork(
 
 /// Updates some or all of an artwork's fields (PUT and PATCH alike); a non-empty
 /// `artworks_images` list replaces the images.
-#[utoipa::path(method(put, patch), path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), request_body(content = ArtworkForm, content_type = "application/json"), responses((status = 200, description = "Updated", body = Artwork), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(method(put, patch), path = "/api/artworks/{id}/", tag = "artworks", params(("id" = i64, Path, description = "Id")), request_body(content = ArtworkInput, content_type = "application/json"), responses((status = 200, description = "Updated", body = Artwork), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not allowed", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn update_artwork(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -178,37 +178,4 @@ pub(crate) async fn delete_image(
 ) -> ApiResult<StatusCode> {
     images::remove(&state, &member, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-// The request bodies below are read field by field (input::Fields), so that every
-// problem is reported at once with the first version's messages.
-
-/// An artwork as an artist sends it; every field is optional on update.
-#[derive(ToSchema)]
-#[schema(as = ArtworkInput)]
-pub struct ArtworkForm {
-    pub title: String,
-    pub description: String,
-    pub year: i64,
-    #[schema(value_type = f64)]
-    pub price: f64,
-    pub quantity_for_sale: i64,
-    pub is_for_sale: Option<bool>,
-    pub medium: Medium,
-    pub material: String,
-    #[schema(value_type = f64)]
-    pub width: f64,
-    #[schema(value_type = f64)]
-    pub depth: f64,
-    #[schema(value_type = f64)]
-    pub height: f64,
-    #[schema(value_type = f64)]
-    pub weight: f64,
-    /// Up to ten http(s) image URLs (or uploads' `image_url`).
-    pub artworks_images: Option<Vec<String>>,
-}
-
-#[derive(ToSchema)]
-pub struct ImageUrl {
-    pub image_url: String,
 }

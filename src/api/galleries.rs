@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::Message;
@@ -88,11 +88,8 @@ pub(crate) async fn add_to_gallery(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     galleries::own(member.gallery_id, gallery_id)?;
-    let mut f = Fields::new(&body);
-    let Some(artwork_id) = f.required("artwork", id()) else {
-        return Err(ApiError::invalid(f.errors));
-    };
-    Ok(match galleries::add(&state, gallery_id, artwork_id).await? {
+    let Curate { artwork } = Curate::read(&body)?;
+    Ok(match galleries::add(&state, gallery_id, artwork).await? {
         true => (StatusCode::CREATED, Json(Message::new("Artwork added to the gallery!"))),
         false => (StatusCode::OK, Json(Message::new("Artwork is already in the gallery."))),
     })
@@ -113,11 +110,8 @@ pub(crate) async fn remove_from_gallery(
             body.insert("artwork".into(), Value::String(value));
         }
     }
-    let mut f = Fields::new(&body);
-    let Some(artwork_id) = f.required("artwork", id()) else {
-        return Err(ApiError::invalid(f.errors));
-    };
-    galleries::remove(&state.db, gallery_id, artwork_id).await?;
+    let Curate { artwork } = Curate::read(&body)?;
+    galleries::remove(&state.db, gallery_id, artwork).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -133,10 +127,18 @@ pub(crate) async fn list_galleries(
     Ok((page.headers(&uri, total), Json(galleries)))
 }
 
-// The request bodies below are read field by field (input::Fields), so that every
-// problem is reported at once with the first version's messages.
-
+/// An artwork to add to, or remove from, a gallery.
 #[derive(ToSchema)]
 pub struct Curate {
-    pub artwork: i64,
+    artwork: i64,
+}
+
+impl Curate {
+    fn read(body: &Map<String, Value>) -> ApiResult<Self> {
+        let mut f = Fields::new(body);
+        match f.required("artwork", id()) {
+            Some(artwork) => Ok(Self { artwork }),
+            None => Err(ApiError::invalid(f.errors)),
+        }
+    }
 }

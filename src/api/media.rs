@@ -112,8 +112,8 @@ pub(crate) async fn serve_media(
     Ok((response_headers, bytes).into_response())
 }
 
-// The request bodies below are read field by field (input::Fields), so that every
-// problem is reported at once with the first version's messages.
+// A multipart form has no body to parse into a type: the handler reads its `file` parts
+// as they stream in. This describes them.
 
 #[derive(ToSchema)]
 pub struct UploadForm {

@@ -70,7 +70,7 @@ pub struct LoggedIn {
 
 /// Registers an artist or a collector; a collector's gallery is created in the same
 /// transaction. A duplicate email or username (in any letter case, even in a race) is a 400.
-#[utoipa::path(post, path = "/api/members/register/", tag = "members", request_body(content = RegisterRequest, content_type = "application/json"), responses((status = 201, description = "Registered", body = Registered), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "An invalid token was sent", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/members/register/", tag = "members", request_body(content = members::Registration, content_type = "application/json"), responses((status = 201, description = "Registered", body = Registered), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "An invalid token was sent", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn register_member(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -84,7 +84,7 @@ pub(crate) async fn register_member(
 
 /// Logs a member in with email and password; an unknown email and a wrong password get
 /// the same 401 after the same amount of work.
-#[utoipa::path(post, path = "/api/members/login/", tag = "members", request_body(content = LoginRequest, content_type = "application/json"), responses((status = 200, description = "Logged in", body = LoggedIn), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Invalid email or password", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/members/login/", tag = "members", request_body(content = members::Credentials, content_type = "application/json"), responses((status = 200, description = "Logged in", body = LoggedIn), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Invalid email or password", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub(crate) async fn login_member(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -114,7 +114,7 @@ pub(crate) async fn get_current_member(CurrentMember(member): CurrentMember) -> 
 }
 
 /// Updates one's own names, address, postcode, bio and website (registration's rules).
-#[utoipa::path(patch, path = "/api/members/user/", tag = "members", request_body(content = ProfileUpdate, content_type = "application/json"), responses((status = 200, description = "Updated", body = MemberView), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/members/user/", tag = "members", request_body(content = members::ProfileUpdate, content_type = "application/json"), responses((status = 200, description = "Updated", body = MemberView), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn update_current_member(
     State(state): State<AppState>,
     CurrentMember(member): CurrentMember,
@@ -124,7 +124,7 @@ pub(crate) async fn update_current_member(
 }
 
 /// Changes one's password; every token issued before stops working.
-#[utoipa::path(post, path = "/api/members/password/", tag = "members", request_body(content = PasswordChange, content_type = "application/json"), responses((status = 200, description = "Changed", body = Message), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/members/password/", tag = "members", request_body(content = members::PasswordChange, content_type = "application/json"), responses((status = 200, description = "Changed", body = Message), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json"), (status = 413, description = "Too large", body = crate::error::Problem, content_type = "application/problem+json"), (status = 415, description = "Not an accepted type", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -133,47 +133,4 @@ pub(crate) async fn change_password(
 ) -> ApiResult<Json<Message>> {
     members::change_password(&state, ip, &member, &body).await?;
     Ok(Json(Message::new("Password changed.")))
-}
-
-// The request bodies below are read field by field (input::Fields), so that every
-// problem is reported at once with the first version's messages.
-
-#[derive(ToSchema)]
-pub struct RegisterRequest {
-    pub email: String,
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub password: String,
-    pub password_confirmation: String,
-    #[schema(pattern = "^(artist|collector)$")]
-    pub user_type: String,
-    pub address: String,
-    /// A UK postcode.
-    pub postcode: String,
-    pub bio: Option<String>,
-    pub website: Option<String>,
-}
-
-#[derive(ToSchema)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-}
-
-#[derive(ToSchema)]
-pub struct ProfileUpdate {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub address: Option<String>,
-    pub postcode: Option<String>,
-    pub bio: Option<String>,
-    pub website: Option<String>,
-}
-
-#[derive(ToSchema)]
-pub struct PasswordChange {
-    pub current_password: String,
-    pub new_password: String,
-    pub new_password_confirmation: String,
 }

@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 
 use crate::auth::MaybeMember;
 use crate::state::AppState;
+
 pub mod artworks;
 pub mod docs;
 pub mod galleries;
@@ -40,12 +41,7 @@ impl Documented for OpenApiRouter<AppState> {
         }
         let doc = self.get_openapi_mut();
         for (path, item) in paths.paths {
-            match doc.paths.paths.get_mut(&path) {
-                Some(existing) => existing.merge_operations(item),
-                None => {
-                    doc.paths.paths.insert(path, item);
-                }
-            }
+            doc.paths.paths.entry(path).or_default().merge_operations(item);
         }
         doc.components
             .get_or_insert_with(Default::default)

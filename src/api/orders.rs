@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::Message;
@@ -15,7 +15,7 @@ use crate::input::{id, parsed, Fields, Id, JsonBody, OptionalJsonBody, Parser};
 use crate::members::UserType;
 use crate::money::parse_decimal;
 use crate::orders::rules::{Action, Actor, OrderStatus};
-use crate::orders::{self, Event, Listing, OrderView, Viewer};
+use crate::orders::{self, Event, Listing, OrderView, Review, Viewer};
 use crate::paging::{query_pairs, stream_array, Paging};
 use crate::state::AppState;
 
@@ -65,14 +65,8 @@ pub(crate) async fn create_order(
     Collector(member): Collector,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<OrderView>)> {
-    let mut f = Fields::new(&body);
-    let artwork_id = f.required("artwork_id", id());
-    let final_price = f.optional("final_price", quoted_price());
-    let Some(artwork_id) = artwork_id else {
-        return Err(ApiError::invalid(f.errors));
-    };
-    f.finish()?;
-    let order = orders::place(&state, &member, artwork_id, final_price).await?;
+    let request = CreateOrder::read(&body)?;
+    let order = orders::place(&state, &member, request.artwork_id, request.final_price).await?;
     Ok((StatusCode::CREATED, Json(order.view(Viewer::Buyer, state.clock.now()))))
 }
 
@@ -252,37 +246,54 @@ pub(crate) async fn mark_orders_viewed(
     CurrentMember(member): CurrentMember,
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> ApiResult<Json<MarkedViewed>> {
-    let mut f = Fields::new(&body);
-    let side = f
-        .optional("user_type", parsed(UserType::parse))
-        .unwrap_or(member.user_type);
-    let ids = f.optional("order_ids", order_ids());
-    f.finish()?;
-    let updated = orders::mark_viewed(&state.db, member.id, side, ids.as_deref()).await?;
+    let request = MarkViewed::read(&body)?;
+    let side = request.user_type.unwrap_or(member.user_type);
+    let updated = orders::mark_viewed(&state.db, member.id, side, request.order_ids.as_deref()).await?;
     let message = format!("Marked {updated} orders as viewed");
     Ok(Json(MarkedViewed { message, updated }))
 }
 
-// The request bodies below are read field by field (input::Fields), so that every
-// problem is reported at once with the first version's messages.
-
+/// A purchase request.
 #[derive(ToSchema)]
 pub struct CreateOrder {
-    pub artwork_id: i64,
+    artwork_id: i64,
     /// The total the client showed; refused (409) when more than 0.01 away.
     #[schema(value_type = Option<f64>)]
-    pub final_price: Option<f64>,
+    final_price: Option<rust_decimal::Decimal>,
 }
 
-#[derive(ToSchema)]
-pub struct Review {
-    #[schema(pattern = "^(accept|cancel)$")]
-    pub action: String,
+impl CreateOrder {
+    fn read(body: &Map<String, Value>) -> ApiResult<Self> {
+        let mut f = Fields::new(body);
+        let (artwork_id, final_price) = (
+            f.required("artwork_id", id()),
+            f.optional("final_price", quoted_price()),
+        );
+        let Some(artwork_id) = artwork_id else {
+            return Err(ApiError::invalid(f.errors));
+        };
+        f.finish()?;
+        Ok(Self {
+            artwork_id,
+            final_price,
+        })
+    }
 }
 
+/// Which of the caller's orders to mark viewed: one side (their own by default), all
+/// of it or the given ids.
 #[derive(ToSchema)]
 pub struct MarkViewed {
-    #[schema(pattern = "^(artist|collector)$")]
-    pub user_type: Option<String>,
-    pub order_ids: Option<Vec<i64>>,
+    user_type: Option<UserType>,
+    order_ids: Option<Vec<i64>>,
+}
+
+impl MarkViewed {
+    fn read(body: &Map<String, Value>) -> ApiResult<Self> {
+        let mut f = Fields::new(body);
+        let user_type = f.optional("user_type", parsed(UserType::parse));
+        let order_ids = f.optional("order_ids", order_ids());
+        f.finish()?;
+        Ok(Self { user_type, order_ids })
+    }
 }

@@ -18,10 +18,7 @@ pub async fn add(state: &AppState, member: &Member, id: i64, form: &Map<String, 
     let mut tx = state.db.begin().await?;
     // Locked: concurrent additions count one at a time.
     lock_own_artwork(&mut tx, &state.media, member, id, &now).await?;
-    let mut f = Fields::new(form);
-    let Some(url) = f.required("image_url", image_url()) else {
-        return Err(ApiError::invalid(f.errors));
-    };
+    let ImageUrl { image_url: url } = ImageUrl::read(form)?;
     let row = sqlx::query(
         "SELECT COUNT(*) AS n, COALESCE(MAX(position), -1) AS last FROM artwork_images WHERE artwork_id = $1",
     )
@@ -84,4 +81,20 @@ pub async fn remove(state: &AppState, member: &Member, id: i64) -> ApiResult<()>
     tx.commit().await?;
     state.catalogue.invalidate();
     Ok(())
+}
+
+/// An image for an artwork: an http(s) URL, or the URL of one of the artist's uploads.
+#[derive(utoipa::ToSchema)]
+pub struct ImageUrl {
+    image_url: String,
+}
+
+impl ImageUrl {
+    fn read(form: &Map<String, Value>) -> ApiResult<Self> {
+        let mut f = Fields::new(form);
+        match f.required("image_url", image_url()) {
+            Some(image_url) => Ok(Self { image_url }),
+            None => Err(ApiError::invalid(f.errors)),
+        }
+    }
 }

@@ -289,21 +289,34 @@ fn image_list() -> Parser<Vec<String>> {
     })
 }
 
-/// The fields an artist sets; all present on create, any subset on update.
+/// An artwork as an artist sends it; every field is optional on update.
+#[derive(utoipa::ToSchema)]
 pub struct ArtworkInput {
+    #[schema(required = true, value_type = String)]
     pub title: Option<String>,
+    #[schema(required = true, value_type = String)]
     pub description: Option<String>,
+    #[schema(required = true, value_type = i64)]
     pub year: Option<i64>,
+    #[schema(required = true, value_type = f64)]
     pub price: Option<Money>,
+    #[schema(required = true, value_type = i64)]
     pub quantity_for_sale: Option<i64>,
     pub is_for_sale: Option<bool>,
+    #[schema(required = true, value_type = Medium)]
     pub medium: Option<Medium>,
+    #[schema(required = true, value_type = String)]
     pub material: Option<String>,
+    #[schema(required = true, value_type = f64)]
     pub width: Option<Measure>,
+    #[schema(required = true, value_type = f64)]
     pub depth: Option<Measure>,
+    #[schema(required = true, value_type = f64)]
     pub height: Option<Measure>,
+    #[schema(required = true, value_type = f64)]
     pub weight: Option<Measure>,
-    pub images: Option<Vec<String>>,
+    /// Up to ten http(s) image URLs (or uploads' `image_url`).
+    pub artworks_images: Option<Vec<String>>,
 }
 
 impl ArtworkInput {
@@ -330,7 +343,7 @@ impl ArtworkInput {
             depth: field(&mut f, partial, "depth", measure(MAX_MEASURE)),
             height: field(&mut f, partial, "height", measure(MAX_MEASURE)),
             weight: field(&mut f, partial, "weight", measure(MAX_MEASURE)),
-            images: f.optional("artworks_images", image_list()),
+            artworks_images: f.optional("artworks_images", image_list()),
         };
         f.finish()?;
         Ok(input)
@@ -416,7 +429,7 @@ pub async fn create(state: &AppState, artist: &Member, input: ArtworkInput) -> A
         &state.media,
         artist,
         id,
-        &input.images.unwrap_or_default(),
+        &input.artworks_images.unwrap_or_default(),
         &stamp,
     )
     .await?;
@@ -479,7 +492,7 @@ pub async fn update(state: &AppState, member: &Member, id: i64, form: &Map<Strin
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    if let Some(images) = input.images.filter(|list| !list.is_empty()) {
+    if let Some(images) = input.artworks_images.filter(|list| !list.is_empty()) {
         replace_images(&mut tx, &state.media, member, id, &images, &stamp).await?;
     }
     let artwork = find_visible(&mut tx, &state.media, id).await?.ok_or_else(not_found)?;

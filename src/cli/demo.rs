@@ -230,7 +230,7 @@ async fn list(state: &AppState, artist: &Member, n: usize, work: &Work) -> anyho
         depth: Some(Measure::from_hundredths(size[1])),
         height: Some(Measure::from_hundredths(size[2])),
         weight: Some(Measure::from_hundredths(weight)),
-        images: Some(vec![upload.image_url]),
+        artworks_images: Some(vec![upload.image_url]),
     };
     Ok(artworks::create(state, artist, input).await?.id)
 }

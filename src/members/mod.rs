@@ -211,13 +211,13 @@ fn password_field() -> Parser<String> {
 }
 
 /// A new password and its confirmation, which must match.
-fn confirmed(f: &mut Fields<'_>, key: &str, confirmation_key: &str) -> Option<String> {
+fn confirmed(f: &mut Fields<'_>, key: &str, confirmation_key: &str) -> (Option<String>, Option<String>) {
     let password = f.required(key, password_field());
     let confirmation = f.required(confirmation_key, password_field());
     if password.is_some() && confirmation.is_some() && password != confirmation {
         f.error(confirmation_key, "passwords do not match");
     }
-    password
+    (password, confirmation)
 }
 
 /// Runs the password rules off the async workers (the estimator is CPU-bound).
@@ -239,6 +239,56 @@ async fn check_password(fields: &mut Fields<'_>, key: &str, password: &str, inpu
         fields.error(key, problem);
     }
     Ok(())
+}
+
+// Each field as read: `None` where it is missing or invalid, the problem in the form's
+// errors, so that every problem is reported at once.
+/// A registration: an artist or a collector joins.
+#[derive(utoipa::ToSchema)]
+#[schema(as = RegisterRequest)]
+pub struct Registration {
+    #[schema(required = true, value_type = String)]
+    pub email: Option<String>,
+    #[schema(required = true, value_type = String)]
+    pub username: Option<String>,
+    #[schema(required = true, value_type = String)]
+    pub first_name: Option<String>,
+    #[schema(required = true, value_type = String)]
+    pub last_name: Option<String>,
+    #[schema(required = true, value_type = UserType)]
+    pub user_type: Option<UserType>,
+    #[schema(required = true, value_type = String)]
+    pub address: Option<String>,
+    /// A UK postcode.
+    #[schema(required = true, value_type = String)]
+    pub postcode: Option<Postcode>,
+    pub bio: Option<String>,
+    pub website: Option<String>,
+    #[schema(required = true, value_type = String)]
+    pub password: Option<String>,
+    /// The password again.
+    #[schema(required = true, value_type = String)]
+    pub password_confirmation: Option<String>,
+}
+
+impl Registration {
+    fn read(f: &mut Fields<'_>) -> Self {
+        let mut registration = Self {
+            email: f.required("email", parsed(parse_email)),
+            username: f.required("username", parsed(parse_username)),
+            first_name: f.required("first_name", name()),
+            last_name: f.required("last_name", name()),
+            user_type: f.required("user_type", parsed(UserType::parse)),
+            address: f.required("address", text(1..=255)),
+            postcode: f.required("postcode", parsed(Postcode::parse)),
+            bio: f.optional("bio", text(0..=700)),
+            website: f.optional("website", parsed(parse_website)),
+            password: None,
+            password_confirmation: None,
+        };
+        (registration.password, registration.password_confirmation) = confirmed(f, "password", "password_confirmation");
+        registration
+    }
 }
 
 const REGISTRATION_FAILED: &str = "Registration failed. Please correct the following errors:";
@@ -311,16 +361,19 @@ pub async fn create(db: &Db, now: DateTime<Utc>, new: &NewMember, password_hash:
 pub async fn register(state: &AppState, ip: Option<IpAddr>, form: &Map<String, Value>) -> ApiResult<i64> {
     state.limits.count_request(ip, state.clock.now()).await?;
     let mut f = Fields::new(form);
-    let email = f.required("email", parsed(parse_email));
-    let username = f.required("username", parsed(parse_username));
-    let first_name = f.required("first_name", name());
-    let last_name = f.required("last_name", name());
-    let user_type = f.required("user_type", parsed(UserType::parse));
-    let address = f.required("address", text(1..=255));
-    let postcode = f.required("postcode", parsed(Postcode::parse));
-    let bio = f.optional("bio", text(0..=700)).unwrap_or_default();
-    let website = f.optional("website", parsed(parse_website)).unwrap_or_default();
-    let password = confirmed(&mut f, "password", "password_confirmation");
+    let Registration {
+        email,
+        username,
+        first_name,
+        last_name,
+        user_type,
+        address,
+        postcode,
+        bio,
+        website,
+        password,
+        ..
+    } = Registration::read(&mut f);
     if let Some(email) = &email {
         if taken(state.db.pool(), "email_lower", &email.to_lowercase()).await? {
             f.error("email", EMAIL_TAKEN);
@@ -339,64 +392,63 @@ pub async fn register(state: &AppState, ip: Option<IpAddr>, form: &Map<String, V
             .collect();
         check_password(&mut f, "password", p, inputs).await?;
     }
-    let (
-        Some(email),
-        Some(username),
-        Some(first_name),
-        Some(last_name),
-        Some(user_type),
-        Some(address),
-        Some(postcode),
-        Some(password),
-    ) = (
-        email, username, first_name, last_name, user_type, address, postcode, password,
-    )
-    else {
+    let complete = || {
+        let (email, username, first_name, last_name) = (email?, username?, first_name?, last_name?);
+        let (user_type, address, postcode) = (user_type?, address?, postcode?);
+        let new = NewMember {
+            email,
+            username,
+            first_name,
+            last_name,
+            user_type,
+            address,
+            postcode,
+            bio: bio.unwrap_or_default(),
+            website: website.unwrap_or_default(),
+            is_staff: false,
+        };
+        Some((new, password?))
+    };
+    let Some((new, password)) = complete() else {
         return Err(ApiError::Validation {
             message: Some(REGISTRATION_FAILED),
             errors: f.errors,
         });
     };
     f.finish_with(Some(REGISTRATION_FAILED))?;
-    let new = NewMember {
-        email,
-        username,
-        first_name,
-        last_name,
-        user_type,
-        address,
-        postcode,
-        bio,
-        website,
-        is_staff: false,
-    };
     let hash = passwords::hash_password(password).await?;
     create(&state.db, state.clock.now(), &new, &hash).await
+}
+
+/// An email and password, as the login form sends them.
+#[derive(utoipa::ToSchema)]
+#[schema(as = LoginRequest)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+impl Credentials {
+    fn read(form: &Map<String, Value>) -> ApiResult<Self> {
+        let mut f = Fields::new(form);
+        match (
+            f.required("email", text(1..=254)),
+            f.required("password", password_field()),
+        ) {
+            (Some(email), Some(password)) => Ok(Self { email, password }),
+            _ => Err(ApiError::invalid(f.errors)),
+        }
+    }
 }
 
 /// Checks an email and password, within the login rate limits; an unknown email and a
 /// wrong password get the same 401 after the same amount of work.
 pub async fn authenticate(state: &AppState, ip: Option<IpAddr>, form: &Map<String, Value>) -> ApiResult<Member> {
     state.limits.count_request(ip, state.clock.now()).await?;
-    let mut f = Fields::new(form);
-    let email = f.required("email", text(1..=254));
-    let password = f.required("password", password_field());
-    let (Some(email), Some(password)) = (email, password) else {
-        return Err(ApiError::invalid(f.errors));
-    };
+    let Credentials { email, password } = Credentials::read(form)?;
     let account = email.to_lowercase();
     state.limits.check(&account, ip, state.clock.now()).await?;
-    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.email_lower = $1"))
-        .bind(&account)
-        .fetch_optional(state.db.pool())
-        .await?;
-    let (member, hash) = match row {
-        Some(row) => (
-            Some(member_from_row(&row)?),
-            Some(row.try_get::<String, _>("password_hash")?),
-        ),
-        None => (None, None),
-    };
+    let (member, hash) = find_with_hash(state.db.pool(), &account).await?.unzip();
     let verified = passwords::verify_password(hash, password).await?;
     let Some(member) = member.filter(|_| verified) else {
         // Counted for unknown emails too, so the limit reveals nothing either.
@@ -407,31 +459,49 @@ pub async fn authenticate(state: &AppState, ip: Option<IpAddr>, form: &Map<Strin
     Ok(member)
 }
 
+/// Changes to a member's profile: each field is optional; an empty `bio` or `website`
+/// clears it.
+#[derive(utoipa::ToSchema)]
+pub struct ProfileUpdate {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub address: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub postcode: Option<Postcode>,
+    pub bio: Option<String>,
+    pub website: Option<String>,
+}
+
+impl ProfileUpdate {
+    fn read(f: &mut Fields<'_>, form: &Map<String, Value>) -> Self {
+        // Sent, even as null, clears; not sent keeps.
+        let clearable = |f: &mut Fields<'_>, key: &str, parser| {
+            form.contains_key(key)
+                .then(|| f.optional(key, parser).unwrap_or_default())
+        };
+        Self {
+            first_name: f.optional("first_name", name()),
+            last_name: f.optional("last_name", name()),
+            address: f.optional("address", text(1..=255)),
+            postcode: f.optional("postcode", parsed(Postcode::parse)),
+            bio: clearable(f, "bio", text(0..=700)),
+            website: clearable(f, "website", parsed(parse_website)),
+        }
+    }
+}
+
 /// Changes some of a member's names, address, postcode, bio and website (registration's
 /// rules); returns the member as they are now.
 pub async fn update_profile(state: &AppState, member: &Member, form: &Map<String, Value>) -> ApiResult<Member> {
     let mut f = Fields::new(form);
-    let first_name = f
-        .optional("first_name", name())
-        .unwrap_or_else(|| member.first_name.clone());
-    let last_name = f
-        .optional("last_name", name())
-        .unwrap_or_else(|| member.last_name.clone());
-    let address = f
-        .optional("address", text(1..=255))
-        .unwrap_or_else(|| member.address.clone());
-    let postcode = f
-        .optional("postcode", parsed(Postcode::parse))
-        .unwrap_or_else(|| member.postcode.clone());
-    let bio = match form.contains_key("bio") {
-        true => f.optional("bio", text(0..=700)).unwrap_or_default(),
-        false => member.bio.clone(),
-    };
-    let website = match form.contains_key("website") {
-        true => f.optional("website", parsed(parse_website)).unwrap_or_default(),
-        false => member.website.clone(),
-    };
+    let changes = ProfileUpdate::read(&mut f, form);
     f.finish()?;
+    let first_name = changes.first_name.unwrap_or_else(|| member.first_name.clone());
+    let last_name = changes.last_name.unwrap_or_else(|| member.last_name.clone());
+    let address = changes.address.unwrap_or_else(|| member.address.clone());
+    let postcode = changes.postcode.unwrap_or_else(|| member.postcode.clone());
+    let bio = changes.bio.unwrap_or_else(|| member.bio.clone());
+    let website = changes.website.unwrap_or_else(|| member.website.clone());
     let mut tx = state.db.begin().await?;
     sqlx::query(
         "UPDATE members SET first_name = $1, last_name = $2, address = $3, postcode = $4, bio = $5, website = $6, \
@@ -455,6 +525,29 @@ pub async fn update_profile(state: &AppState, member: &Member, form: &Map<String
         .ok_or_else(|| ApiError::not_found("Member not found."))
 }
 
+/// A new password, with the current one.
+#[derive(utoipa::ToSchema)]
+pub struct PasswordChange {
+    #[schema(required = true, value_type = String)]
+    pub current_password: Option<String>,
+    #[schema(required = true, value_type = String)]
+    pub new_password: Option<String>,
+    #[schema(required = true, value_type = String)]
+    pub new_password_confirmation: Option<String>,
+}
+
+impl PasswordChange {
+    fn read(f: &mut Fields<'_>) -> Self {
+        let current_password = f.required("current_password", password_field());
+        let (new_password, new_password_confirmation) = confirmed(f, "new_password", "new_password_confirmation");
+        Self {
+            current_password,
+            new_password,
+            new_password_confirmation,
+        }
+    }
+}
+
 /// Changes a member's password; every token issued before stops working. Wrong current
 /// passwords count like failed logins: a stolen token must not become a way to guess
 /// the password.
@@ -466,8 +559,11 @@ pub async fn change_password(
 ) -> ApiResult<()> {
     let account = member.email.to_lowercase();
     let mut f = Fields::new(form);
-    let current = f.required("current_password", password_field());
-    let new = confirmed(&mut f, "new_password", "new_password_confirmation");
+    let PasswordChange {
+        current_password: current,
+        new_password: new,
+        ..
+    } = PasswordChange::read(&mut f);
     if let Some(current) = &current {
         let hash = password_hash(state.db.pool(), member.id).await?;
         state.limits.check(&account, ip, state.clock.now()).await?;

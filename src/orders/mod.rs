@@ -350,18 +350,32 @@ pub async fn review(
     if loaded.1 != Actor::Seller {
         return Err(ApiError::forbidden("Only the seller can review this order."));
     }
-    let mut f = Fields::new(form);
-    let review = parsed(|input: &str| match input {
-        "accept" => Ok(Action::Accept),
-        "cancel" => Ok(Action::Cancel),
-        other => Err(format!(
-            "\"{other}\" is not a valid action; use \"accept\" or \"cancel\"."
-        )),
-    });
-    let Some(action) = f.required("action", review) else {
-        return Err(ApiError::invalid(f.errors));
-    };
+    let Review { action } = Review::read(form)?;
     Ok((action, apply(state, seller, loaded, Actor::Seller, action).await?))
+}
+
+/// A seller's review of a request.
+#[derive(utoipa::ToSchema)]
+pub struct Review {
+    #[schema(value_type = String, pattern = "^(accept|cancel)$")]
+    action: Action,
+}
+
+impl Review {
+    fn read(form: &Map<String, Value>) -> ApiResult<Self> {
+        let mut f = Fields::new(form);
+        let review = parsed(|input: &str| match input {
+            "accept" => Ok(Action::Accept),
+            "cancel" => Ok(Action::Cancel),
+            other => Err(format!(
+                "\"{other}\" is not a valid action; use \"accept\" or \"cancel\"."
+            )),
+        });
+        match f.required("action", review) {
+            Some(action) => Ok(Self { action }),
+            None => Err(ApiError::invalid(f.errors)),
+        }
+    }
 }
 
 /// Applies `action` for the caller, who must be `route_party` on this order.
