@@ -31,7 +31,7 @@ pub struct ArtistPage {
 
 /// An artist's public page: profile, counts, and up to 50 artworks on sale, newest first.
 pub async fn page(state: &AppState, id: i64) -> ApiResult<ArtistPage> {
-    let artist = members::find(state.db.pool(), id)
+    let artist = members::find(&state.db, id)
         .await?
         .filter(|m| m.user_type == UserType::Artist)
         .ok_or_else(|| ApiError::not_found("Artist not found."))?;

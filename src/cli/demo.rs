@@ -208,9 +208,7 @@ async fn join(state: &AppState, person: &Person, user_type: UserType, hash: &str
         is_staff: false,
     };
     let id = members::create(&state.db, state.clock.now(), &member, hash).await?;
-    members::find(state.db.pool(), id)
-        .await?
-        .context("the member just created")
+    members::find(&state.db, id).await?.context("the member just created")
 }
 
 /// Lists a demo work, with a picture of its own uploaded for it.

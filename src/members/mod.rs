@@ -106,10 +106,10 @@ fn member_from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
 }
 
 /// Loads a member by id.
-pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<Member>, sqlx::Error> {
+pub async fn find(db: &Db, id: i64) -> Result<Option<Member>, sqlx::Error> {
     let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.id = $1"))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(db.pool())
         .await?;
     row.map(|row| member_from_row(&row)).transpose()
 }
@@ -520,7 +520,7 @@ pub async fn update_profile(state: &AppState, member: &Member, form: &Map<String
     tx.commit().await?;
     // Artists' names and postcodes show on their artworks.
     state.catalogue.invalidate();
-    find(state.db.pool(), member.id)
+    find(&state.db, member.id)
         .await?
         .ok_or_else(|| ApiError::not_found("Member not found."))
 }
