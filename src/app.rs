@@ -76,8 +76,8 @@ pub fn router(state: AppState) -> Router {
         timeout: Duration::from_millis(state.config.request_timeout_ms),
         slots: Arc::new(tokio::sync::Semaphore::new(state.config.max_concurrent_requests)),
     };
-    let (routes, _) = crate::api::routes().split_for_parts();
-    routes
+    let (api, _) = crate::api::routes().split_for_parts();
+    api.merge(crate::web::routes())
         .fallback(|| async { ApiError::not_found("No such route.") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))

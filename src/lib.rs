@@ -7,6 +7,7 @@
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod web;
 
 // Domains: each owns its model, its operations and all of its SQL.
 pub mod artworks;

@@ -67,6 +67,20 @@ impl Medium {
         }
     }
 
+    /// The medium as a person reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Painting => "Painting",
+            Self::Sculpture => "Sculpture",
+            Self::DigitalArt => "Digital art",
+            Self::Photography => "Photography",
+            Self::MixedMedia => "Mixed media",
+            Self::Printmaking => "Printmaking",
+            Self::Ceramics => "Ceramics",
+            Self::Textile => "Textile",
+        }
+    }
+
     pub fn parse(input: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()

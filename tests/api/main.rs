@@ -18,3 +18,4 @@ mod openapi;
 mod orders;
 mod production;
 mod uploads;
+mod web;
