@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use crate::artworks::artists::{self, ArtistPage};
 use crate::artworks::browse::{self, Filter};
 use crate::artworks::{self, Artwork};
 use crate::error::{ApiError, ApiResult};
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/artworks/{id}", get(artwork))
+        .route("/artists/{id}", get(artist))
         .route("/static/{file}", get(assets::serve))
 }
 
@@ -60,6 +62,7 @@ pub struct Card {
     id: i64,
     title: String,
     artist: String,
+    artist_id: i64,
     price: String,
     sold: bool,
     image: Option<CardImage>,
@@ -83,6 +86,7 @@ impl From<Artwork> for Card {
             id: work.id,
             title: work.title,
             artist: format!("{} {}", work.artist.first_name, work.artist.last_name),
+            artist_id: work.artist.id,
             price: pounds(work.price),
             sold: !work.is_for_sale,
             image,
@@ -142,18 +146,17 @@ struct ArtworkPage {
     price: String,
 }
 
+/// The page for something that is not here, with a 404.
+fn not_found(message: &'static str) -> ApiResult<Response> {
+    let layout = Layout::new("Not found — OpenStudio");
+    Ok((StatusCode::NOT_FOUND, page(NotFound { layout, message })?).into_response())
+}
+
 /// One artwork: its images, who made it, what it is, and its price.
 async fn artwork(State(state): State<AppState>, Id(id): Id) -> ApiResult<Response> {
     let work = match artworks::find(&state, id).await {
         Ok(work) => work,
-        Err(ApiError::NotFound(_)) => {
-            let message = "This artwork is not on show: it may have been withdrawn.";
-            let page = page(NotFound {
-                layout: Layout::new("Not found — OpenStudio"),
-                message,
-            })?;
-            return Ok((StatusCode::NOT_FOUND, page).into_response());
-        }
+        Err(ApiError::NotFound(_)) => return not_found("This artwork is not on show: it may have been withdrawn."),
         Err(e) => return Err(e),
     };
     let title = format!(
@@ -164,6 +167,34 @@ async fn artwork(State(state): State<AppState>, Id(id): Id) -> ApiResult<Respons
         layout: Layout::new(title),
         price: pounds(work.price),
         work,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "artist.html")]
+struct ArtistView {
+    layout: Layout,
+    artist: ArtistPage,
+    member_since: String,
+    cards: Vec<Card>,
+}
+
+/// An artist: who they are, and their works on sale.
+async fn artist(State(state): State<AppState>, Id(id): Id) -> ApiResult<Response> {
+    let mut artist = match artists::page(&state, id).await {
+        Ok(artist) => artist,
+        Err(ApiError::NotFound(_)) => return not_found("There is no artist here."),
+        Err(e) => return Err(e),
+    };
+    let cards = std::mem::take(&mut artist.artworks)
+        .into_iter()
+        .map(Card::from)
+        .collect();
+    page(ArtistView {
+        layout: Layout::new(format!("{} {} — OpenStudio", artist.first_name, artist.last_name)),
+        member_since: artist.member_since.format("%B %Y").to_string(),
+        artist,
+        cards,
     })
 }
 

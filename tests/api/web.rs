@@ -82,3 +82,27 @@ async fn the_stylesheet_is_cached_for_a_year_under_its_content_hash() {
     let (status, _, _) = page(&app, "/static/style.css").await;
     assert_eq!(status, 404, "only the hashed name is served");
 }
+
+#[tokio::test]
+async fn an_artist_has_a_page_with_their_works_on_sale() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let on_sale = app.artwork_with(&artist, json!({"title": "Tide Line"})).await;
+    app.artwork_with(&artist, json!({"title": "Kept Back", "is_for_sale": false}))
+        .await;
+    let (status, _, html) = page(&app, &format!("/artworks/{on_sale}")).await;
+    assert_eq!(status, 200);
+    let link = format!("href=\"/artists/{}\"", artist.id);
+    assert!(html.contains(&link), "the artwork links to its artist");
+    let (status, _, html) = page(&app, &format!("/artists/{}", artist.id)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Tide Line"));
+    assert!(!html.contains("Kept Back"), "only works on sale are shown");
+    assert!(html.contains("1 on sale"), "{html}");
+    let collector = app.collector().await;
+    for missing in [format!("/artists/{}", collector.id), "/artists/999999".to_owned()] {
+        let (status, _, html) = page(&app, &missing).await;
+        assert_eq!(status, 404, "{missing}");
+        assert!(html.contains("There is no artist here."));
+    }
+}
