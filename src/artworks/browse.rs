@@ -275,9 +275,24 @@ pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
+    Ok((total, rows(state, &mut conn, filter, page).await?))
+}
+
+/// One page of the catalogue under `filter`, without counting the whole.
+pub async fn page_only(state: &AppState, filter: &Filter, page: Page) -> ApiResult<Vec<Artwork>> {
+    let mut conn = state.db.pool().acquire().await?;
+    rows(state, &mut conn, filter, page).await
+}
+
+async fn rows(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    filter: &Filter,
+    page: Page,
+) -> ApiResult<Vec<Artwork>> {
     let (list_sql, binds) = filter.page_query(state.db.backend(), page);
     let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
-    Ok((total, populate(&mut conn, &state.media, &rows).await?))
+    Ok(populate(conn, &state.media, &rows).await?)
 }
 
 /// How many artworks match `filter`.

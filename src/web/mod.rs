@@ -122,7 +122,7 @@ struct Home {
 /// The front page: new works, and the mediums as ways in.
 async fn home(State(state): State<AppState>) -> ApiResult<Response> {
     let newest = Filter::from_pairs(&[("ordering".to_owned(), "-created".to_owned())])?;
-    let (_, works) = browse::page(&state, &newest, Page { page: 1, per_page: 12 }).await?;
+    let works = browse::page_only(&state, &newest, Page { page: 1, per_page: 12 }).await?;
     let mediums = artworks::Medium::ALL.iter().map(|m| (m.as_str(), m.label())).collect();
     page(Home {
         layout: Layout::new("OpenStudio — original art from independent artists"),
