@@ -116,6 +116,8 @@ pub fn router(state: AppState) -> Router {
             // A bug, never a client's doing: answer like any internal error.
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
         }))
+        // The browser's routes answer errors with pages; the API keeps problem+json.
+        .layer(middleware::from_fn(crate::web::html_errors))
         .layer(Extension(state.clone()))
         .with_state(state)
 }
@@ -188,7 +190,7 @@ async fn shutdown_signal() {
 }
 
 /// Every `interval` until the process stops: completes overdue orders and forgets
-/// expired rate-limit counters and idempotency keys. A failed round is retried at the
+/// expired rate-limit counters, idempotency keys and web sessions. A failed round is retried at the
 /// next.
 pub async fn run_sweeps(state: AppState, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
@@ -203,6 +205,9 @@ pub async fn run_sweeps(state: AppState, interval: Duration) {
         }
         if let Err(e) = crate::idempotency::purge_expired(&state).await {
             tracing::warn!(error = %e, "purging idempotency keys failed; retrying at the next tick");
+        }
+        if let Err(e) = crate::members::sessions::purge(&state.db, state.clock.now()).await {
+            tracing::warn!(error = %e, "purging ended web sessions failed; retrying at the next tick");
         }
     }
 }

@@ -412,6 +412,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "search triggers only on change",
         include_str!("../migrations/sqlite/0009_search_triggers_when.sql"),
     ),
+    (
+        10,
+        "web sessions",
+        include_str!("../migrations/sqlite/0010_sessions.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -450,6 +455,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         9,
         "search triggers only on change",
         include_str!("../migrations/postgres/0009_search_triggers_when.sql"),
+    ),
+    (
+        10,
+        "web sessions",
+        include_str!("../migrations/postgres/0010_sessions.sql"),
     ),
 ];
 

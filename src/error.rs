@@ -23,6 +23,14 @@ impl FieldErrors {
         self.entries.is_empty()
     }
 
+    /// The messages about one field, in order.
+    pub fn of<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(key, _)| key == field)
+            .map(|(_, message)| message.as_str())
+    }
+
     pub fn has(&self, field: &str) -> bool {
         self.entries.iter().any(|(key, _)| key == field)
     }

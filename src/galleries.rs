@@ -26,12 +26,12 @@ pub struct GalleryEntry {
 /// A gallery as staff see it in the list of all.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct GallerySummary {
-    id: i64,
-    curator: i64,
-    curator_username: String,
-    artworks_count: i64,
+    pub id: i64,
+    pub curator: i64,
+    pub curator_username: String,
+    pub artworks_count: i64,
     #[schema(value_type = String, format = DateTime)]
-    created_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
 }
 
 fn gallery_not_found() -> ApiError {
@@ -158,18 +158,24 @@ pub async fn remove(db: &Db, gallery_id: i64, artwork_id: i64) -> ApiResult<()> 
     Ok(())
 }
 
-/// A page of every gallery, with the total.
-pub async fn summaries(db: &Db, page: Page) -> ApiResult<(i64, Vec<GallerySummary>)> {
-    let total: i64 = sqlx::query("SELECT COUNT(*) FROM galleries")
+/// A page of every gallery (or only those holding a visible artwork), with the total.
+pub async fn summaries(db: &Db, page: Page, only_with_works: bool) -> ApiResult<(i64, Vec<GallerySummary>)> {
+    let holding = if only_with_works {
+        "WHERE EXISTS (SELECT 1 FROM gallery_artworks ga JOIN artworks a ON a.id = ga.artwork_id \
+         WHERE ga.gallery_id = g.id AND a.archived_at IS NULL)"
+    } else {
+        ""
+    };
+    let total: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM galleries g {holding}"))
         .fetch_one(db.pool())
         .await?
         .try_get(0)?;
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT g.id, g.curator_id, g.created_at, m.username, \
          (SELECT COUNT(*) FROM gallery_artworks ga JOIN artworks a ON a.id = ga.artwork_id \
           WHERE ga.gallery_id = g.id AND a.archived_at IS NULL) AS artworks_count \
-         FROM galleries g JOIN members m ON m.id = g.curator_id ORDER BY g.id LIMIT $1 OFFSET $2",
-    )
+         FROM galleries g JOIN members m ON m.id = g.curator_id {holding} ORDER BY g.id LIMIT $1 OFFSET $2"
+    ))
     .bind(page.per_page)
     .bind(page.offset())
     .fetch_all(db.pool())
@@ -187,4 +193,14 @@ pub async fn summaries(db: &Db, page: Page) -> ApiResult<(i64, Vec<GallerySummar
         })
         .collect::<Result<_, sqlx::Error>>()?;
     Ok((total, galleries))
+}
+
+/// Whether a gallery holds an artwork.
+pub async fn holds(db: &Db, gallery_id: i64, artwork_id: i64) -> ApiResult<bool> {
+    let row = sqlx::query("SELECT 1 FROM gallery_artworks WHERE gallery_id = $1 AND artwork_id = $2")
+        .bind(gallery_id)
+        .bind(artwork_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.is_some())
 }

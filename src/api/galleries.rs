@@ -123,7 +123,7 @@ pub(crate) async fn list_galleries(
     OriginalUri(uri): OriginalUri,
 ) -> ApiResult<(HeaderMap, Json<Vec<GallerySummary>>)> {
     let page = Page::from_pairs(&query_pairs(&uri))?;
-    let (total, galleries) = galleries::summaries(&state.db, page).await?;
+    let (total, galleries) = galleries::summaries(&state.db, page, false).await?;
     Ok((page.headers(&uri, total), Json(galleries)))
 }
 

@@ -164,10 +164,10 @@ pub(crate) async fn list_order_events(
 /// Orders of `listing`, newest first: one page, or the whole list streamed.
 async fn order_list(state: AppState, uri: &axum::http::Uri, listing: Listing, viewer: Viewer) -> ApiResult<Response> {
     let paging = Paging::from_pairs(&query_pairs(uri))?;
-    let total = orders::count(&state.db, listing).await?;
+    let total = orders::count(&state.db, listing, None).await?;
     let headers = paging.headers(uri, total);
     let read = move |state: AppState, cursor, page| async move {
-        let (orders, next) = orders::list(&state.db, listing, cursor, page).await?;
+        let (orders, next) = orders::list(&state.db, listing, None, cursor, page).await?;
         let now = state.clock.now();
         let views: Vec<OrderView> = orders.iter().map(|o| o.view(viewer, now)).collect();
         ApiResult::Ok((views, next))

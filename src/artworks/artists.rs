@@ -71,3 +71,38 @@ pub async fn page(state: &AppState, id: i64) -> ApiResult<ArtistPage> {
         artworks,
     })
 }
+
+/// An artist as the front page introduces them.
+pub struct Featured {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub bio: String,
+    pub for_sale: i64,
+}
+
+/// Up to `limit` artists with works on sale, those who listed most recently first.
+pub async fn featured(state: &AppState, limit: i64) -> ApiResult<Vec<Featured>> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.first_name, m.last_name, m.bio, COUNT(*) AS for_sale, MAX(a.created_at) AS latest \
+         FROM members m JOIN artworks a ON a.artist_id = m.id \
+         WHERE a.archived_at IS NULL AND a.is_for_sale = TRUE \
+         GROUP BY m.id, m.first_name, m.last_name, m.bio ORDER BY latest DESC, m.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(state.db.pool())
+    .await?;
+    let featured = rows
+        .iter()
+        .map(|row| {
+            Ok(Featured {
+                id: row.try_get("id")?,
+                first_name: row.try_get("first_name")?,
+                last_name: row.try_get("last_name")?,
+                bio: row.try_get("bio")?,
+                for_sale: row.try_get("for_sale")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(featured)
+}

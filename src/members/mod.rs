@@ -12,6 +12,8 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_security::general_security_profile::IdentifierType;
 use unicode_security::GeneralSecurityProfile;
 
+pub mod sessions;
+
 use crate::clock;
 use crate::db::{flag, Db};
 use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};

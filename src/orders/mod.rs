@@ -493,14 +493,14 @@ pub async fn complete_overdue(state: &AppState) -> Result<usize, sqlx::Error> {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Event {
-    id: i64,
-    from: Option<OrderStatus>,
-    to: OrderStatus,
-    actor: Actor,
-    actor_id: Option<i64>,
-    reason: Option<String>,
+    pub id: i64,
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub actor: Actor,
+    pub actor_id: Option<i64>,
+    pub reason: Option<String>,
     #[schema(value_type = String, format = DateTime)]
-    at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
 }
 
 /// A text column read into the enum it stores.
@@ -714,19 +714,30 @@ pub enum Listing {
 }
 
 impl Listing {
-    fn condition(self, binds: &mut Binds) -> String {
-        match self {
+    /// The list's condition, and the status it is narrowed to, if any.
+    fn condition(self, status: Option<OrderStatus>, binds: &mut Binds) -> String {
+        let whose = match self {
             Self::Buyer(id) => format!("o.buyer_id = {}", binds.push(Bind::Int(id))),
             Self::Seller(id) => format!("o.seller_id = {}", binds.push(Bind::Int(id))),
             Self::All => "1 = 1".to_owned(),
+        };
+        match status {
+            Some(status) => format!(
+                "{whose} AND o.status = {}",
+                binds.push(Bind::Text(status.as_str().to_owned()))
+            ),
+            None => whose,
         }
     }
 }
 
-/// How many orders a list holds.
-pub async fn count(db: &Db, listing: Listing) -> ApiResult<i64> {
+/// How many orders a list holds (in one status, if given).
+pub async fn count(db: &Db, listing: Listing, status: Option<OrderStatus>) -> ApiResult<i64> {
     let mut binds = Binds::default();
-    let sql = format!("SELECT COUNT(*) FROM orders o WHERE {}", listing.condition(&mut binds));
+    let sql = format!(
+        "SELECT COUNT(*) FROM orders o WHERE {}",
+        listing.condition(status, &mut binds)
+    );
     Ok(binds.apply(sqlx::query(&sql)).fetch_one(db.pool()).await?.try_get(0)?)
 }
 
@@ -735,11 +746,12 @@ pub async fn count(db: &Db, listing: Listing) -> ApiResult<i64> {
 pub async fn list(
     db: &Db,
     listing: Listing,
+    status: Option<OrderStatus>,
     cursor: Cursor,
     page: Option<Page>,
 ) -> ApiResult<(Vec<Order>, Option<Cursor>)> {
     let mut binds = Binds::default();
-    let mut condition = listing.condition(&mut binds);
+    let mut condition = listing.condition(status, &mut binds);
     if let Some(after) = cursor.condition("o.created_at", "o.id", Direction::Desc, &mut binds) {
         condition = format!("{condition} AND {after}");
     }
@@ -796,4 +808,17 @@ pub async fn mark_viewed(db: &Db, member_id: i64, side: UserType, ids: Option<&[
     let updated = query.execute(&mut *tx).await?.rows_affected();
     tx.commit().await?;
     Ok(updated)
+}
+
+/// How many orders each of a seller's artworks has had: `(artwork id, count)`.
+pub async fn counts_by_artwork(db: &Db, seller_id: i64) -> ApiResult<Vec<(i64, i64)>> {
+    let rows = sqlx::query("SELECT artwork_id, COUNT(*) AS n FROM orders WHERE seller_id = $1 GROUP BY artwork_id")
+        .bind(seller_id)
+        .fetch_all(db.pool())
+        .await?;
+    let counts = rows
+        .iter()
+        .map(|row| Ok((row.try_get("artwork_id")?, row.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(counts)
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{unique, TestApp, User};
 
-fn encoded(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+pub fn encoded(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     let img = RgbImage::from_fn(width, height, |x, y| {
         Rgb([(x * 7) as u8, (y * 5) as u8, ((x + y) * 3) as u8])
     });
