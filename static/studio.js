@@ -2,6 +2,7 @@
 // 1. The artwork form: drop images on the picker, see previews, reorder and remove them
 //    before they are sent (the input's FileList is rebuilt in the chosen order).
 // 2. The artwork page: thumbnails switch the main image in place.
+// 3. The marketplace's filters fold away on a phone.
 (function () {
   "use strict";
 
@@ -95,7 +96,13 @@
     });
   }
 
+  // Filters open by default (so they work without this script); folded on a phone.
+  function foldOnNarrowScreens(details) {
+    if (window.matchMedia("(max-width: 59.99rem)").matches) details.removeAttribute("open");
+  }
+
   function ready() {
+    document.querySelectorAll("details[data-collapse-narrow]").forEach(foldOnNarrowScreens);
     document.querySelectorAll("input[type=file][data-images]").forEach(setupUploads);
     document.querySelectorAll("[data-gallery]").forEach(setupGallery);
   }

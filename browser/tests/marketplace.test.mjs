@@ -122,7 +122,10 @@ async function listArtwork(page, title, { quantity = "1", images = [] } = {}) {
   await page.getByLabel("Depth (cm)").fill("3");
   await page.getByLabel("Weight (kg)").fill("2.5");
   await page.getByLabel("Copies for sale").fill(quantity);
-  if (images.length) await page.locator("input[type=file]").setInputFiles(images);
+  if (images.length) {
+    await page.locator("input[type=file]").setInputFiles(images);
+    await page.locator("[data-previews] li").nth(images.length - 1).waitFor();
+  }
   await page.getByRole("button", { name: "List the artwork" }).click();
   await page.waitForURL(/\/artworks\/\d+$/);
   return page.url();
@@ -252,6 +255,31 @@ test("the other endings: the collector cancels, the artist rejects", async () =>
   const timeline = await shopper.locator(".timeline").innerText();
   assert.match(timeline, /Cancelled\s+by Ines Test/);
   for (const ctx of [artistCtx, collectorCtx]) await ctx.close();
+});
+
+test("the artwork form takes dropped images, previews them, reorders and removes them", async () => {
+  const ctx = await context();
+  const page = await register(ctx, "artist", person("Lena", "G1 1XQ"));
+  await page.goto("/studio/new");
+  const images = await pngs();
+  const transfer = await page.evaluateHandle((files) => {
+    const data = new DataTransfer();
+    for (const f of files) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      data.items.add(new File([bytes], f.name, { type: f.mimeType }));
+    }
+    return data;
+  }, images.map((i) => ({ name: i.name, mimeType: i.mimeType, base64: i.buffer.toString("base64") })));
+  await page.dispatchEvent("[data-dropzone]", "drop", { dataTransfer: transfer });
+  const previews = page.locator("[data-previews] li");
+  await previews.nth(1).waitFor();
+  assert.equal(await page.locator("input[type=file]").evaluate((i) => i.files.length), 2);
+  await page.getByRole("button", { name: `Move ${images[1].name} earlier` }).click();
+  assert.equal(await page.locator("input[type=file]").evaluate((i) => i.files[0].name), images[1].name);
+  await page.getByRole("button", { name: `Remove ${images[0].name}` }).click();
+  assert.equal(await previews.count(), 1);
+  assert.equal(await page.locator("input[type=file]").evaluate((i) => i.files.length), 1);
+  await ctx.close();
 });
 
 test("staff see every order and every gallery", async () => {
