@@ -47,11 +47,36 @@ login() {
     -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/'
 }
 
-# wrk_case NAME PATH [TOKEN] [LUA]: one line of the table.
+# A web session's cookie, opened through the login page (its form token included).
+session() {
+  local jar="$work/jar" csrf
+  rm -f "$jar"
+  csrf=$(curl -sf -c "$jar" "http://127.0.0.1:$PORT/login" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n 1)
+  curl -sf -b "$jar" -c "$jar" -o /dev/null "http://127.0.0.1:$PORT/login" \
+    --data-urlencode "csrf=$csrf" --data-urlencode "email=$1" --data-urlencode "password=$PASSWORD"
+  awk '$6 == "os_session" {print "os_session=" $7}' "$jar"
+}
+
+# What a marketplace page weighs with its stylesheet and scripts (before images).
+page_weight() {
+  local html total=0 asset
+  html=$(curl -s "http://127.0.0.1:$PORT/artworks")
+  total=$(printf '%s' "$html" | wc -c)
+  for asset in $(grep -o '/static/[a-z]*\.[0-9a-f]*\.\(css\|js\)' <<<"$html" | sort -u); do
+    total=$((total + $(curl -s "http://127.0.0.1:$PORT$asset" | wc -c)))
+  done
+  printf '| %s | marketplace page + CSS + JS (target < 100 KB) | %.1f KB | | | |\n' "$ENGINE" "$(awk -v b="$total" 'BEGIN {print b / 1024}')"
+}
+
+# wrk_case NAME PATH [TOKEN or os_session=COOKIE] [LUA]: one line of the table.
 wrk_case() {
   local name=$1 path=$2 token=${3:-} script=${4:-}
   local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
-  [ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+  case "$token" in
+    "") ;;
+    os_session=*) args+=(-H "Cookie: $token") ;;
+    *) args+=(-H "Authorization: Bearer $token") ;;
+  esac
   [ -n "$script" ] && args+=(-s "$script")
   local out
   # A short warm-up first: connections opened, statements prepared, pages cached.
@@ -120,6 +145,16 @@ run_engine() {
   wrk_case "seller's orders, page of 50" "/api/orders/seller/?per_page=50" "$artist"
   wrk_case "seller's orders, whole list" "/api/orders/seller/" "$artist"
   wrk_case "login" "/api/members/login/" "" "$work/login.lua"
+  local web
+  web=$(session collector200@bench.example)
+  wrk_case "page: front" "/"
+  wrk_case "page: marketplace" "/artworks"
+  wrk_case "page: marketplace, filtered" "/artworks?medium=painting&min_price=100&max_price=3000&ordering=-price&page=2"
+  wrk_case "page: marketplace, q=" "/artworks?q=harbour+dawn"
+  wrk_case "page: artwork" "/artworks/5000"
+  wrk_case "page: artwork, logged-in collector (quote, gallery)" "/artworks/5000" "$web"
+  wrk_case "page: purchases, logged in" "/purchases" "$web"
+  page_weight
   worst_search
   whole_list
   local rss

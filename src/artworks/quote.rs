@@ -1,5 +1,6 @@
 //! The shipping quote for an artwork (SPEC Part D.3).
 
+use super::Artwork;
 use crate::error::{ApiError, ApiResult};
 use crate::members::Member;
 use crate::postcode::Postcode;
@@ -21,6 +22,11 @@ pub fn destination(given: Option<&str>, member: Option<Member>) -> ApiResult<Pos
 /// What shipping a visible artwork to `to` costs, from its artist's postcode.
 pub async fn quote(state: &AppState, id: i64, to: &Postcode) -> ApiResult<Quote> {
     let artwork = super::find(state, id).await?;
+    quote_for(state, &artwork, to).await
+}
+
+/// The quote for an artwork already loaded: one query, for its artist's full postcode.
+pub async fn quote_for(state: &AppState, artwork: &Artwork, to: &Postcode) -> ApiResult<Quote> {
     let seller_postcode: String = sqlx::query_scalar("SELECT postcode FROM members WHERE id = $1")
         .bind(artwork.artist.id)
         .fetch_one(state.db.pool())

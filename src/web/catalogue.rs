@@ -2,6 +2,7 @@
 //! gallery toggle and the request to buy) and each artist.
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -11,7 +12,7 @@ use super::{form_failure, page, page_with, pounds, see, signed_in, Card, Layout,
 use crate::artworks::artists::{self, ArtistPage, Featured};
 use crate::artworks::browse::{self, Filter};
 use crate::artworks::{self, quote, Artwork, Medium};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::galleries;
 use crate::input::Id;
 use crate::orders;
@@ -29,16 +30,52 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
 #[template(path = "home.html")]
 struct Home {
     layout: Layout,
+    mediums: Vec<(&'static str, &'static str)>,
+    showcase: Bytes,
+}
+
+impl Home {
+    fn showcase(&self) -> &str {
+        std::str::from_utf8(&self.showcase).unwrap_or_default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home_showcase.html")]
+struct Showcase {
     cards: Vec<Card>,
     artists: Vec<Featured>,
-    mediums: Vec<(&'static str, &'static str)>,
+}
+
+/// A part of a page that is the same for every visitor, rendered once and kept in the
+/// catalogue cache until the catalogue changes (or for CATALOGUE_CACHE_MS).
+async fn shared_fragment<F>(state: &AppState, key: String, render: F) -> ApiResult<(i64, Bytes)>
+where
+    F: std::future::Future<Output = ApiResult<(i64, String)>>,
+{
+    if let Some(cached) = state.catalogue.get(&key) {
+        return Ok((cached.total, cached.body));
+    }
+    let generation = state.catalogue.generation();
+    let (total, html) = render.await?;
+    let body = Bytes::from(html);
+    state.catalogue.put(&key, generation, total, body.clone());
+    Ok((total, body))
 }
 
 /// The front page: new works, a few artists, and the mediums as ways in.
 pub async fn home(State(state): State<AppState>, visitor: Visitor) -> PageResult {
-    let newest = Filter::from_pairs(&[("ordering".to_owned(), "-created".to_owned())])?;
-    let works = browse::page_only(&state, &newest, Page { page: 1, per_page: 12 }).await?;
-    let artists = artists::featured(&state, 4).await?;
+    let (_, showcase) = shared_fragment(&state, "web|home".to_owned(), async {
+        let newest = Filter::from_pairs(&[("ordering".to_owned(), "-created".to_owned())])?;
+        let works = browse::page_only(&state, &newest, Page { page: 1, per_page: 12 }).await?;
+        let artists = artists::featured(&state, 4).await?;
+        let showcase = Showcase {
+            cards: works.into_iter().map(Card::from).collect(),
+            artists,
+        };
+        Ok((0, showcase.render().map_err(|e| ApiError::Internal(e.into()))?))
+    })
+    .await?;
     let mediums = Medium::ALL.iter().map(|m| (m.as_str(), m.label())).collect();
     let layout = Layout::new(&state, &visitor, "OpenStudio — original art from independent artists");
     page(
@@ -46,9 +83,8 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> PageResult
         &visitor,
         Home {
             layout,
-            cards: works.into_iter().map(Card::from).collect(),
-            artists,
             mediums,
+            showcase,
         },
     )
 }
@@ -74,11 +110,22 @@ struct Marketplace {
     mediums: Vec<(&'static str, &'static str)>,
     orderings: [(&'static str, &'static str); 6],
     problems: Vec<String>,
+    /// The results (count, grid, pages), shared by every visitor asking for them.
+    results: Bytes,
+}
+
+#[derive(Template)]
+#[template(path = "market_results.html")]
+struct Results {
     cards: Vec<Card>,
     pager: Pager,
 }
 
 impl Marketplace {
+    fn results(&self) -> &str {
+        std::str::from_utf8(&self.results).unwrap_or_default()
+    }
+
     fn asked(&self, key: &str) -> &str {
         self.asked
             .iter()
@@ -117,19 +164,29 @@ pub async fn marketplace(State(state): State<AppState>, visitor: Visitor, RawQue
         }
         Err(other) => return Err(other.into()),
     };
-    let (total, works) = match &filter {
+    let results = match &filter {
         Some(filter) if problems.is_empty() => {
-            browse::page(
-                &state,
-                filter,
-                Page {
-                    page: number,
-                    per_page: PER_PAGE,
-                },
-            )
-            .await?
+            let key = format!("web|{filter:?}|{number}");
+            let (_, html) = shared_fragment(&state, key, async {
+                let (total, works) = browse::page(
+                    &state,
+                    filter,
+                    Page {
+                        page: number,
+                        per_page: PER_PAGE,
+                    },
+                )
+                .await?;
+                let results = Results {
+                    cards: works.into_iter().map(Card::from).collect(),
+                    pager: Pager::new(total, number, PER_PAGE, &asked),
+                };
+                Ok((total, results.render().map_err(|e| ApiError::Internal(e.into()))?))
+            })
+            .await?;
+            html
         }
-        _ => (0, Vec::new()),
+        _ => Bytes::new(),
     };
     let status = if problems.is_empty() {
         StatusCode::OK
@@ -145,8 +202,7 @@ pub async fn marketplace(State(state): State<AppState>, visitor: Visitor, RawQue
         mediums: Medium::ALL.iter().map(|m| (m.as_str(), m.label())).collect(),
         orderings: ORDERINGS,
         problems,
-        cards: works.into_iter().map(Card::from).collect(),
-        pager: Pager::new(total, number, PER_PAGE, &asked),
+        results,
         asked,
     };
     page_with(&state, &visitor, status, template)
@@ -247,7 +303,7 @@ async fn artwork_page(
     let (quote, quote_error) = if asked_for_quote && work.is_for_sale && !own {
         match quote::destination(postcode.as_deref(), visitor.member.clone()) {
             Ok(to) => {
-                let q = quote::quote(state, id, &to).await?;
+                let q = quote::quote_for(state, &work, &to).await?;
                 let view = QuoteView {
                     to: to.as_str().to_owned(),
                     shipping: pounds(q.base_shipping_cost),
@@ -333,11 +389,17 @@ pub async fn buy(
     if !member.is_collector() {
         return Err(ApiError::forbidden("Only collectors can buy artworks.").into());
     }
-    let quoted = fields
+    // The request carries the total the collector was shown; the order is placed only
+    // at that total.
+    let Some(quoted) = fields
         .get("total")
         .and_then(Value::as_str)
-        .and_then(|t| t.trim().parse::<rust_decimal::Decimal>().ok());
-    match orders::place(&state, &member, id, quoted).await {
+        .and_then(|t| t.trim().parse::<rust_decimal::Decimal>().ok())
+    else {
+        let message = "Get a quote first: the request is sent at the total you are shown.".to_owned();
+        return artwork_page(&state, &visitor, id, None, Some((StatusCode::BAD_REQUEST, message))).await;
+    };
+    match orders::place(&state, &member, id, Some(quoted)).await {
         Ok(order) => Ok(see(&format!("/orders/{}", order.id))),
         Err(error) => {
             let (status, form) = form_failure(error, fields)?;

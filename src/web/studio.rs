@@ -171,6 +171,10 @@ pub async fn edit_page(State(state): State<AppState>, visitor: Visitor, uri: Uri
     page(&state, &visitor, template)
 }
 
+/// The most text fields, and the longest, the artwork form is read with.
+const MAX_TEXT_FIELDS: usize = 64;
+const MAX_TEXT_BYTES: usize = 16 * 1024;
+
 /// What the artwork form sent: its fields, and the images in their order (the cover
 /// first, then the kept ones, then the new uploads in the order they were chosen).
 struct Sent {
@@ -243,9 +247,19 @@ async fn read_form(state: &AppState, visitor: &Visitor, member: &Member, request
                     other => other,
                 })?;
             uploaded.push(upload.image_url);
-        } else if name.len() <= 64 {
-            let text = field.text().await.map_err(multipart_error)?;
-            pairs.push((name, text));
+        } else {
+            // A text field is short; the form has a few dozen at most.
+            if pairs.len() == MAX_TEXT_FIELDS {
+                return Err(ApiError::BadRequest("The form has too many fields.".into()));
+            }
+            let mut text = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                if text.len() + chunk.len() > MAX_TEXT_BYTES {
+                    return Err(ApiError::PayloadTooLarge(format!("The field {name} is too long.")));
+                }
+                text.extend_from_slice(&chunk);
+            }
+            pairs.push((name, String::from_utf8_lossy(&text).into_owned()));
         }
     }
     if !checked {

@@ -673,6 +673,9 @@ async fn an_artist_lists_a_work_with_images_and_a_collector_buys_it_through_the_
         .await;
     assert_eq!(stale.status, 409);
     assert!(stale.html.contains("The price has changed"), "{}", stale.html);
+    let unquoted = collector.post_with(&format!("{work}/buy"), &page.csrf(), &[]).await;
+    assert_eq!(unquoted.status, 400);
+    assert!(unquoted.html.contains("Get a quote first"));
     let bought = collector
         .post_with(&format!("{work}/buy"), &page.csrf(), &[("total", total.as_str())])
         .await;
@@ -754,4 +757,130 @@ async fn the_other_endings_cancel_and_reject() {
         404,
         "someone else's order is not found"
     );
+}
+
+#[tokio::test]
+async fn an_artist_edits_a_work_keeping_reordering_and_dropping_images() {
+    let app = TestApp::spawn().await;
+    let (mut artist, _) = member(&app, "artist").await;
+    let png = crate::uploads::encoded(40, 30, image::ImageFormat::Png);
+    let form = artist.get("/studio/new").await;
+    let mut fields = ARTWORK_FIELDS.to_vec();
+    fields.push(("quantity_for_sale", "2"));
+    fields.push(("is_for_sale", "true"));
+    let created = artist
+        .post_artwork(
+            "/studio/new",
+            &form.csrf(),
+            &fields,
+            vec![png.clone(), png.clone(), png.clone()],
+        )
+        .await;
+    let id: i64 = created.location().trim_start_matches("/artworks/").parse().unwrap();
+    let before = app.get(&format!("/api/artworks/{id}/"), None).await;
+    let urls: Vec<String> = before.body["artworks_images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["image_url"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(urls.len(), 3);
+
+    let edit = artist.get(&format!("/studio/artworks/{id}")).await;
+    assert_eq!(edit.status, 200);
+    assert!(
+        edit.html.contains("value=\"Estuary at Low Tide\""),
+        "the form shows the work"
+    );
+    // Keep the first and the third, the third as the cover; take it off sale.
+    let changed = artist
+        .post_artwork(
+            &format!("/studio/artworks/{id}"),
+            &edit.csrf(),
+            &[
+                ("title", "Estuary, Evening"),
+                ("keep", urls[0].as_str()),
+                ("keep", urls[2].as_str()),
+                ("cover", urls[2].as_str()),
+            ],
+            vec![],
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.html);
+    let after = app.get(&format!("/api/artworks/{id}/"), None).await;
+    assert_eq!(after.body["title"], "Estuary, Evening");
+    assert_eq!(after.body["is_for_sale"], false, "an unticked box takes it off sale");
+    let kept: Vec<&str> = after.body["artworks_images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["image_url"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept, vec![urls[2].as_str(), urls[0].as_str()]);
+
+    let (mut other, _) = member(&app, "artist").await;
+    assert_eq!(
+        other.get(&format!("/studio/artworks/{id}")).await.status,
+        404,
+        "only one's own"
+    );
+    let page = other.get("/studio").await;
+    let refused = other
+        .post_with(&format!("/studio/artworks/{id}/withdraw"), &page.csrf(), &[])
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    let page = artist.get("/studio").await;
+    let withdrawn = artist
+        .post_with(&format!("/studio/artworks/{id}/withdraw"), &page.csrf(), &[])
+        .await;
+    assert_eq!(withdrawn.status, 303);
+    assert_eq!(app.get(&format!("/api/artworks/{id}/"), None).await.status, 404);
+}
+
+#[tokio::test]
+async fn the_pages_keep_the_apis_login_limits() {
+    let app = TestApp::spawn_with(|c| c.login_failures_per_account = 2).await;
+    let user = app.collector().await;
+    let mut browser = Browser::new(&app);
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let page = browser
+            .submit(
+                "/login",
+                "/login",
+                &[("email", user.email.as_str()), ("password", "wrong-guess-1")],
+            )
+            .await;
+        statuses.push(page.status);
+        if page.status == 429 {
+            assert!(page.html.contains("role=\"alert\""), "the refusal is shown on the form");
+            assert!(page.html.contains(&format!("value=\"{}\"", user.email)));
+        }
+    }
+    assert_eq!(statuses, vec![401, 401, 429]);
+    let page = browser
+        .submit(
+            "/login",
+            "/login",
+            &[("email", user.email.as_str()), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, 429, "even the right password waits, as on the API");
+}
+
+#[tokio::test]
+async fn a_server_error_on_a_page_is_a_page_that_tells_nothing_of_the_cause() {
+    let app = TestApp::spawn().await;
+    let (mut collector, buyer) = member(&app, "collector").await;
+    let artist = app.artist().await;
+    let order = app.order(&buyer, app.artwork(&artist, 1).await).await;
+    sqlx::query("DROP TABLE order_events")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let page = collector.get(&format!("/orders/{order}")).await;
+    assert_eq!(page.status, 500);
+    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.html.contains("Something went wrong"), "{}", page.html);
+    assert!(!page.html.contains("order_events"), "no detail of the cause");
 }
