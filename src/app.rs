@@ -158,10 +158,37 @@ pub async fn serve_until(
         state.clone(),
         Duration::from_secs(state.config.upload_sweep_interval_secs),
     ));
+    let fanout = tokio::spawn(crate::notifications::run_fanout(state.clone()));
+    let mailer = match &state.config.smtp_url {
+        Some(url) => {
+            let mailer = crate::notifications::email::Mailer::new(url, &state.config.smtp_from)?;
+            tracing::info!(from = %state.config.smtp_from, "notification emails are on");
+            let interval = Duration::from_millis(state.config.email_interval_ms);
+            Some(tokio::spawn(crate::notifications::email::run(
+                state.clone(),
+                mailer,
+                interval,
+            )))
+        }
+        None => {
+            tracing::info!("notification emails are off: SMTP_URL is not set");
+            None
+        }
+    };
     let limits = state.config.connections;
+    let live = state.live.clone();
+    // Open streams end as shutdown begins, so the connections under way can drain.
+    let shutdown = async move {
+        shutdown.await;
+        live.close();
+    };
     crate::server::serve(listener, app(state), limits, shutdown).await;
     sweep.abort();
     upload_sweep.abort();
+    fanout.abort();
+    if let Some(mailer) = mailer {
+        mailer.abort();
+    }
     Ok(())
 }
 

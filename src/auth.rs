@@ -9,6 +9,21 @@ use crate::members::{self, Member};
 use crate::state::AppState;
 use crate::tokens::decode_token;
 
+/// The web session's cookie: what a browser sends instead of a bearer token.
+pub const SESSION_COOKIE: &str = "os_session";
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"'))
+}
+
 /// The member behind a valid bearer token; 401 without one.
 pub struct CurrentMember(pub Member);
 

@@ -59,6 +59,17 @@ pub struct Config {
     pub connections: crate::server::ConnectionLimits,
     pub max_concurrent_requests: usize,
     pub log_format: LogFormat,
+    /// Where notification emails go (`smtp://host:port`, `smtps://…`); None: no email.
+    pub smtp_url: Option<String>,
+    /// The sender of notification emails.
+    pub smtp_from: String,
+    /// The first retry of a refused email waits this long; each next one twice as long.
+    pub email_retry_ms: u64,
+    /// How often the email worker looks for notifications to send.
+    pub email_interval_ms: u64,
+    /// Open notification streams allowed per member, and in all on this instance.
+    pub streams_per_member: usize,
+    pub streams_max: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,7 +240,8 @@ impl Config {
             connections: crate::server::ConnectionLimits {
                 header_read_timeout: secs(number("HEADER_READ_TIMEOUT_SECS", 10, 1, 600)?),
                 idle_timeout: secs(number("IDLE_TIMEOUT_SECS", 60, 1, 3600)?),
-                max_connections: usize::try_from(number("MAX_CONNECTIONS", 1000, 1, 1_000_000)?)?,
+                // Open notification streams are connections too.
+                max_connections: usize::try_from(number("MAX_CONNECTIONS", 4096, 1, 1_000_000)?)?,
                 shutdown_grace: secs(number("SHUTDOWN_GRACE_SECS", 10, 0, 3600)?),
             },
             max_concurrent_requests: usize::try_from(number("MAX_CONCURRENT_REQUESTS", 512, 1, 100_000)?)?,
@@ -238,6 +250,12 @@ impl Config {
                 Some("json") => LogFormat::Json,
                 Some(other) => bail!("LOG_FORMAT must be text or json, not {other:?}"),
             },
+            smtp_url: get("SMTP_URL").filter(|u| !u.trim().is_empty()),
+            smtp_from: get("SMTP_FROM").unwrap_or_else(|| "OpenStudio <noreply@localhost>".into()),
+            email_retry_ms: u64::try_from(number("EMAIL_RETRY_MS", 30_000, 10, 3_600_000)?)?,
+            email_interval_ms: u64::try_from(number("EMAIL_INTERVAL_MS", 2000, 10, 600_000)?)?,
+            streams_per_member: usize::try_from(number("STREAMS_PER_MEMBER", 5, 1, 1000)?)?,
+            streams_max: usize::try_from(number("STREAMS_MAX", 2000, 1, 1_000_000)?)?,
         })
     }
 
@@ -293,6 +311,12 @@ impl Config {
             },
             max_concurrent_requests: 512,
             log_format: LogFormat::Text,
+            smtp_url: None,
+            smtp_from: "OpenStudio <noreply@localhost>".into(),
+            email_retry_ms: 30_000,
+            email_interval_ms: 2000,
+            streams_per_member: 5,
+            streams_max: 2000,
         }
     }
 }

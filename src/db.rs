@@ -18,6 +18,9 @@ use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Decode, Executor, Row, Transaction, Type, TypeInfo, ValueRef};
 
+/// The advisory lock that orders notification commits on PostgreSQL.
+const NOTIFICATION_ORDER_LOCK: i64 = 0x0057_0D10_0001;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -229,6 +232,22 @@ impl Db {
         }
     }
 
+    /// A transaction that will write notifications. On PostgreSQL it first takes one
+    /// advisory lock, held to its end, so that notification ids commit in increasing
+    /// order and a reader that has seen id N has seen every committed id below it (order
+    /// transitions run one at a time, as every write does on SQLite). Taken before any
+    /// row lock, it cannot be part of a deadlock.
+    pub async fn begin_notifying(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        if self.0.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(NOTIFICATION_ORDER_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// Applies the migrations that have not run yet (locked on PostgreSQL, so two
     /// instances starting together do not race).
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -417,6 +436,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "web sessions",
         include_str!("../migrations/sqlite/0010_sessions.sql"),
     ),
+    (
+        11,
+        "notifications",
+        include_str!("../migrations/sqlite/0011_notifications.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -460,6 +484,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         10,
         "web sessions",
         include_str!("../migrations/postgres/0010_sessions.sql"),
+    ),
+    (
+        11,
+        "notifications",
+        include_str!("../migrations/postgres/0011_notifications.sql"),
     ),
 ];
 

@@ -74,6 +74,15 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             return ApiError::Unavailable("The request took too long and was stopped.".into()).into_response()
         }
     };
+    // An event stream is long-lived by design: it has caps of its own (see `live`), and
+    // neither holds a request slot nor meets the request deadline.
+    let streaming = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if streaming {
+        return response;
+    }
     response.map(|inner| {
         Body::new(Guarded {
             inner,

@@ -14,6 +14,7 @@ pub mod artworks;
 pub mod galleries;
 pub mod media;
 pub mod members;
+pub mod notifications;
 pub mod orders;
 
 // Who is asking, and requests acting at most once: between the faces and the domains.
@@ -30,6 +31,7 @@ pub mod imaging;
 pub mod input;
 pub mod layers;
 pub mod limits;
+pub mod live;
 pub mod money;
 pub mod paging;
 pub mod passwords;

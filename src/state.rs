@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::limits::{AuthLimits, Counters, TrustedProxies};
+use crate::live::Hub;
 use crate::storage::Media;
 use crate::tokens::Keys;
 
@@ -37,6 +38,8 @@ pub struct Shared {
     pub media: Arc<Media>,
     /// Rate limits on login and registration.
     pub limits: Arc<AuthLimits>,
+    /// Live events for this instance's open streams.
+    pub live: Arc<Hub>,
 }
 
 impl axum::extract::FromRef<AppState> for TrustedProxies {
@@ -56,7 +59,9 @@ impl AppState {
             config.login_failures_per_account,
             config.login_failures_per_account_ceiling,
         ));
+        let live = Arc::new(Hub::new(config.streams_per_member, config.streams_max));
         Ok(Self(Arc::new(Shared {
+            live,
             db,
             config: Arc::new(config),
             clock,

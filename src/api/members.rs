@@ -33,6 +33,8 @@ pub struct MemberView {
     /// Collectors only.
     #[serde(skip_serializing_if = "Option::is_none")]
     gallery_id: Option<i64>,
+    /// Whether notifications also go by email.
+    email_notifications: bool,
 }
 
 impl From<Member> for MemberView {
@@ -49,6 +51,7 @@ impl From<Member> for MemberView {
             bio: member.bio,
             website: member.website,
             gallery_id: member.gallery_id,
+            email_notifications: member.email_notifications,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod galleries;
 pub mod health;
 pub mod media;
 pub mod members;
+pub mod notifications;
 pub mod orders;
 
 /// Registers handlers under the path of their `#[utoipa::path]`, and their operations in
@@ -95,6 +96,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .documented(routes!(orders::complete_order))
         .documented(routes!(orders::count_unviewed_orders))
         .documented(routes!(orders::mark_orders_viewed))
+        .documented(routes!(notifications::list_notifications))
+        .documented(routes!(notifications::count_unread))
+        .documented(routes!(notifications::mark_read))
+        .documented(routes!(notifications::issue_ticket))
+        .documented(routes!(notifications::stream_notifications))
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`: built from the same route list

@@ -520,7 +520,7 @@ pub async fn update(state: &AppState, member: &Member, id: i64, form: &Map<Strin
 /// Refused while an order is paid and not yet delivered.
 pub async fn withdraw(state: &AppState, member: &Member, id: i64) -> ApiResult<()> {
     let now = clock::to_db(state.clock.now());
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_notifying().await?;
     lock_own_artwork(&mut tx, &state.media, member, id, &now).await?;
     sqlx::query("UPDATE artworks SET archived_at = $1, listed = FALSE, is_for_sale = FALSE, updated_at = $1 WHERE id = $2 AND archived_at IS NULL")
         .bind(&now)
@@ -557,6 +557,8 @@ pub async fn withdraw(state: &AppState, member: &Member, id: i64) -> ApiResult<(
         orders::cancel_open_orders(&mut tx, id, "artwork withdrawn", &now).await?;
     }
     tx.commit().await?;
+    // Streams on this instance hear of it at once (others at their next look).
+    state.live.poke();
     state.catalogue.invalidate();
     tracing::info!(artwork.id = id, archived = total > 0, "artwork withdrawn");
     Ok(())

@@ -17,7 +17,7 @@ pub mod sessions;
 use crate::clock;
 use crate::db::{flag, Db};
 use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
-use crate::input::{as_text, http_url, parsed, text, Fields, Parser};
+use crate::input::{as_text, boolean, http_url, parsed, text, Fields, Parser};
 use crate::passwords;
 use crate::postcode::Postcode;
 use crate::state::AppState;
@@ -64,6 +64,8 @@ pub struct Member {
     /// Collectors only.
     pub gallery_id: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// Whether notifications also go by email.
+    pub email_notifications: bool,
 }
 
 impl Member {
@@ -81,7 +83,7 @@ impl Member {
 }
 
 const MEMBER_SELECT: &str = "SELECT m.id, m.email, m.username, m.first_name, m.last_name, m.user_type, \
-     m.address, m.postcode, m.bio, m.website, m.is_staff, m.token_generation, m.created_at, \
+     m.address, m.postcode, m.bio, m.website, m.is_staff, m.token_generation, m.created_at, m.email_notifications, \
      g.id AS gallery_id, m.password_hash FROM members m LEFT JOIN galleries g ON g.curator_id = m.id";
 
 fn member_from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
@@ -104,6 +106,7 @@ fn member_from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
         token_generation: row.try_get("token_generation")?,
         gallery_id: row.try_get("gallery_id")?,
         created_at: crate::db::timestamp(row, "created_at")?,
+        email_notifications: flag(row, "email_notifications")?,
     })
 }
 
@@ -472,6 +475,8 @@ pub struct ProfileUpdate {
     pub postcode: Option<Postcode>,
     pub bio: Option<String>,
     pub website: Option<String>,
+    /// Whether notifications also go by email.
+    pub email_notifications: Option<bool>,
 }
 
 impl ProfileUpdate {
@@ -488,6 +493,7 @@ impl ProfileUpdate {
             postcode: f.optional("postcode", parsed(Postcode::parse)),
             bio: clearable(f, "bio", text(0..=700)),
             website: clearable(f, "website", parsed(parse_website)),
+            email_notifications: f.optional("email_notifications", boolean()),
         }
     }
 }
@@ -504,10 +510,11 @@ pub async fn update_profile(state: &AppState, member: &Member, form: &Map<String
     let postcode = changes.postcode.unwrap_or_else(|| member.postcode.clone());
     let bio = changes.bio.unwrap_or_else(|| member.bio.clone());
     let website = changes.website.unwrap_or_else(|| member.website.clone());
+    let email_notifications = changes.email_notifications.unwrap_or(member.email_notifications);
     let mut tx = state.db.begin().await?;
     sqlx::query(
         "UPDATE members SET first_name = $1, last_name = $2, address = $3, postcode = $4, bio = $5, website = $6, \
-         updated_at = $7 WHERE id = $8",
+         updated_at = $7, email_notifications = $9 WHERE id = $8",
     )
     .bind(&first_name)
     .bind(&last_name)
@@ -517,6 +524,7 @@ pub async fn update_profile(state: &AppState, member: &Member, form: &Map<String
     .bind(&website)
     .bind(clock::to_db(state.clock.now()))
     .bind(member.id)
+    .bind(email_notifications)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::input::{parsed, Fields};
 use crate::members::{Member, UserType};
 use crate::money::{Measure, Money};
+use crate::notifications;
 use crate::paging::{Cursor, Direction, Page, CHUNK};
 use crate::postcode::outward_code;
 use crate::shipping::{self, Parcel};
@@ -308,7 +309,13 @@ async fn record_event(
     .bind(at)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    let step = notifications::Step {
+        from,
+        to,
+        actor,
+        reason,
+    };
+    notifications::record(tx, order_id, &step, at).await
 }
 
 /// Cancels every open order for an artwork (sold out, withdrawn), notifying each buyer.
@@ -397,7 +404,7 @@ async fn apply(
     }
     let to = next_status(order.status, action, party)?;
     let now = clock::to_db(state.clock.now());
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_notifying().await?;
     let notify = match party {
         Actor::Buyer => "viewed_by_seller",
         _ => "viewed_by_buyer",
@@ -426,6 +433,8 @@ async fn apply(
     record_event(&mut tx, id, (Some(order.status), to), By::Party(party, member.id), &now).await?;
     let order = find_order(&mut *tx, id).await?.ok_or_else(order_not_found)?;
     tx.commit().await?;
+    // Streams on this instance hear of it at once (others at their next look).
+    state.live.poke();
     tracing::info!(order.id = id, order.status = to.as_str(), "order {}", action.verb());
     Ok(order)
 }
@@ -466,7 +475,7 @@ pub async fn complete_overdue(state: &AppState) -> Result<usize, sqlx::Error> {
     let now = state.clock.now();
     let cutoff = clock::to_db(now - chrono::Duration::days(state.config.auto_complete_days));
     let now = clock::to_db(now);
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_notifying().await?;
     let ids: Vec<i64> = sqlx::query(
         "UPDATE orders SET status = $3, viewed_by_seller = FALSE, updated_at = $1, closed_at = $1 \
          WHERE status = $4 AND shipped_at <= $2 RETURNING id",
@@ -485,6 +494,8 @@ pub async fn complete_overdue(state: &AppState) -> Result<usize, sqlx::Error> {
         record_event(&mut tx, *id, step, By::System("auto-completed"), &now).await?;
     }
     tx.commit().await?;
+    // Streams on this instance hear of it at once (others at their next look).
+    state.live.poke();
     if !ids.is_empty() {
         tracing::info!(count = ids.len(), "orders auto-completed");
     }
@@ -576,7 +587,7 @@ pub async fn place(
     quoted: Option<rust_decimal::Decimal>,
 ) -> ApiResult<Order> {
     let now = clock::to_db(state.clock.now());
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_notifying().await?;
     let artwork = lock_for_sale(&mut tx, artwork_id, buyer).await?;
     let seller_postcode: String = sqlx::query_scalar("SELECT postcode FROM members WHERE id = $1")
         .bind(artwork.seller_id)
@@ -607,6 +618,8 @@ pub async fn place(
     record_event(&mut tx, order_id, (None, OrderStatus::Pending), by, &now).await?;
     let order = find_order(&mut *tx, order_id).await?.ok_or_else(order_not_found)?;
     tx.commit().await?;
+    // Streams on this instance hear of it at once (others at their next look).
+    state.live.poke();
     tracing::info!(order.id = order_id, artwork.id = artwork_id, "order created");
     Ok(order)
 }
@@ -627,7 +640,7 @@ pub async fn pay(state: &AppState, buyer: &Member, id: i64) -> ApiResult<Stock> 
     }
     let to = next_status(order.status, Action::Pay, party)?;
     let now = clock::to_db(state.clock.now());
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_notifying().await?;
     // The artwork first, as everywhere: the stock guard is part of the write.
     let stock = sqlx::query(
         "UPDATE artworks SET quantity_for_sale = quantity_for_sale - 1, \
@@ -664,6 +677,8 @@ pub async fn pay(state: &AppState, buyer: &Member, id: i64) -> ApiResult<Stock> 
         cancel_open_orders(&mut tx, order.artwork.id, "sold out", &now).await?;
     }
     tx.commit().await?;
+    // Streams on this instance hear of it at once (others at their next look).
+    state.live.poke();
     state.catalogue.invalidate();
     tracing::info!(
         order.id = id,

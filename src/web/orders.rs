@@ -197,7 +197,7 @@ fn step(event: &Event, order: &OrderView) -> Step {
         Actor::Seller => format!("{} {}", order.seller_info.first_name, order.seller_info.last_name),
         Actor::System => match event.reason.as_deref() {
             Some("sold out") => "OpenStudio: the last copy was sold".to_owned(),
-            Some("withdrawn") => "OpenStudio: the artwork was withdrawn".to_owned(),
+            Some("artwork withdrawn") => "OpenStudio: the artwork was withdrawn".to_owned(),
             Some(reason) => format!("OpenStudio: {reason}"),
             None => "OpenStudio".to_owned(),
         },

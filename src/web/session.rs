@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
+use axum::http::{header, request::Parts, HeaderValue};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
@@ -21,7 +21,7 @@ use crate::members::Member;
 use crate::orders;
 use crate::state::AppState;
 
-pub const SESSION_COOKIE: &str = "os_session";
+pub use crate::auth::{cookie, SESSION_COOKIE};
 pub const VISITOR_COOKIE: &str = "os_visitor";
 
 /// The largest form body read (the upload form has its own limit).
@@ -37,18 +37,6 @@ pub struct Visitor {
     from_cookie: Option<String>,
     /// Orders with news the member has not opened.
     pub unviewed: i64,
-}
-
-/// A cookie's value from the request's `Cookie` headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim_matches('"'))
 }
 
 /// A `Set-Cookie` value for one of our cookies; `max_age` in seconds (0 removes it).
