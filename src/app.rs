@@ -158,23 +158,7 @@ pub async fn serve_until(
         state.clone(),
         Duration::from_secs(state.config.upload_sweep_interval_secs),
     ));
-    let fanout = tokio::spawn(crate::notifications::run_fanout(state.clone()));
-    let mailer = match &state.config.smtp_url {
-        Some(url) => {
-            let mailer = crate::notifications::email::Mailer::new(url, &state.config.smtp_from)?;
-            tracing::info!(from = %state.config.smtp_from, "notification emails are on");
-            let interval = Duration::from_millis(state.config.email_interval_ms);
-            Some(tokio::spawn(crate::notifications::email::run(
-                state.clone(),
-                mailer,
-                interval,
-            )))
-        }
-        None => {
-            tracing::info!("notification emails are off: SMTP_URL is not set");
-            None
-        }
-    };
+    let notifying = start_notifications(&state)?;
     let limits = state.config.connections;
     let live = state.live.clone();
     // Open streams end as shutdown begins, so the connections under way can drain.
@@ -185,9 +169,8 @@ pub async fn serve_until(
     crate::server::serve(listener, app(state), limits, shutdown).await;
     sweep.abort();
     upload_sweep.abort();
-    fanout.abort();
-    if let Some(mailer) = mailer {
-        mailer.abort();
+    for task in notifying {
+        task.abort();
     }
     Ok(())
 }
@@ -214,6 +197,26 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Starts what live notifications need: the fan-out to this instance's streams and, when
+/// `SMTP_URL` is set, the email worker (the server says at start-up whether email is on).
+pub fn start_notifications(state: &AppState) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let mut tasks = vec![tokio::spawn(crate::notifications::run_fanout(state.clone()))];
+    match &state.config.smtp_url {
+        Some(url) => {
+            let mailer = crate::notifications::email::Mailer::new(url, &state.config.smtp_from)?;
+            tracing::info!(from = %state.config.smtp_from, "notification emails are on");
+            let interval = Duration::from_millis(state.config.email_interval_ms);
+            tasks.push(tokio::spawn(crate::notifications::email::run(
+                state.clone(),
+                mailer,
+                interval,
+            )));
+        }
+        None => tracing::info!("notification emails are off: SMTP_URL is not set"),
+    }
+    Ok(tasks)
 }
 
 /// Every `interval` until the process stops: completes overdue orders and forgets

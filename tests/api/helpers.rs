@@ -169,6 +169,7 @@ impl TestApp {
             .await
             .expect("fill skeletons");
         let state = AppState::new(db, config, Clock::default()).expect("state");
+        app::start_notifications(&state).expect("notifications");
         let service = app::app(state.clone());
         let limits = state.config.connections;
         tokio::spawn(openstudio::server::serve(

@@ -14,6 +14,7 @@ mod idempotency;
 mod images;
 mod members;
 mod migrations;
+mod notifications;
 mod openapi;
 mod orders;
 mod production;
