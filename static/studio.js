@@ -3,6 +3,7 @@
 //    before they are sent (the input's FileList is rebuilt in the chosen order).
 // 2. The artwork page: thumbnails switch the main image in place.
 // 3. The marketplace's filters fold away on a phone.
+// 4. Live updates of the badge and the order on screen.
 (function () {
   "use strict";
 
@@ -101,7 +102,36 @@
     if (window.matchMedia("(max-width: 59.99rem)").matches) details.removeAttribute("open");
   }
 
+  // 4. Live: when an order changes, the navigation's badge and the order on screen are
+  //    refreshed from the server, without a reload (the session cookie opens the stream).
+  function setupLive(url) {
+    if (typeof EventSource === "undefined" || typeof DOMParser === "undefined") return;
+    var source = new EventSource(url);
+    source.addEventListener("notification", function (e) {
+      var data;
+      try { data = JSON.parse(e.data); } catch (err) { return; }
+      var order = document.querySelector("#order[data-order]");
+      fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (res) { return res.ok ? res.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var swap = function (selector) {
+            var now = document.querySelector(selector);
+            var next = fresh.querySelector(selector);
+            if (now && next) {
+              now.replaceWith(next);
+              if (window.htmx) window.htmx.process(next);
+            }
+          };
+          swap("header.site nav");
+          if (order && String(data.order) === order.getAttribute("data-order")) swap("#order");
+        });
+    });
+  }
+
   function ready() {
+    if (document.body && document.body.getAttribute("data-live")) setupLive(document.body.getAttribute("data-live"));
     document.querySelectorAll("details[data-collapse-narrow]").forEach(foldOnNarrowScreens);
     document.querySelectorAll("input[type=file][data-images]").forEach(setupUploads);
     document.querySelectorAll("[data-gallery]").forEach(setupGallery);

@@ -239,9 +239,14 @@ test("the other endings: the collector cancels, the artist rejects", async () =>
   const workUrl = await listArtwork(studio, "Two Herons", { quantity: "3" });
   const shopper = await register(collectorCtx, "collector", collector);
 
+  // Live: the artist's open page shows the new order's badge without a reload.
+  const watching = await artistCtx.newPage();
+  await watching.goto("/studio");
+  assert.equal(await watching.locator("header .count").count(), 0);
   await shopper.goto(workUrl);
   await shopper.getByRole("button", { name: /Request to buy/ }).click();
   await shopper.waitForURL(/\/orders\/\d+$/);
+  await watching.locator("header .count", { hasText: "1" }).first().waitFor({ timeout: 10000 });
   await step(shopper, shopper.url(), "Cancel the order");
   assert.match(await shopper.locator(".status").innerText(), /Cancelled/);
 
@@ -249,9 +254,10 @@ test("the other endings: the collector cancels, the artist rejects", async () =>
   await shopper.getByRole("button", { name: /Request to buy/ }).click();
   await shopper.waitForURL(/\/orders\/\d+$/);
   const second = shopper.url();
+  // Live: the collector's open order changes as the artist rejects it.
+  assert.match(await shopper.locator(".status").innerText(), /Waiting for the artist/);
   await step(studio, second, "Reject");
-  await shopper.goto(second);
-  assert.match(await shopper.locator(".status").innerText(), /Cancelled/);
+  await shopper.locator(".status", { hasText: "Cancelled" }).waitFor({ timeout: 10000 });
   const timeline = await shopper.locator(".timeline").innerText();
   assert.match(timeline, /Cancelled\s+by Ines Test/);
   for (const ctx of [artistCtx, collectorCtx]) await ctx.close();

@@ -172,6 +172,9 @@ fn profile_values(member: &Member) -> Map<String, Value> {
         values.insert(key.into(), Value::String(value.clone()));
     }
     values.insert("postcode".into(), Value::String(member.postcode.as_str().to_owned()));
+    if member.email_notifications {
+        values.insert("email_notifications".into(), Value::String("true".into()));
+    }
     values
 }
 
@@ -204,9 +207,20 @@ pub async fn account_page(State(state): State<AppState>, visitor: Visitor, uri: 
     page(&state, &visitor, template)
 }
 
-pub async fn update_profile(State(state): State<AppState>, uri: Uri, Posted { visitor, fields }: Posted) -> PageResult {
+pub async fn update_profile(
+    State(state): State<AppState>,
+    uri: Uri,
+    Posted { visitor, mut fields }: Posted,
+) -> PageResult {
     let member = signed_in(&visitor, &uri)?;
-    match members::update_profile(&state, &member, &fields).await {
+    // An unticked box sends nothing: email off.
+    let email = fields.remove("email_notifications").is_some();
+    let mut changes = fields.clone();
+    changes.insert("email_notifications".into(), Value::Bool(email));
+    if email {
+        fields.insert("email_notifications".into(), Value::String("true".into()));
+    }
+    match members::update_profile(&state, &member, &changes).await {
         Ok(_) => Ok(see("/account?done=profile")),
         Err(error) => {
             let (status, form) = form_failure(error, fields)?;

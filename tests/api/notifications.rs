@@ -362,7 +362,20 @@ async fn streams_open_with_a_ticket_once_or_the_web_session_and_are_capped() {
         401,
         "never the token in the URL"
     );
-    let second = Stream::open(&app, Stream::bearer(&app, &artist, None)).await;
+    // The web session's cookie opens it too (a page's EventSource sends it).
+    let member = openstudio::members::find(&app.state.db, artist.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let session =
+        openstudio::members::sessions::open(&app.state.db, &member, app.state.clock.now(), chrono::Duration::days(1))
+            .await
+            .unwrap();
+    let second = Stream::open(
+        &app,
+        app.client.get(&url).header("cookie", format!("os_session={session}")),
+    )
+    .await;
     let third = app.client.get(&url).bearer_auth(&artist.token).send().await.unwrap();
     assert_eq!(third.status(), 429, "at most two streams per member here");
     drop((first, second));
