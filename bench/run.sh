@@ -26,7 +26,7 @@ PASSWORD=bench-lantern-harbour-42
 if ! command -v wrk >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release --quiet --bin openstudio --example bench_seed --example password_cost
+cargo build --release --quiet --bin openstudio --example bench_seed --example password_cost --example stream_bench
 
 work=$(mktemp -d)
 server_pid=
@@ -114,6 +114,21 @@ whole_list() {
     "$(awk '{print $2 * 1000}' <<<"$out")" "$(awk '{print $1 / 1048576}' <<<"$out")"
 }
 
+# 1,000 open notification streams (5 for each of 200 artists): the server's memory per
+# stream, and the delay from a purchase request to its event on the artist's streams
+# while wrk loads the catalogue.
+streams_case() {
+  local url=$1
+  wrk -t1 -c"$CONNECTIONS" -d30s "http://127.0.0.1:$PORT/api/artworks/?per_page=50" >"$work/wrk-under-streams.txt" &
+  local load=$!
+  BASE="http://127.0.0.1:$PORT" DATABASE_URL="$url" SECRET_KEY=bench-secret-key-of-at-least-thirty-two-bytes \
+    SERVER_PID=$server_pid STREAMS=1000 ORDERS=200 ./target/release/examples/stream_bench |
+    while IFS= read -r line; do printf '| %s | streams: %s | | | | |\n' "$ENGINE" "$line"; done
+  wait "$load"
+  printf '| %s | list page of 50, meanwhile | %s | | | |\n' "$ENGINE" \
+    "$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$work/wrk-under-streams.txt")"
+}
+
 run_engine() {
   ENGINE=$1
   local url
@@ -155,6 +170,7 @@ run_engine() {
   wrk_case "page: artwork, logged-in collector (quote, gallery)" "/artworks/5000" "$web"
   wrk_case "page: purchases, logged in" "/purchases" "$web"
   page_weight
+  streams_case "$url"
   worst_search
   whole_list
   local rss
