@@ -44,7 +44,10 @@ async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL")?;
     let keys = Keys::new(&std::env::var("SECRET_KEY")?);
     let pid = std::env::var("SERVER_PID")?;
-    let streams: usize = std::env::var("STREAMS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let streams: usize = std::env::var("STREAMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
     let orders: usize = std::env::var("ORDERS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
     let per_artist = 5;
     let db = Db::connect(&url, 2).await?;
@@ -61,12 +64,13 @@ async fn main() -> anyhow::Result<()> {
     .iter()
     .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
     .collect::<Result<_, sqlx::Error>>()?;
-    let collectors: Vec<i64> = sqlx::query("SELECT id FROM members WHERE user_type = 'collector' ORDER BY id LIMIT 1000")
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
+    let collectors: Vec<i64> =
+        sqlx::query("SELECT id FROM members WHERE user_type = 'collector' ORDER BY id LIMIT 1000")
+            .fetch_all(db.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
     let token = |id: i64| issue_token(&keys, id, 0, now, 1);
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(0).build()?;
@@ -133,7 +137,11 @@ async fn main() -> anyhow::Result<()> {
                     .send()
                     .await;
                 let id = match res {
-                    Ok(res) if res.status() == 201 => res.json::<serde_json::Value>().await.ok().and_then(|v| v["id"].as_i64()),
+                    Ok(res) if res.status() == 201 => res
+                        .json::<serde_json::Value>()
+                        .await
+                        .ok()
+                        .and_then(|v| v["id"].as_i64()),
                     _ => None,
                 };
                 (id, start)

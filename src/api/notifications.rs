@@ -254,3 +254,32 @@ fn live_events(
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_reader_that_falls_behind_is_dropped_not_buffered() {
+        let hub = Arc::new(live::Hub::new(1, 1));
+        let slot = hub.open(7).unwrap();
+        let receiver = hub.subscribe();
+        let stream = live_events(receiver, hub.closing(), 7, 0, slot);
+        // More events than the backlog arrive before the reader reads one.
+        let events = (1..=2000)
+            .map(|id| live::Event {
+                id,
+                recipient: 7,
+                data: String::new(),
+            })
+            .collect();
+        hub.publish(events);
+        let read: Vec<_> = stream.collect().await;
+        assert!(
+            read.is_empty(),
+            "the lagging stream ends instead of replaying a backlog"
+        );
+        assert_eq!(hub.open_streams(), 0, "and gives back its slot");
+    }
+}

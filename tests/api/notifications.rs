@@ -553,3 +553,27 @@ async fn notifications_are_emailed_once_even_through_a_refusal_and_not_to_who_tu
     };
     assert_eq!((state.as_str(), attempts), ("sent", 1));
 }
+
+#[tokio::test]
+async fn streams_end_cleanly_when_the_server_shuts_down() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let mut stream = Stream::open(&app, Stream::bearer(&app, &artist, None)).await;
+    assert_eq!(app.state.live.open_streams(), 1);
+    app.state.live.close();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while stream.res.chunk().await.ok().flatten().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ends at once");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(app.state.live.open_streams(), 0, "its slot is given back");
+    let refused = app
+        .client
+        .get(format!("{}/api/notifications/stream", app.base))
+        .bearer_auth(&artist.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503, "no new stream while shutting down");
+}
