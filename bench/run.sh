@@ -26,7 +26,7 @@ PASSWORD=bench-lantern-harbour-42
 if ! command -v wrk >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release --quiet --bin openstudio --example bench_seed --example password_cost --example stream_bench
+cargo build --release --quiet --bin openstudio --example bench_seed --example password_cost --example stream_bench --example ceiling
 
 work=$(mktemp -d)
 server_pid=
@@ -87,7 +87,27 @@ wrk_case() {
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$ENGINE" "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+  local share=""
+  [ -n "${CEILING:-}" ] && [ "$CEILING" -gt 0 ] && share=$(awk -v r="$rps" -v c="$CEILING" 'BEGIN {printf "%.2f", r / c}')
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$ENGINE" "$name" "$rps" "$p50" "$p99" "${errors:-0}" "$share"
+}
+
+# This machine's HTTP ceiling in this run: the project's server loop with one handler
+# answering a body the size of the artwork detail's, nothing else.
+ceiling_case() {
+  local size
+  size=$(curl -s "http://127.0.0.1:$PORT/api/artworks/5000/" | wc -c)
+  PORT=$((PORT + 1)) BODY_BYTES=$size ./target/release/examples/ceiling &
+  local pid=$!
+  for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$((PORT + 1))/" && break; sleep 0.1; done
+  local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
+  wrk "${args[@]/#-d*/-d2s}" "http://127.0.0.1:$((PORT + 1))/" >/dev/null
+  local out
+  out=$(wrk "${args[@]}" "http://127.0.0.1:$((PORT + 1))/")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  CEILING=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+  printf '| %s | ceiling: empty handler, %s-byte body | %s | %s | %s | 0 | 1.00 |\n' "$ENGINE" "$size" "$CEILING" \
+    "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")"
 }
 
 # The worst search the probe found: 16 common words and every filter, uncached (each
@@ -152,6 +172,7 @@ run_engine() {
   artist=$(login artist0@bench.example)
   collector=$(login collector200@bench.example)
   echo "== $ENGINE: loading ($CONNECTIONS connections, $DURATION a case)" >&2
+  ceiling_case
   wrk_case "list page of 50" "/api/artworks/?per_page=50"
   wrk_case "list, filtered" "/api/artworks/?medium=painting&min_price=100&max_price=3000&ordering=-price&per_page=50"
   wrk_case "list, q=" "/api/artworks/?q=harbour%20dawn&per_page=50"
@@ -184,8 +205,8 @@ run_engine() {
 echo "== password-strength estimate, worst case (target 50 ms)" >&2
 ./target/release/examples/password_cost >&2
 
-echo "| engine | case | requests/s | p50 | p99 | non-2xx |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| engine | case | requests/s | p50 | p99 | non-2xx | of the ceiling |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 case "$ENGINES" in
   both) run_engine sqlite; run_engine postgres ;;
   *) run_engine "$ENGINES" ;;

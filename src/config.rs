@@ -67,6 +67,10 @@ pub struct Config {
     pub email_retry_ms: u64,
     /// How often the email worker looks for notifications to send.
     pub email_interval_ms: u64,
+    /// How often an idle notification stream carries a comment, to keep it open.
+    pub stream_heartbeat_ms: u64,
+    /// How often the notifications' fan-out reads the table when nothing woke it.
+    pub notification_poll_ms: u64,
     /// Open notification streams allowed per member, and in all on this instance.
     pub streams_per_member: usize,
     pub streams_max: usize,
@@ -254,6 +258,8 @@ impl Config {
             smtp_from: get("SMTP_FROM").unwrap_or_else(|| "OpenStudio <noreply@localhost>".into()),
             email_retry_ms: u64::try_from(number("EMAIL_RETRY_MS", 30_000, 10, 3_600_000)?)?,
             email_interval_ms: u64::try_from(number("EMAIL_INTERVAL_MS", 2000, 10, 600_000)?)?,
+            notification_poll_ms: u64::try_from(number("NOTIFICATION_POLL_MS", 1000, 10, 3_600_000)?)?,
+            stream_heartbeat_ms: u64::try_from(number("STREAM_HEARTBEAT_MS", 15_000, 10, 3_600_000)?)?,
             streams_per_member: usize::try_from(number("STREAMS_PER_MEMBER", 5, 1, 1000)?)?,
             streams_max: usize::try_from(number("STREAMS_MAX", 2000, 1, 1_000_000)?)?,
         })
@@ -315,6 +321,8 @@ impl Config {
             smtp_from: "OpenStudio <noreply@localhost>".into(),
             email_retry_ms: 30_000,
             email_interval_ms: 2000,
+            notification_poll_ms: 1000,
+            stream_heartbeat_ms: 15_000,
             streams_per_member: 5,
             streams_max: 2000,
         }

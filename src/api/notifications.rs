@@ -124,9 +124,6 @@ pub(crate) async fn issue_ticket(
     Ok((StatusCode::CREATED, Json(Ticket { ticket })))
 }
 
-/// How often a comment keeps an idle stream (and the proxies on its way) open.
-const HEARTBEAT: Duration = Duration::from_secs(15);
-
 /// Who opens a stream: a bearer token, the web session's cookie, or a ticket.
 async fn streamer(
     state: &AppState,
@@ -153,15 +150,28 @@ async fn streamer(
     Err(ApiError::Unauthorized("Authentication credentials were not provided."))
 }
 
+/// One event of the stream, as a client's SSE parser hands it over (the document's schema
+/// of an event; the events themselves are written by axum's `Event`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct StreamEvent {
+    /// Always `notification`.
+    event: String,
+    /// The notification's id: send it back as `Last-Event-ID` to resume.
+    id: String,
+    /// The notification, as JSON, as in the list.
+    data: String,
+}
+
 fn sse_event(id: i64, data: &str) -> Event {
     Event::default().event("notification").id(id.to_string()).data(data)
 }
 
 /// The caller's notifications as they happen (`event: notification`, `id:`, `data:` as
 /// in the list). A reconnect with `Last-Event-ID` (or `?last_event_id=`) first replays
-/// what was missed. A comment every 15 s keeps it open. A reader too slow to keep up is
+/// what was missed. A comment every 15 s (`STREAM_HEARTBEAT_MS`) keeps it open. A reader too slow to keep up is
 /// disconnected (it reconnects and catches up), never buffered without bound.
-#[utoipa::path(get, path = "/api/notifications/stream", tag = "notifications", params(("ticket" = Option<String>, Query, description = "A ticket from POST /api/notifications/ticket/, for clients that cannot send a header"), ("last_event_id" = Option<i64>, Query, description = "Replay what came after this id (as the Last-Event-ID header)")), responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = String), (status = 401, description = "Missing or invalid credentials", body = crate::error::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many open streams", body = crate::error::Problem, content_type = "application/problem+json"), (status = 503, description = "Shutting down", body = crate::error::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+#[utoipa::path(get, path = "/api/notifications/stream", tag = "notifications", params(("ticket" = Option<String>, Query, description = "A ticket from POST /api/notifications/ticket/, for clients that cannot send a header"), ("last_event_id" = Option<i64>, Query, description = "Replay what came after this id (as the Last-Event-ID header)")), responses((status = 200, description = "Server-Sent Events", content_type = "text/event-stream", body = StreamEvent), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid credentials", body = crate::error::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many open streams", body = crate::error::Problem, content_type = "application/problem+json"), (status = 503, description = "Shutting down", body = crate::error::Problem, content_type = "application/problem+json")), security((), ("bearer" = [])))]
 pub(crate) async fn stream_notifications(
     State(state): State<AppState>,
     MaybeMember(bearer): MaybeMember,
@@ -207,7 +217,8 @@ pub(crate) async fn stream_notifications(
     let live = live_events(receiver, state.live.closing(), member.id, delivered, slot);
     let body = stream::iter(replayed).chain(live);
     let mut response = Sse::new(body)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
+        // A comment keeps an idle stream (and the proxies on its way) open.
+        .keep_alive(KeepAlive::new().interval(Duration::from_millis(state.config.stream_heartbeat_ms)))
         .into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -155,9 +155,34 @@ async fn send(state: &AppState, mailer: &Mailer, due: Due) -> Result<(), sqlx::E
     tx.commit().await
 }
 
+/// How old a notification may be and still be emailed: one written while email was off
+/// (no SMTP_URL) is not sent days later when it is turned on.
+const STALE: chrono::Duration = chrono::Duration::days(1);
+
+/// Gives up emailing notifications too old to be news.
+async fn drop_stale(state: &AppState, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let mut tx = state.db.begin().await?;
+    let dropped = sqlx::query("UPDATE notifications SET email = 'off' WHERE email = 'pending' AND created_at < $1")
+        .bind(clock::to_db(now - STALE))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(dropped)
+}
+
 /// Sends what is due, every `interval`, until the process stops.
 pub async fn run(state: AppState, mailer: Mailer, interval: Duration) {
+    let mut last_sweep: Option<std::time::Instant> = None;
     loop {
+        if last_sweep.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
+            match drop_stale(&state, state.clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, "notifications older than a day will not be emailed"),
+                Err(e) => tracing::warn!(error = %e, "dropping stale emails failed; retrying later"),
+            }
+            last_sweep = Some(std::time::Instant::now());
+        }
         match claim(&state, state.clock.now()).await {
             Ok(due) if !due.is_empty() => {
                 for row in due {

@@ -309,12 +309,9 @@ async fn publish_new(state: &AppState) -> Result<(), sqlx::Error> {
     }
 }
 
-/// How often the fan-out looks at the table even when nothing woke it: the safety net
-/// under LISTEN (and for changes made by other processes on SQLite).
-const POLL: Duration = Duration::from_secs(1);
-
 /// Feeds this instance's streams from the table: woken by this process's commits, by
-/// PostgreSQL's NOTIFY from any instance, and at least every second. A dropped
+/// PostgreSQL's NOTIFY from any instance, and at least every `NOTIFICATION_POLL_MS` (the
+/// safety net under LISTEN, and what shows other processes' changes on SQLite). A dropped
 /// connection loses nothing: the next look reads everything after the last id seen.
 pub async fn run_fanout(state: AppState) {
     match sqlx::query("SELECT COALESCE(MAX(id), 0) FROM notifications")
@@ -328,14 +325,22 @@ pub async fn run_fanout(state: AppState) {
     if state.db.backend() == Backend::Postgres {
         tokio::spawn(listen(state.clone()));
     }
+    let poll = Duration::from_millis(state.config.notification_poll_ms);
+    let mut failed = false;
     loop {
+        let wait = if failed { Duration::from_millis(250) } else { poll };
         tokio::select! {
             () = state.live.woken() => {}
-            () = tokio::time::sleep(POLL) => {}
+            () = tokio::time::sleep(wait) => {}
         }
-        if let Err(e) = publish_new(&state).await {
-            tracing::warn!(error = %e, "reading new notifications failed; retrying");
-        }
+        // A failed read (a dropped connection) is tried again shortly, not at the next poll.
+        failed = match publish_new(&state).await {
+            Ok(()) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading new notifications failed; retrying");
+                true
+            }
+        };
     }
 }
 

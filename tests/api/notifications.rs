@@ -389,7 +389,8 @@ async fn a_change_on_one_instance_reaches_a_stream_on_another_even_after_the_dat
         eprintln!("skipped on SQLite: instances share notifications through PostgreSQL's LISTEN/NOTIFY");
         return;
     }
-    let a = TestApp::spawn().await;
+    // No look at the table by the clock: what reaches B comes through LISTEN/NOTIFY.
+    let a = TestApp::spawn_with(|c| c.notification_poll_ms = 3_600_000).await;
     let b = a.another_instance().await;
     let artist = a.artist().await;
     let buyer = a.collector().await;
@@ -576,4 +577,28 @@ async fn streams_end_cleanly_when_the_server_shuts_down() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 503, "no new stream while shutting down");
+}
+
+#[tokio::test]
+async fn an_idle_stream_carries_heartbeats_and_outlives_the_request_deadline() {
+    let app = TestApp::spawn_with(|c| {
+        c.stream_heartbeat_ms = 100;
+        c.request_timeout_ms = 500;
+    })
+    .await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let mut stream = Stream::open(&app, Stream::bearer(&app, &artist, None)).await;
+    let mut raw = String::new();
+    let until = tokio::time::Instant::now() + Duration::from_millis(1200);
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(until, stream.res.chunk()).await {
+        raw.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        raw.lines().filter(|l| l.starts_with(':')).count() >= 3,
+        "comments while idle: {raw:?}"
+    );
+    // Past the request deadline, the stream still delivers.
+    let order = app.order(&buyer, app.artwork(&artist, 1).await).await;
+    assert_eq!(stream.next(Duration::from_secs(5)).await.unwrap().1["order"], order);
 }
