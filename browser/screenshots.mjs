@@ -42,7 +42,9 @@ const collector = await as("june.collects@demo.openstudio.example");
 await shoot(collector, "/artworks/3", "artwork");
 const purchases = await collector.newPage();
 await purchases.goto("/purchases");
-const order = await purchases.locator("table a").first().getAttribute("href");
+// An order with a step to take: accepted, awaiting payment.
+const waiting = purchases.locator("tr", { hasText: "awaiting payment" }).locator("a");
+const order = await ((await waiting.count()) ? waiting.first() : purchases.locator("table a").first()).getAttribute("href");
 await shoot(collector, order, "order");
 const artist = await as("marta.ink@demo.openstudio.example");
 await shoot(artist, "/studio", "studio", [1440]);
