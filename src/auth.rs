@@ -95,7 +95,7 @@ impl FromRequestParts<AppState> for MaybeMember {
             .ok_or(INVALID)?;
         let claims = decode_token(&state.keys, token).ok_or(INVALID)?;
         let id: i64 = claims.sub.parse().map_err(|_| INVALID)?;
-        let member = members::find(&state.db, id).await?.ok_or(INVALID)?;
+        let member = members::find_recent(state, id).await?.ok_or(INVALID)?;
         if member.token_generation != claims.pwd {
             return Err(INVALID);
         }

@@ -6,9 +6,10 @@
 //! when this process commits a change to the catalogue. Another instance's changes show
 //! here within that time.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -120,9 +121,39 @@ impl PageCache {
     }
 }
 
+/// Caches that domains keep on the shared state without the state knowing their types:
+/// one value of each type, made on first use (like `http::Extensions`, but shared).
+#[derive(Default)]
+pub struct Memos(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+impl Memos {
+    /// The value of type `T`, made with `T::default()` the first time.
+    pub fn get<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut memos = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let memo = memos
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()) as Arc<dyn Any + Send + Sync>);
+        match Arc::clone(memo).downcast::<T>() {
+            Ok(memo) => memo,
+            // Unreachable: the entry for T's TypeId holds a T.
+            Err(_) => Arc::new(T::default()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memos_hold_one_value_a_type() {
+        #[derive(Default)]
+        struct Counter(std::sync::atomic::AtomicU64);
+        let memos = Memos::default();
+        memos.get::<Counter>().0.fetch_add(2, Ordering::Relaxed);
+        assert_eq!(memos.get::<Counter>().0.load(Ordering::Relaxed), 2);
+        assert!(memos.get::<String>().is_empty());
+    }
 
     #[test]
     fn pages_expire_and_are_dropped_on_change() {

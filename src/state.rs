@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::PageCache;
+use crate::cache::{Memos, PageCache};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -40,6 +40,8 @@ pub struct Shared {
     pub limits: Arc<AuthLimits>,
     /// Live events for this instance's open streams.
     pub live: Arc<Hub>,
+    /// The domains' own in-memory caches (see `members::find_recent`).
+    pub memos: Memos,
 }
 
 impl axum::extract::FromRef<AppState> for TrustedProxies {
@@ -61,6 +63,7 @@ impl AppState {
         ));
         let live = Arc::new(Hub::new(config.streams_per_member, config.streams_max));
         Ok(Self(Arc::new(Shared {
+            memos: Memos::default(),
             live,
             db,
             config: Arc::new(config),

@@ -110,6 +110,50 @@ fn member_from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
     })
 }
 
+/// Members recently read to authenticate a request, on this instance: a token is checked
+/// against a copy at most `RECENT_FOR` old, so most requests cost no query for it. A
+/// change made here (password, profile) forgets the copy at once, so revocation is
+/// immediate on this instance; a change made on another shows here within a second.
+#[derive(Default)]
+pub struct Recent(std::sync::Mutex<std::collections::HashMap<i64, (Member, std::time::Instant)>>);
+
+const RECENT_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+const RECENT_MAX: usize = 10_000;
+
+impl Recent {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, (Member, std::time::Instant)>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A member by id, as read at most a second ago on this instance.
+pub async fn find_recent(state: &AppState, id: i64) -> Result<Option<Member>, sqlx::Error> {
+    let recent = state.memos.get::<Recent>();
+    if let Some((member, at)) = recent.lock().get(&id) {
+        if at.elapsed() < RECENT_FOR {
+            return Ok(Some(member.clone()));
+        }
+    }
+    let found = find(&state.db, id).await?;
+    let mut entries = recent.lock();
+    if entries.len() >= RECENT_MAX {
+        entries.retain(|_, (_, at)| at.elapsed() < RECENT_FOR);
+        if entries.len() >= RECENT_MAX {
+            entries.clear();
+        }
+    }
+    match &found {
+        Some(member) => entries.insert(id, (member.clone(), std::time::Instant::now())),
+        None => entries.remove(&id),
+    };
+    Ok(found)
+}
+
+/// Forgets this instance's copy of a member: after a change to them.
+fn forget(state: &AppState, id: i64) {
+    state.memos.get::<Recent>().lock().remove(&id);
+}
+
 /// Loads a member by id.
 pub async fn find(db: &Db, id: i64) -> Result<Option<Member>, sqlx::Error> {
     let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.id = $1"))
@@ -528,6 +572,7 @@ pub async fn update_profile(state: &AppState, member: &Member, form: &Map<String
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    forget(state, member.id);
     // Artists' names and postcodes show on their artworks.
     state.catalogue.invalidate();
     find(&state.db, member.id)
@@ -608,6 +653,7 @@ pub async fn change_password(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    forget(state, member.id);
     tracing::info!(member.id = member.id, "password changed");
     Ok(())
 }

@@ -94,6 +94,8 @@ async fn create_admin_makes_or_promotes_staff() {
     )
     .await
     .assert_status(401);
+    // Another process changed the member: the server sees it within a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     app.get("/api/galleries/all/", Some(&member.token))
         .await
         .assert_status(200);

@@ -500,3 +500,24 @@ async fn the_strength_estimate_runs_only_for_an_otherwise_valid_request() {
     res.assert_status(400);
     assert_eq!(res.errors(), vec!["Password: This password is too common."]);
 }
+
+#[tokio::test]
+async fn a_password_change_revokes_tokens_here_at_once_and_on_other_instances_within_a_second() {
+    let a = TestApp::spawn().await;
+    let b = a.another_instance().await;
+    let user = a.collector().await;
+    // Both instances have just checked the token (and keep a copy of the member).
+    a.get("/api/members/user/", Some(&user.token)).await.assert_status(200);
+    b.get("/api/members/user/", Some(&user.token)).await.assert_status(200);
+    let new_password = "copper-meadow-lantern-58";
+    a.post(
+        "/api/members/password/",
+        Some(&user.token),
+        json!({"current_password": PASSWORD, "new_password": new_password, "new_password_confirmation": new_password}),
+    )
+    .await
+    .assert_status(200);
+    a.get("/api/members/user/", Some(&user.token)).await.assert_status(401);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    b.get("/api/members/user/", Some(&user.token)).await.assert_status(401);
+}
