@@ -16,7 +16,6 @@ use crate::clock;
 use crate::db::{placeholders, timestamp, Backend, Db, Tx};
 use crate::error::ApiResult;
 use crate::live;
-use crate::orders::rules::{Actor, OrderStatus};
 use crate::paging::Page;
 use crate::state::AppState;
 
@@ -99,119 +98,42 @@ fn from_row(row: &AnyRow) -> Result<Notification, sqlx::Error> {
     })
 }
 
-/// Who took a step, as the timeline records it.
-pub struct Step<'a> {
-    pub from: Option<OrderStatus>,
-    pub to: OrderStatus,
-    pub actor: Actor,
-    /// Why the system took it (sold out, withdrawn, auto-completed).
-    pub reason: Option<&'a str>,
+/// A notification to write.
+pub struct New {
+    pub recipient: i64,
+    pub kind: Kind,
+    pub order: i64,
+    pub artwork: i64,
+    pub text: String,
+    /// The recipient wants it by email too.
+    pub email: bool,
 }
 
-/// Who is told of a step, and how.
-fn recipients(step: &Step<'_>) -> Vec<(Actor, Kind)> {
-    use OrderStatus::*;
-    match (step.from, step.to, step.actor) {
-        (None, Pending, _) => vec![(Actor::Seller, Kind::OrderRequested)],
-        (_, Accepted, _) => vec![(Actor::Buyer, Kind::OrderAccepted)],
-        (_, ReadyToShip, _) => vec![(Actor::Seller, Kind::OrderPaid)],
-        (_, Shipped, _) => vec![(Actor::Buyer, Kind::OrderShipped)],
-        (_, Completed, Actor::System) => vec![
-            (Actor::Buyer, Kind::OrderCompleted),
-            (Actor::Seller, Kind::OrderCompleted),
-        ],
-        (_, Completed, _) => vec![(Actor::Seller, Kind::OrderCompleted)],
-        (_, Cancelled, Actor::Seller) => vec![(Actor::Buyer, Kind::OrderRejected)],
-        (_, Cancelled, Actor::Buyer) => vec![(Actor::Seller, Kind::OrderCancelled)],
-        (_, Cancelled, Actor::System) => vec![(Actor::Buyer, Kind::OrderCancelled)],
-        (Some(_), Pending, _) => Vec::new(),
-    }
-}
-
-/// What the recipient reads.
-fn text(kind: Kind, step: &Step<'_>, title: &str, buyer: &str, seller: &str) -> String {
-    match kind {
-        Kind::OrderRequested => format!("{buyer} asked to buy “{title}”."),
-        Kind::OrderAccepted => format!("{seller} accepted your request for “{title}”: you can pay now."),
-        Kind::OrderRejected => format!("{seller} declined your order for “{title}”."),
-        Kind::OrderCancelled if step.actor == Actor::System => match step.reason {
-            Some("artwork withdrawn") => format!("Your order for “{title}” was cancelled: the artist withdrew it."),
-            Some("sold out") => format!("Your order for “{title}” was cancelled: the last copy was sold."),
-            _ => format!("Your order for “{title}” was cancelled."),
-        },
-        Kind::OrderCancelled => format!("{buyer} cancelled the order for “{title}”."),
-        Kind::OrderPaid => format!("{buyer} paid for “{title}”: it is ready to ship."),
-        Kind::OrderShipped => format!("{seller} shipped “{title}”."),
-        Kind::OrderCompleted if step.actor == Actor::System => {
-            format!("The order for “{title}” completed automatically after shipping.")
-        }
-        Kind::OrderCompleted => format!("{buyer} received “{title}”: the order is complete."),
-    }
-}
-
-/// Records the notifications of one step of an order, inside the step's transaction.
-/// On PostgreSQL the transaction also NOTIFYs each id: delivered at commit, never for a
-/// rollback.
-pub async fn record(tx: &mut Tx, order_id: i64, step: &Step<'_>, at: &str) -> Result<(), sqlx::Error> {
-    let told = recipients(step);
-    if told.is_empty() {
-        return Ok(());
-    }
-    let order = sqlx::query(
-        "SELECT o.buyer_id, o.seller_id, o.artwork_id, a.title, \
-         b.first_name AS buyer_first, b.last_name AS buyer_last, b.email_notifications AS buyer_email, \
-         s.first_name AS seller_first, s.last_name AS seller_last, s.email_notifications AS seller_email \
-         FROM orders o JOIN artworks a ON a.id = o.artwork_id \
-         JOIN members b ON b.id = o.buyer_id JOIN members s ON s.id = o.seller_id WHERE o.id = $1",
+/// Writes a notification inside the transaction of the change it reports. On PostgreSQL
+/// the transaction also NOTIFYs its id: delivered at commit, never for a rollback.
+pub async fn record(tx: &mut Tx, new: New, at: &str) -> Result<i64, sqlx::Error> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO notifications (recipient_id, kind, order_id, artwork_id, text, created_at, email, email_due_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $6) RETURNING id",
     )
-    .bind(order_id)
+    .bind(new.recipient)
+    .bind(new.kind.as_str())
+    .bind(new.order)
+    .bind(new.artwork)
+    .bind(new.text)
+    .bind(at)
+    .bind(if new.email { "pending" } else { "off" })
     .fetch_one(&mut **tx)
-    .await?;
-    let title: String = order.try_get("title")?;
-    let name = |first: &str, last: &str| -> Result<String, sqlx::Error> {
-        Ok(format!(
-            "{} {}",
-            order.try_get::<String, _>(first)?,
-            order.try_get::<String, _>(last)?
-        ))
-    };
-    let buyer = name("buyer_first", "buyer_last")?;
-    let seller = name("seller_first", "seller_last")?;
-    let postgres = tx.backend_name().eq_ignore_ascii_case("postgresql");
-    for (party, kind) in told {
-        let (recipient, wants_email) = match party {
-            Actor::Seller => (
-                order.try_get::<i64, _>("seller_id")?,
-                crate::db::flag(&order, "seller_email")?,
-            ),
-            _ => (
-                order.try_get::<i64, _>("buyer_id")?,
-                crate::db::flag(&order, "buyer_email")?,
-            ),
-        };
-        let id: i64 = sqlx::query(
-            "INSERT INTO notifications (recipient_id, kind, order_id, artwork_id, text, created_at, email, email_due_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $6) RETURNING id",
-        )
-        .bind(recipient)
-        .bind(kind.as_str())
-        .bind(order_id)
-        .bind(order.try_get::<i64, _>("artwork_id")?)
-        .bind(text(kind, step, &title, &buyer, &seller))
-        .bind(at)
-        .bind(if wants_email { "pending" } else { "off" })
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("id")?;
-        if postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(id.to_string())
-                .execute(&mut **tx)
-                .await?;
-        }
+    .await?
+    .try_get("id")?;
+    if tx.backend_name().eq_ignore_ascii_case("postgresql") {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
     }
-    Ok(())
+    Ok(id)
 }
 
 /// A member's notifications, newest first (ties in `created` by id): one page, with the

@@ -2,6 +2,7 @@
 //! change. Each transition is one transaction whose guard is part of the write; its
 //! timeline row is written in the same transaction.
 
+mod notices;
 pub mod rules;
 
 use chrono::{DateTime, Utc};
@@ -16,7 +17,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::input::{parsed, Fields};
 use crate::members::{Member, UserType};
 use crate::money::{Measure, Money};
-use crate::notifications;
 use crate::paging::{Cursor, Direction, Page, CHUNK};
 use crate::postcode::outward_code;
 use crate::shipping::{self, Parcel};
@@ -309,13 +309,13 @@ async fn record_event(
     .bind(at)
     .execute(&mut **tx)
     .await?;
-    let step = notifications::Step {
+    let step = notices::Step {
         from,
         to,
         actor,
         reason,
     };
-    notifications::record(tx, order_id, &step, at).await
+    notices::notify(tx, order_id, &step, at).await
 }
 
 /// Cancels every open order for an artwork (sold out, withdrawn), notifying each buyer.
