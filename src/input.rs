@@ -299,6 +299,20 @@ pub fn id() -> Parser<i64> {
     integer(1..=i64::MAX)
 }
 
+/// A list of at most 1000 ids of `what` ("order", "notification"), as a JSON array.
+pub fn id_list(what: &'static str) -> Parser<Vec<i64>> {
+    Box::new(move |value| {
+        let invalid = || format!("Expected a list of {what} ids.");
+        let Value::Array(items) = value else {
+            return Err(invalid());
+        };
+        if items.len() > 1000 {
+            return Err(format!("At most 1000 {what} ids at once."));
+        }
+        items.iter().map(|item| (id())(item).map_err(|_| invalid())).collect()
+    })
+}
+
 /// An absolute http(s) URL with a host, of at most `max` characters; `invalid` says
 /// what is wrong otherwise.
 pub fn http_url(input: &str, max: usize, invalid: &str) -> Result<String, String> {

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{cookie, CurrentMember, MaybeMember, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{boolean, id, Fields, OptionalJsonBody, Parser};
+use crate::input::{boolean, id_list, Fields, OptionalJsonBody};
 use crate::live::{self, Refused};
 use crate::members::{sessions, Member};
 use crate::notifications::{self, tickets, Notification};
@@ -63,26 +63,11 @@ pub struct MarkRead {
     all: Option<bool>,
 }
 
-fn notification_ids() -> Parser<Vec<i64>> {
-    Box::new(|value| {
-        let Value::Array(items) = value else {
-            return Err("Expected a list of notification ids.".into());
-        };
-        if items.len() > 1000 {
-            return Err("At most 1000 ids at once.".into());
-        }
-        items
-            .iter()
-            .map(|item| (id())(item).map_err(|_| "Expected a list of notification ids.".to_owned()))
-            .collect()
-    })
-}
-
 impl MarkRead {
     fn read(body: &Map<String, Value>) -> ApiResult<Self> {
         let mut f = Fields::new(body);
         let read = Self {
-            ids: f.optional("ids", notification_ids()),
+            ids: f.optional("ids", id_list("notification")),
             all: f.optional("all", boolean()),
         };
         f.finish()?;

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::Message;
 use crate::auth::{Collector, CurrentMember, Staff};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{id, parsed, Fields, Id, JsonBody, OptionalJsonBody, Parser};
+use crate::input::{id, id_list, parsed, Fields, Id, JsonBody, OptionalJsonBody, Parser};
 use crate::members::UserType;
 use crate::money::parse_decimal;
 use crate::orders::rules::{Action, Actor, OrderStatus};
@@ -224,21 +224,6 @@ pub(crate) async fn count_unviewed_orders(
     }))
 }
 
-fn order_ids() -> Parser<Vec<i64>> {
-    Box::new(|value| {
-        let Value::Array(items) = value else {
-            return Err("Expected a list of order ids.".into());
-        };
-        if items.len() > 1000 {
-            return Err("At most 1000 order ids at once.".into());
-        }
-        items
-            .iter()
-            .map(|item| (id())(item).map_err(|_| "Expected a list of order ids.".to_owned()))
-            .collect()
-    })
-}
-
 /// Marks the caller's orders (all of one side, or the given ids) as viewed.
 #[utoipa::path(post, path = "/api/orders/mark-viewed/", tag = "orders", request_body(content = MarkViewed, content_type = "application/json"), responses((status = 200, description = "Marked", body = MarkedViewed), (status = 400, description = "Invalid input", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Missing or invalid token", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn mark_orders_viewed(
@@ -292,7 +277,7 @@ impl MarkViewed {
     fn read(body: &Map<String, Value>) -> ApiResult<Self> {
         let mut f = Fields::new(body);
         let user_type = f.optional("user_type", parsed(UserType::parse));
-        let order_ids = f.optional("order_ids", order_ids());
+        let order_ids = f.optional("order_ids", id_list("order"));
         f.finish()?;
         Ok(Self { user_type, order_ids })
     }
