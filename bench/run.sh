@@ -9,6 +9,7 @@
 #   bench/run.sh sqlite          # or: postgres
 #   DURATION=20s bench/run.sh    # longer runs
 #   BENCH_ARTWORKS=50000 bench/run.sh   # a larger catalogue
+#   ONLY='detail|whole' bench/run.sh     # only the cases whose names match
 #
 # Needs wrk (installed from Debian's packages if missing) and, for PostgreSQL, the local
 # server on 127.0.0.1:5432 (user postgres, trust auth).
@@ -68,9 +69,15 @@ page_weight() {
   printf '| %s | marketplace page + CSS + JS (target < 100 KB) | %.1f KB | | | |\n' "$ENGINE" "$(awk -v b="$total" 'BEGIN {print b / 1024}')"
 }
 
+# Whether a case runs: all of them, or those whose name matches ONLY (an extended regex).
+selected() {
+  [ -z "${ONLY:-}" ] || grep -qE "$ONLY" <<<"$1"
+}
+
 # wrk_case NAME PATH [TOKEN or os_session=COOKIE] [LUA]: one line of the table.
 wrk_case() {
-  local name=$1 path=$2 token=${3:-} script=${4:-}
+  local name=$1 path=$2 token=${3:-} script=${4:-} items=${5:-}
+  selected "$name" || return 0
   local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
   case "$token" in
     "") ;;
@@ -89,6 +96,7 @@ wrk_case() {
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
   local share=""
   [ -n "${CEILING:-}" ] && [ "$CEILING" -gt 0 ] && share=$(awk -v r="$rps" -v c="$CEILING" 'BEGIN {printf "%.2f", r / c}')
+  [ -n "$items" ] && name="$name ($(awk -v r="$rps" -v n="$items" 'BEGIN {printf "%.0fk", r * n / 1000}') artworks/s)"
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$ENGINE" "$name" "$rps" "$p50" "$p99" "${errors:-0}" "$share"
 }
 
@@ -130,8 +138,11 @@ worst_search() {
 whole_list() {
   local out
   out=$(curl -s -o /dev/null -w '%{size_download} %{time_total}' "http://127.0.0.1:$PORT/api/artworks/")
-  printf '| %s | whole list, one request | | %.0f ms | %.1f MB | |\n' "$ENGINE" \
-    "$(awk '{print $2 * 1000}' <<<"$out")" "$(awk '{print $1 / 1048576}' <<<"$out")"
+  local count
+  count=$(curl -s "http://127.0.0.1:$PORT/api/artworks/?per_page=1" -D - -o /dev/null | awk 'tolower($1) == "x-total-count:" {print $2 + 0}')
+  printf '| %s | whole list, one request: %s artworks, %.1f MB (%.0fk artworks/s) | | %.0f ms | | |\n' "$ENGINE" \
+    "$count" "$(awk '{print $1 / 1048576}' <<<"$out")" "$(awk -v n="$count" '{print n / $2 / 1000}' <<<"$out")" \
+    "$(awk '{print $2 * 1000}' <<<"$out")"
 }
 
 # 1,000 open notification streams (5 for each of 200 artists): the server's memory per
@@ -149,6 +160,32 @@ streams_case() {
     "$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$work/wrk-under-streams.txt")"
 }
 
+# start_server URL CATALOGUE_CACHE_MS
+start_server() {
+  DATABASE_URL="$1" SECRET_KEY=bench-secret-key-of-at-least-thirty-two-bytes PORT=$PORT RUST_LOG=warn \
+    AUTH_REQUESTS_PER_IP_PER_MINUTE=0 CATALOGUE_CACHE_MS=$2 \
+    DATA_DIR="$work" ./target/release/openstudio serve >>"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/" >/dev/null && break; sleep 0.1; done
+}
+
+stop_server() {
+  local rss
+  rss=$(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$server_pid/status")
+  printf '| %s | peak RSS (%s) | %s | | | |\n' "$ENGINE" "$1" "$rss"
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+# The catalogue's list cases; each row is also counted in artworks/s.
+list_cases() {
+  wrk_case "list page of 50$1" "/api/artworks/?per_page=50" "" "" 50
+  wrk_case "list page of 200$1" "/api/artworks/?per_page=200" "" "" 200
+  wrk_case "list, filtered$1" "/api/artworks/?medium=painting&min_price=100&max_price=3000&ordering=-price&per_page=50" "" "" 50
+  wrk_case "list, q=$1" "/api/artworks/?q=harbour%20dawn&per_page=50" "" "" 50
+}
+
 run_engine() {
   ENGINE=$1
   local url
@@ -163,23 +200,18 @@ run_engine() {
   esac
   echo "== $ENGINE: seeding" >&2
   DATABASE_URL="$url" BENCH_ARTWORKS=${BENCH_ARTWORKS:-10000} ./target/release/examples/bench_seed >&2
-  DATABASE_URL="$url" SECRET_KEY=bench-secret-key-of-at-least-thirty-two-bytes PORT=$PORT RUST_LOG=warn \
-    AUTH_REQUESTS_PER_IP_PER_MINUTE=0 \
-    DATA_DIR="$work" ./target/release/openstudio serve >"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/" >/dev/null && break; sleep 0.1; done
+  start_server "$url" 1000
   local artist collector
   artist=$(login artist0@bench.example)
   collector=$(login collector200@bench.example)
   echo "== $ENGINE: loading ($CONNECTIONS connections, $DURATION a case)" >&2
   ceiling_case
-  wrk_case "list page of 50" "/api/artworks/?per_page=50"
-  wrk_case "list, filtered" "/api/artworks/?medium=painting&min_price=100&max_price=3000&ordering=-price&per_page=50"
-  wrk_case "list, q=" "/api/artworks/?q=harbour%20dawn&per_page=50"
+  list_cases ", cached"
   wrk_case "artwork detail" "/api/artworks/5000/"
   wrk_case "unviewed-orders" "/api/orders/unviewed-orders/" "$collector"
   wrk_case "seller's orders, page of 50" "/api/orders/seller/?per_page=50" "$artist"
   wrk_case "seller's orders, whole list" "/api/orders/seller/" "$artist"
+  wrk_case "buyer's orders, page of 50" "/api/orders/purchase-requests/?per_page=50" "$collector"
   wrk_case "login" "/api/members/login/" "" "$work/login.lua"
   local web
   web=$(session collector200@bench.example)
@@ -190,16 +222,15 @@ run_engine() {
   wrk_case "page: artwork" "/artworks/5000"
   wrk_case "page: artwork, logged-in collector (quote, gallery)" "/artworks/5000" "$web"
   wrk_case "page: purchases, logged in" "/purchases" "$web"
-  page_weight
-  streams_case "$url"
-  worst_search
-  whole_list
-  local rss
-  rss=$(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$server_pid/status")
-  printf '| %s | peak RSS | %s | | | |\n' "$ENGINE" "$rss"
-  kill "$server_pid"
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
+  selected "page weight" && page_weight
+  selected "streams" && streams_case "$url"
+  selected "worst search" && worst_search
+  stop_server "cache on"
+  echo "== $ENGINE: the catalogue with its cache off" >&2
+  start_server "$url" 0
+  list_cases ", cache off"
+  selected "whole list" && whole_list
+  stop_server "cache off"
 }
 
 echo "== password-strength estimate, worst case (target 50 ms)" >&2

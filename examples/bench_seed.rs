@@ -195,7 +195,13 @@ async fn main() -> anyhow::Result<()> {
         // artwork pairs never repeat, so the one-open-order index holds.
         let artwork = if n % 5 == 0 { (n / 5) * ARTISTS } else { n * 3 + 1 } % artwork_count;
         let (artist, price, dims) = &parcels[artwork];
-        let buyer = ARTISTS + 1 + n % COLLECTORS;
+        // The first collector (collector200) buys a twentieth, so the buyer's list has
+        // full pages too.
+        let buyer = if n % 20 == 1 {
+            ARTISTS + 1
+        } else {
+            ARTISTS + 1 + n % COLLECTORS
+        };
         let parcel = Parcel {
             price: Money::from_hundredths(*price),
             width: Measure::from_hundredths(dims[0]),

@@ -28,6 +28,12 @@ pub fn to_db(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// Serialises a timestamp in its stored form, microseconds always written: as the
+/// database's own JSON writes it, so one resource reads the same from either writer.
+pub fn serialize_stored<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&to_db(*at))
+}
+
 /// Reads the stored form back.
 pub fn from_db(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc))

@@ -27,6 +27,11 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// Both engines, in the order of their discriminants: `Backend::ALL[b as usize] == b`.
+    pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+}
+
 /// The database handle: cheap to clone (one reference count), as every request does.
 #[derive(Debug, Clone)]
 pub struct Db(Arc<Pools>);

@@ -29,6 +29,7 @@ pub mod db;
 pub mod error;
 pub mod imaging;
 pub mod input;
+pub mod json_sql;
 pub mod layers;
 pub mod limits;
 pub mod live;

@@ -204,13 +204,49 @@ impl Cursor {
     }
 }
 
+/// An item the database already wrote as JSON: passed through as it is, never parsed.
+#[derive(Debug, Clone)]
+pub struct RawJson(pub String);
+
+/// What a streamed array holds: values `serde_json` writes, or text already JSON.
+pub trait JsonItem {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+impl<T: Serialize> JsonItem for T {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+impl JsonItem for RawJson {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(())
+    }
+}
+
+/// A JSON array of items the database wrote as JSON, in one buffer of the right size.
+pub fn json_array(items: &[RawJson]) -> Bytes {
+    let mut body = Vec::with_capacity(2 + items.iter().map(|i| i.0.len() + 1).sum::<usize>());
+    body.push(b'[');
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item.0.as_bytes());
+    }
+    body.push(b']');
+    Bytes::from(body)
+}
+
 /// A JSON array streamed chunk by chunk: `next` reads the items after a cursor and says
 /// where the following chunk starts, or `None` after the last. A failure half-way is
 /// logged and ends the body early, so the client sees a broken response, never a
 /// truncated list that looks whole.
 pub fn stream_array<T, F, Fut>(headers: HeaderMap, next: F) -> Response
 where
-    T: Serialize,
+    T: JsonItem,
     F: FnMut(Cursor) -> Fut + Send + 'static,
     Fut: Future<Output = ApiResult<(Vec<T>, Option<Cursor>)>> + Send,
 {
@@ -245,7 +281,7 @@ where
                     if !std::mem::take(&mut state.empty) {
                         buffer.push(b',');
                     }
-                    if let Err(e) = serde_json::to_writer(&mut buffer, item) {
+                    if let Err(e) = item.write_json(&mut buffer) {
                         return Some((Err(std::io::Error::other(e)), stop(state)));
                     }
                 }

@@ -1,6 +1,8 @@
-//! A list page runs a fixed, small number of queries whatever its size: no query per
-//! artwork, artist or image (the first version's N+1). Its own test binary, so that the
-//! process-wide count of sqlx's statement events sees only this test's queries.
+//! A read runs a fixed, small number of queries whatever its size: no query per artwork,
+//! artist or image (the first version's N+1). The catalogue's reads and the order lists
+//! take one query for the rows (written as JSON by the database) and one for the count.
+//! Its own test binary, so that the process-wide count of sqlx's statement events sees
+//! only this test's queries.
 
 #[expect(dead_code, reason = "shared with the api tests; this binary uses part of it")]
 #[path = "api/helpers.rs"]
@@ -64,8 +66,12 @@ async fn list_pages_cost_the_same_few_queries_at_any_size() {
     let artist = app.artist().await;
     let buyer = app.collector().await;
     let gallery = buyer.gallery_id.unwrap();
+    let first = app.artwork(&artist, 1).await;
     let paths = [
         ("/api/artworks/?per_page=50".to_owned(), None),
+        ("/api/artworks/?per_page=200".to_owned(), None),
+        ("/api/artworks/".to_owned(), None),
+        (format!("/api/artworks/{first}/"), None),
         (
             "/api/artworks/?medium=painting&min_price=1&ordering=-price".to_owned(),
             None,
@@ -76,7 +82,11 @@ async fn list_pages_cost_the_same_few_queries_at_any_size() {
         (format!("/api/galleries/{gallery}/artworks/"), Some(buyer.token.clone())),
         ("/api/orders/purchase-requests/".to_owned(), Some(buyer.token.clone())),
         ("/api/orders/seller/".to_owned(), Some(artist.token.clone())),
+        ("/api/orders/seller/?per_page=50".to_owned(), Some(artist.token.clone())),
     ];
+    // The reads that must stay at one query for the rows and one for the count (the
+    // detail: one); the token's member is a recent copy, no query.
+    let at_most_two = |path: &str| path.starts_with("/api/artworks/") || path.starts_with("/api/orders/");
 
     let mut small = Vec::new();
     let grow = |n: usize| {
@@ -103,6 +113,9 @@ async fn list_pages_cost_the_same_few_queries_at_any_size() {
         let after = queries_for(&app, &counter, path, token.as_deref()).await;
         assert_eq!(after, *before, "{path}: {before} queries with 2 items, {after} with 32");
         assert!(after <= 5, "{path}: {after} queries");
-        assert!(after >= 2, "{path}: the counter sees the queries");
+        if at_most_two(path) {
+            assert!(after <= 2, "{path}: {after} queries");
+        }
+        assert!(after >= 1, "{path}: the counter sees the queries");
     }
 }

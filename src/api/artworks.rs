@@ -3,16 +3,17 @@
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
 use axum::Json;
 
+use super::json_response;
 use crate::artworks::artists::{self, ArtistPage};
 use crate::artworks::browse::{self, Filter};
 use crate::artworks::images::{self, ImageUrl};
 use crate::artworks::{self, quote, Artwork, ArtworkInput, Image};
 use crate::auth::{Artist, CurrentMember, MaybeMember};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::input::{Id, JsonBody};
 use crate::paging::{query_pairs, stream_array, Paging};
 use crate::shipping::Quote;
@@ -39,8 +40,7 @@ pub(crate) async fn list_artworks(
         return Ok(json_response(page.headers(&uri, cached.total), cached.body));
     }
     let generation = state.catalogue.generation();
-    let (total, artworks) = browse::page(&state, &filter, page).await?;
-    let body = Bytes::from(serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?);
+    let (total, body) = browse::page_json(&state, &filter, page).await?;
     state.catalogue.put(&key, generation, total, body.clone());
     Ok(json_response(page.headers(&uri, total), body))
 }
@@ -53,11 +53,6 @@ async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Res
         let (state, filter) = (state.clone(), filter.clone());
         async move { browse::chunk(&state, &filter, cursor).await }
     }))
-}
-
-fn json_response(mut headers: HeaderMap, body: Bytes) -> Response {
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    (headers, body).into_response()
 }
 
 /// Lists a new artwork for the calling artist (collectors are refused).
@@ -88,8 +83,9 @@ pub(crate) async fn get_artwork(
     State(state): State<AppState>,
     MaybeMember(_): MaybeMember,
     Id(id): Id,
-) -> ApiResult<Json<Artwork>> {
-    Ok(Json(artworks::find(&state, id).await?))
+) -> ApiResult<Response> {
+    let body = artworks::find_json(&state, id).await?;
+    Ok(json_response(HeaderMap::new(), Bytes::from(body)))
 }
 
 /// Updates some or all of an artwork's fields (PUT and PATCH alike); a non-empty

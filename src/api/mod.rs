@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use axum::body::Bytes;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -25,6 +25,12 @@ pub mod media;
 pub mod members;
 pub mod notifications;
 pub mod orders;
+
+/// A JSON body already written (by the database, or a cached page) with `headers`.
+pub(crate) fn json_response(mut headers: HeaderMap, body: Bytes) -> Response {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    (headers, body).into_response()
+}
 
 /// Registers handlers under the path of their `#[utoipa::path]`, and their operations in
 /// the document. The document keeps the trailing slash the first version's clients use;

@@ -2,13 +2,13 @@
 
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::Message;
+use super::{json_response, Message};
 use crate::auth::{Collector, CurrentMember, Staff};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{id, id_list, parsed, Fields, Id, JsonBody, OptionalJsonBody, Parser};
@@ -16,7 +16,7 @@ use crate::members::UserType;
 use crate::money::parse_decimal;
 use crate::orders::rules::{Action, Actor, OrderStatus};
 use crate::orders::{self, Event, Listing, OrderView, Review, Viewer};
-use crate::paging::{query_pairs, stream_array, Paging};
+use crate::paging::{json_array, query_pairs, stream_array, Paging};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -167,15 +167,13 @@ async fn order_list(state: AppState, uri: &axum::http::Uri, listing: Listing, vi
     let total = orders::count(&state.db, listing, None).await?;
     let headers = paging.headers(uri, total);
     let read = move |state: AppState, cursor, page| async move {
-        let (orders, next) = orders::list(&state.db, listing, None, cursor, page).await?;
         let now = state.clock.now();
-        let views: Vec<OrderView> = orders.iter().map(|o| o.view(viewer, now)).collect();
-        ApiResult::Ok((views, next))
+        orders::list_json(&state.db, listing, viewer, cursor, page, now).await
     };
     match paging {
         Paging::Page(page) => {
             let (views, _) = read(state, crate::paging::Cursor::Start, Some(page)).await?;
-            Ok((headers, Json(views)).into_response())
+            Ok(json_response(headers, json_array(&views)))
         }
         Paging::Whole => Ok(stream_array(headers, move |cursor| read(state.clone(), cursor, None))),
     }

@@ -2,6 +2,7 @@
 //! the artworks' SQL is here and in the modules below.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
@@ -10,9 +11,10 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::clock;
-use crate::db::{flag, placeholders, timestamp, Tx};
+use crate::db::{flag, placeholders, timestamp, Backend, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{boolean, http_url, integer, measure, money, parsed, text, Fields, Parser};
+use crate::json_sql::JsonSql;
 use crate::media::{self, Media};
 use crate::members::Member;
 use crate::money::{Measure, Money};
@@ -141,8 +143,10 @@ pub struct Artwork {
     #[schema(value_type = f64)]
     pub weight: Measure,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "clock::serialize_stored")]
     pub created_at: DateTime<Utc>,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "clock::serialize_stored")]
     pub updated_at: DateTime<Utc>,
     pub artist: ArtistSummary,
     pub artworks_images: Vec<Image>,
@@ -259,6 +263,87 @@ pub async fn find_visible(conn: &mut AnyConnection, media: &Media, id: i64) -> R
 
 fn not_found() -> ApiError {
     ApiError::not_found("Artwork not found.")
+}
+
+/// The SQL expression that writes artwork `a`, with its artist `m` and its images, as
+/// the API's JSON: what serialising an [`Artwork`] writes (tests compare the two).
+/// `prefix` is the placeholder of the stored media's URL prefix ([`Media::url`] of "").
+pub fn artwork_json(backend: Backend, prefix: &str) -> String {
+    let j = JsonSql(backend);
+    let image = j.object(&[
+        ("id", "i.id".into()),
+        (
+            "image_url",
+            format!("CASE WHEN u.key IS NULL THEN i.image_url ELSE {prefix} || u.key END"),
+        ),
+        (
+            "thumbnail_url",
+            format!("CASE WHEN u.key IS NULL THEN NULL ELSE {prefix} || u.thumbnail_key END"),
+        ),
+        ("width", "u.width".into()),
+        ("height", "u.height".into()),
+        (
+            "artwork",
+            j.object(&[("title", "a.title".into()), ("artist", "a.artist_id".into())]),
+        ),
+    ]);
+    let images = j.array(
+        &image,
+        "FROM artwork_images i LEFT JOIN uploads u ON u.id = i.upload_id WHERE i.artwork_id = a.id",
+        "i.position, i.id",
+    );
+    let artist = j.object(&[
+        ("id", "m.id".into()),
+        ("username", "m.username".into()),
+        ("first_name", "m.first_name".into()),
+        ("last_name", "m.last_name".into()),
+        ("bio", "m.bio".into()),
+        ("website", "m.website".into()),
+        ("postcode", j.outward_code("m.postcode")),
+    ]);
+    j.text(&j.object(&[
+        ("id", "a.id".into()),
+        ("title", "a.title".into()),
+        ("description", "a.description".into()),
+        ("year", "a.year".into()),
+        ("price", j.hundredths("a.price_pence")),
+        ("quantity_for_sale", "a.quantity_for_sale".into()),
+        ("is_for_sale", j.boolean("a.is_for_sale")),
+        ("medium", "a.medium".into()),
+        ("material", "a.material".into()),
+        ("width", j.hundredths("a.width_hundredths")),
+        ("depth", j.hundredths("a.depth_hundredths")),
+        ("height", j.hundredths("a.height_hundredths")),
+        ("weight", j.hundredths("a.weight_hundredths")),
+        ("created_at", "a.created_at".into()),
+        ("updated_at", "a.updated_at".into()),
+        ("artist", artist),
+        ("artworks_images", images),
+    ]))
+}
+
+/// An artwork as JSON ([`artwork_json`]) with the media URL prefix as `$1`, for each
+/// engine (`ARTWORK_JSON[backend as usize]`).
+pub(crate) static ARTWORK_JSON: LazyLock<[String; 2]> = LazyLock::new(|| Backend::ALL.map(|b| artwork_json(b, "$1")));
+
+/// One visible artwork as the API's JSON, written by the database in one query; 404
+/// when there is none.
+pub async fn find_json(state: &AppState, id: i64) -> ApiResult<String> {
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        Backend::ALL.map(|backend| {
+            format!(
+                "SELECT {} {ARTWORK_FROM} WHERE a.id = $2 AND a.archived_at IS NULL",
+                ARTWORK_JSON[backend as usize]
+            )
+        })
+    });
+    let sql = &SQL[state.db.backend() as usize];
+    sqlx::query_scalar(sql)
+        .bind(state.media.url(""))
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(not_found)
 }
 
 /// One visible artwork, populated; 404 when there is none.

@@ -12,12 +12,13 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::clock;
-use crate::db::{flag, optional_timestamp, placeholders, timestamp, Bind, Binds, Db, Tx};
+use crate::db::{flag, optional_timestamp, placeholders, timestamp, Backend, Bind, Binds, Db, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{parsed, Fields};
+use crate::json_sql::JsonSql;
 use crate::members::{Member, UserType};
 use crate::money::{Measure, Money};
-use crate::paging::{Cursor, Direction, Page, CHUNK};
+use crate::paging::{Cursor, Direction, Page, RawJson, CHUNK};
 use crate::postcode::outward_code;
 use crate::shipping::{self, Parcel};
 use crate::state::AppState;
@@ -108,8 +109,10 @@ pub struct OrderView {
     pub price: Money,
     pub status: OrderStatus,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "clock::serialize_stored")]
     pub created_at: DateTime<Utc>,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "clock::serialize_stored")]
     pub updated_at: DateTime<Utc>,
     pub viewed_by_buyer: bool,
     pub viewed_by_seller: bool,
@@ -189,14 +192,16 @@ impl Order {
     }
 }
 
-const ORDER_SELECT: &str = "SELECT o.id, o.price_pence, o.status, o.created_at, o.updated_at, o.viewed_by_buyer, \
+const ORDER_COLUMNS: &str = "o.id, o.price_pence, o.status, o.created_at, o.updated_at, o.viewed_by_buyer, \
      o.viewed_by_seller, o.buyer_id, b.username AS b_username, b.first_name AS b_first_name, \
      b.last_name AS b_last_name, b.address AS b_address, b.postcode AS b_postcode, b.bio AS b_bio, \
      o.seller_id, s.username AS s_username, s.first_name AS s_first_name, s.last_name AS s_last_name, \
      s.address AS s_address, s.postcode AS s_postcode, s.bio AS s_bio, \
      o.delivery_address, o.delivery_postcode, o.closed_at, \
-     o.artwork_id, a.title, a.width_hundredths, a.depth_hundredths, a.height_hundredths, a.weight_hundredths \
-     FROM orders o JOIN members b ON b.id = o.buyer_id JOIN members s ON s.id = o.seller_id \
+     o.artwork_id, a.title, a.width_hundredths, a.depth_hundredths, a.height_hundredths, a.weight_hundredths";
+
+/// An order (`o`) with its buyer (`b`), seller (`s`) and artwork (`a`).
+const ORDER_FROM: &str = "FROM orders o JOIN members b ON b.id = o.buyer_id JOIN members s ON s.id = o.seller_id \
      JOIN artworks a ON a.id = o.artwork_id";
 
 fn party_from_row(row: &AnyRow, prefix: &str, id_column: &str) -> Result<Party, sqlx::Error> {
@@ -247,7 +252,7 @@ async fn find_order<'c, E>(executor: E, id: i64) -> Result<Option<Order>, sqlx::
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query(&format!("{ORDER_SELECT} WHERE o.id = $1"))
+    sqlx::query(&format!("SELECT {ORDER_COLUMNS} {ORDER_FROM} WHERE o.id = $1"))
         .bind(id)
         .fetch_optional(executor)
         .await?
@@ -774,7 +779,8 @@ pub async fn list(
         Some(page) => page.window(&mut binds),
         None => cursor.limit(&mut binds),
     };
-    let sql = format!("{ORDER_SELECT} WHERE {condition} ORDER BY o.created_at DESC, o.id DESC {window}");
+    let sql =
+        format!("SELECT {ORDER_COLUMNS} {ORDER_FROM} WHERE {condition} ORDER BY o.created_at DESC, o.id DESC {window}");
     let rows = binds.apply(sqlx::query(&sql)).fetch_all(db.pool()).await?;
     let orders = rows.iter().map(order_from_row).collect::<Result<Vec<_>, _>>()?;
     let next = match orders.last() {
@@ -784,6 +790,121 @@ pub async fn list(
         _ => None,
     };
     Ok((orders, next))
+}
+
+/// The SQL expression that writes order `o` ([`ORDER_FROM`]) as `viewer` sees it: what
+/// [`Order::view`] serialised writes (tests compare the two). For the seller,
+/// `kept_after` is the placeholder of the moment (stored form) before which a closed
+/// order's delivery address is no longer shown.
+fn order_json(backend: Backend, viewer: Viewer, kept_after: &str) -> String {
+    let j = JsonSql(backend);
+    let copied = "o.delivery_address IS NOT NULL AND o.delivery_postcode IS NOT NULL";
+    let (address, postcode) = match viewer {
+        Viewer::Buyer | Viewer::Staff => (
+            format!("CASE WHEN {copied} THEN o.delivery_address ELSE b.address END"),
+            format!("CASE WHEN {copied} THEN o.delivery_postcode ELSE b.postcode END"),
+        ),
+        Viewer::Seller => {
+            let paid: Vec<String> = OrderStatus::ALL
+                .into_iter()
+                .filter(|s| s.is_paid())
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect();
+            let shown = format!(
+                "{copied} AND o.status IN ({}) AND (o.closed_at IS NULL OR o.closed_at > {kept_after})",
+                paid.join(", ")
+            );
+            let hidden = j.outward_code(&format!(
+                "CASE WHEN {copied} THEN o.delivery_postcode ELSE b.postcode END"
+            ));
+            (
+                format!("CASE WHEN {shown} THEN o.delivery_address ELSE '' END"),
+                format!("CASE WHEN {shown} THEN o.delivery_postcode ELSE {hidden} END"),
+            )
+        }
+    };
+    j.text(&j.object(&[
+        ("id", "o.id".into()),
+        ("price", j.hundredths("o.price_pence")),
+        ("status", "o.status".into()),
+        ("created_at", "o.created_at".into()),
+        ("updated_at", "o.updated_at".into()),
+        ("viewed_by_buyer", j.boolean("o.viewed_by_buyer")),
+        ("viewed_by_seller", j.boolean("o.viewed_by_seller")),
+        (
+            "buyer_info",
+            j.object(&[
+                ("id", "o.buyer_id".into()),
+                ("username", "b.username".into()),
+                ("first_name", "b.first_name".into()),
+                ("last_name", "b.last_name".into()),
+                ("address", address),
+                ("postcode", postcode),
+            ]),
+        ),
+        (
+            "seller_info",
+            j.object(&[
+                ("id", "o.seller_id".into()),
+                ("username", "s.username".into()),
+                ("first_name", "s.first_name".into()),
+                ("last_name", "s.last_name".into()),
+                ("bio", "s.bio".into()),
+                ("postcode", j.outward_code("s.postcode")),
+            ]),
+        ),
+        (
+            "artwork_info",
+            j.object(&[
+                ("id", "o.artwork_id".into()),
+                ("title", "a.title".into()),
+                ("width", j.hundredths("a.width_hundredths")),
+                ("depth", j.hundredths("a.depth_hundredths")),
+                ("height", j.hundredths("a.height_hundredths")),
+                ("weight", j.hundredths("a.weight_hundredths")),
+            ]),
+        ),
+    ]))
+}
+
+/// Orders of a list as `viewer` sees them at `now`, written as JSON by the database,
+/// newest first: one page, or the chunk after `cursor` with the cursor of the next.
+pub async fn list_json(
+    db: &Db,
+    listing: Listing,
+    viewer: Viewer,
+    cursor: Cursor,
+    page: Option<Page>,
+    now: DateTime<Utc>,
+) -> ApiResult<(Vec<RawJson>, Option<Cursor>)> {
+    let mut binds = Binds::default();
+    let kept_after = binds.push(Bind::Text(clock::to_db(now - DELIVERY_KEPT)));
+    let mut condition = listing.condition(None, &mut binds);
+    if let Some(after) = cursor.condition("o.created_at", "o.id", Direction::Desc, &mut binds) {
+        condition = format!("{condition} AND {after}");
+    }
+    let window = match page {
+        Some(page) => page.window(&mut binds),
+        None => cursor.limit(&mut binds),
+    };
+    let json = order_json(db.backend(), viewer, &kept_after);
+    let sql = format!(
+        "SELECT {json} AS view, o.created_at, o.id {ORDER_FROM} WHERE {condition} \
+         ORDER BY o.created_at DESC, o.id DESC {window}"
+    );
+    let rows = binds.apply(sqlx::query(&sql)).fetch_all(db.pool()).await?;
+    let next = match rows.last() {
+        Some(last) if page.is_none() && rows.len() as i64 == CHUNK => Some(Cursor::After(
+            Bind::Text(last.try_get("created_at")?),
+            last.try_get("id")?,
+        )),
+        _ => None,
+    };
+    let views = rows
+        .iter()
+        .map(|row| row.try_get("view").map(RawJson))
+        .collect::<Result<_, _>>()?;
+    Ok((views, next))
 }
 
 /// The side of the orders a member watches: buyer for collectors, seller for artists.

@@ -699,3 +699,57 @@ async fn the_seller_sees_the_address_copied_at_payment_for_30_days_after_closing
     let sales = app.get("/api/orders/seller/", Some(&artist.token)).await;
     assert_eq!(sales.body[0]["buyer_info"]["address"], "", "in lists too");
 }
+
+/// Each order list item, written by the database, reads exactly as the order's own page
+/// (written by serde from the typed order) for the same viewer: for buyer, seller and
+/// staff, in every state, a page and the streamed whole list, and across the 30 days a
+/// closed order's address stays visible to its seller.
+#[tokio::test]
+async fn order_lists_read_as_each_order_does() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let staff = app.staff().await;
+    for state in STATES {
+        order_in(&app, &artist, &buyer, state).await;
+    }
+    // Staff see each order as its buyer does (and have no order page of their own).
+    let agree_as = |user: &User, list: &'static str, party: &User| {
+        let (app, token, party) = (&app, user.token.clone(), party.token.clone());
+        async move {
+            for path in [format!("{list}?per_page=50"), list.to_owned()] {
+                let res = app.get(&path, Some(&token)).await;
+                res.assert_status(200);
+                let items = res.body.as_array().unwrap().clone();
+                assert_eq!(items.len(), STATES.len(), "{path}");
+                for item in items {
+                    let id = item["id"].as_i64().unwrap();
+                    let page = app.get(&format!("/api/orders/order-details/{id}"), Some(&party)).await;
+                    page.assert_status(200);
+                    assert_eq!(item, page.body, "{path}: order {id}");
+                    assert_eq!(item["price"].to_string(), page.body["price"].to_string());
+                }
+            }
+        }
+    };
+    let agree = |user: &User, list: &'static str| agree_as(user, list, user);
+    agree(&buyer, "/api/orders/purchase-requests/").await;
+    agree(&artist, "/api/orders/seller/").await;
+    agree_as(&staff, "/api/orders/all/", &buyer).await;
+    // The completed order's address: shown to the seller for 30 days after closing.
+    app.state.clock.advance(chrono::Duration::days(29));
+    agree(&artist, "/api/orders/seller/").await;
+    let shown = app.get("/api/orders/seller/", Some(&artist.token)).await;
+    let paid = |body: &Value| {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| !o["buyer_info"]["address"].as_str().unwrap().is_empty())
+            .count()
+    };
+    assert_eq!(paid(&shown.body), 3, "ready to ship, shipped and completed");
+    app.state.clock.advance(chrono::Duration::days(2));
+    agree(&artist, "/api/orders/seller/").await;
+    let hidden = app.get("/api/orders/seller/", Some(&artist.token)).await;
+    assert_eq!(paid(&hidden.body), 2, "the completed one's address is gone");
+}

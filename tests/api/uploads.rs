@@ -484,3 +484,70 @@ async fn sweeping_and_re_uploading_the_same_file_do_not_cross() {
         assert_eq!(fetch(&app, &url).await.status(), 404);
     }
 }
+
+/// The API writes an artwork two ways: serde writes the typed artwork after a change
+/// (create, update), and the database writes it for every read (detail, list pages, the
+/// streamed whole list). Both must write the same thing for the same rows: amounts in
+/// every shape, stored and external images, text that needs escaping.
+#[tokio::test]
+async fn the_database_writes_an_artwork_as_serde_does() {
+    let app = TestApp::spawn_with(|c| c.catalogue_cache_ms = 0).await;
+    let artist = app.artist().await;
+    let (status, uploaded) = upload(&app, &artist, vec![("c.jpg", jpeg_with_gps())]).await;
+    assert_eq!(status, 201, "{uploaded}");
+    let stored_url = uploaded[0]["image_url"].as_str().unwrap().to_owned();
+    let shapes = [
+        json!({"price": 1250.5, "width": 50, "depth": 0.01, "height": 9999.99, "weight": 2.25}),
+        json!({"price": 12, "width": 0.1, "depth": 40, "height": 3, "weight": 1000}),
+        json!({"price": 0.07, "quantity_for_sale": 0, "is_for_sale": false,
+               "title": "Quote \" backslash \\ tab \t ünïcødé 🎨 <b>&amp;</b>",
+               "description": "line one\nline two"}),
+    ];
+    let mut written = Vec::new();
+    for shape in shapes {
+        let mut body = TestApp::artwork_body();
+        body.as_object_mut().unwrap().extend(shape.as_object().unwrap().clone());
+        body["artworks_images"] = json!([stored_url, "https://img.example/blue-1.jpg"]);
+        let res = app.post("/api/artworks/", Some(&artist.token), body).await;
+        res.assert_status(201);
+        written.push(res.body.clone());
+    }
+    // An update's answer is serde's too.
+    let id = written[0]["id"].as_i64().unwrap();
+    let res = app
+        .patch(
+            &format!("/api/artworks/{id}/"),
+            Some(&artist.token),
+            json!({"price": 99.9}),
+        )
+        .await;
+    res.assert_status(200);
+    written[0] = res.body.clone();
+    assert_eq!(written[0]["price"].to_string(), "99.9");
+    assert_eq!(written[2]["price"].to_string(), "0.07");
+    assert_eq!(written[1]["price"].to_string(), "12");
+
+    for by_serde in &written {
+        let id = by_serde["id"].as_i64().unwrap();
+        let detail = app.get(&format!("/api/artworks/{id}/"), None).await;
+        detail.assert_status(200);
+        assert_eq!(detail.body, *by_serde, "detail of {id}");
+        // Numbers are written alike, not only equal as values.
+        for field in ["price", "width", "depth", "height", "weight"] {
+            assert_eq!(detail.body[field].to_string(), by_serde[field].to_string(), "{field}");
+        }
+        let images = detail.body["artworks_images"].as_array().unwrap();
+        assert_eq!(images[0]["image_url"], stored_url);
+        assert!(images[0]["thumbnail_url"].is_string() && images[0]["width"].is_i64());
+        assert!(images[1]["thumbnail_url"].is_null() && images[1]["width"].is_null());
+    }
+    let newest_first: Vec<_> = written.iter().rev().cloned().collect();
+    let page = app
+        .get(&format!("/api/artworks/?artist={}&per_page=10", artist.id), None)
+        .await;
+    page.assert_status(200);
+    assert_eq!(page.body, json!(newest_first), "a page");
+    let whole = app.get(&format!("/api/artworks/?artist={}", artist.id), None).await;
+    whole.assert_status(200);
+    assert_eq!(whole.body, json!(newest_first), "the streamed whole list");
+}
