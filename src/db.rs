@@ -446,6 +446,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "notifications",
         include_str!("../migrations/sqlite/0011_notifications.sql"),
     ),
+    (
+        12,
+        "catalogue counts",
+        include_str!("../migrations/sqlite/0012_catalogue_counts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -494,6 +499,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         11,
         "notifications",
         include_str!("../migrations/postgres/0011_notifications.sql"),
+    ),
+    (
+        12,
+        "catalogue counts",
+        include_str!("../migrations/postgres/0012_catalogue_counts.sql"),
     ),
 ];
 

@@ -166,15 +166,54 @@ impl Filter {
 
     /// The query counting the artworks this filter shows, with its values: for a look
     /// at its plan.
+    /// Filtered by medium and for sale at most, it sums the counts the database keeps
+    /// (`catalogue_counts`) instead of scanning the artworks.
     pub fn count_query(&self, backend: Backend) -> (String, Binds) {
         let mut binds = Binds::default();
-        let Sql { tables, condition, .. } = self.to_sql(backend, &mut binds);
-        (format!("SELECT COUNT(*) FROM {tables} WHERE {condition}"), binds)
+        (self.count_sql(backend, &mut binds), binds)
+    }
+
+    fn count_sql(&self, backend: Backend, binds: &mut Binds) -> String {
+        let kept = self.words.is_empty()
+            && self.artist.is_none()
+            && self.min_price.is_none()
+            && self.max_price.is_none()
+            && self.year_min.is_none()
+            && self.year_max.is_none();
+        if kept {
+            let mut conditions = vec!["artworks > 0".to_owned()];
+            if !self.media.is_empty() {
+                conditions.push(self.media_condition("medium", binds));
+            }
+            if let Some(for_sale) = self.for_sale {
+                conditions.push(format!("is_for_sale = {}", binds.push(Bind::Bool(for_sale))));
+            }
+            let condition = conditions.join(" AND ");
+            return format!("SELECT COALESCE(SUM(artworks), 0) FROM catalogue_counts WHERE {condition}");
+        }
+        let Sql { tables, condition, .. } = self.to_sql(backend, binds);
+        format!("SELECT COUNT(*) FROM {tables} WHERE {condition}")
+    }
+
+    /// `column IN (…)` for the filter's media.
+    fn media_condition(&self, column: &str, binds: &mut Binds) -> String {
+        let list: Vec<String> = self
+            .media
+            .iter()
+            .map(|m| binds.push(Bind::Text(m.as_str().to_owned())))
+            .collect();
+        format!("{column} IN ({})", list.join(", "))
     }
 
     /// The query for one page of the artworks this filter shows, with its values.
-    pub fn page_query(&self, backend: Backend, page: Page) -> (String, Binds) {
+    /// When `counted`, each row also holds the count as `total` (computed once: the
+    /// subquery does not depend on the row).
+    pub fn page_query(&self, backend: Backend, page: Page, counted: bool) -> (String, Binds) {
         let mut binds = Binds::default();
+        let total = match counted {
+            true => format!("({}) AS total, ", self.count_sql(backend, &mut binds)),
+            false => String::new(),
+        };
         let Sql {
             tables,
             artist_join,
@@ -183,26 +222,29 @@ impl Filter {
         } = self.to_sql(backend, &mut binds);
         let window = page.window(&mut binds);
         (
-            format!("SELECT {ARTWORK_COLUMNS} FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"),
+            format!(
+                "SELECT {total}{ARTWORK_COLUMNS} FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
+            ),
             binds,
         )
     }
 
-    /// The query for one page of the artworks this filter shows, each written as JSON,
-    /// with its values; the media URL prefix is its first value.
-    fn page_json_query(&self, backend: Backend, prefix: String, page: Page) -> (String, Binds) {
+    /// The query for one page of the artworks this filter shows, each written as JSON
+    /// by SQLite, with its values; the media URL prefix is its first value.
+    fn page_json_query(&self, prefix: String, page: Page) -> (String, Binds) {
         let mut binds = Binds::default();
         binds.push(Bind::Text(prefix));
         let Sql {
             tables,
-            artist_join,
             condition,
             order,
-        } = self.to_sql(backend, &mut binds);
+            ..
+        } = self.to_sql(Backend::Sqlite, &mut binds);
         let window = page.window(&mut binds);
-        let json = &ARTWORK_JSON[backend as usize];
         (
-            format!("SELECT {json} FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"),
+            json_of(&format!(
+                "SELECT a.id, a.id AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}"
+            )),
             binds,
         )
     }
@@ -255,12 +297,7 @@ impl Filter {
             }
         }
         if !self.media.is_empty() {
-            let list: Vec<String> = self
-                .media
-                .iter()
-                .map(|m| binds.push(Bind::Text(m.as_str().to_owned())))
-                .collect();
-            conditions.push(format!("a.medium IN ({})", list.join(", ")));
+            conditions.push(self.media_condition("a.medium", binds));
         }
         let mut compare = |sql: &str, value: Option<Bind>| {
             if let Some(value) = value {
@@ -288,9 +325,28 @@ impl Filter {
     }
 }
 
+/// The artworks of `ids` (a query of `a.id` and `sort_key`, in order, a page or a chunk
+/// at most), each written as JSON by SQLite, in that order. The JSON is written for the
+/// rows of the page only, never for every match a sort has to look at; `CROSS JOIN`
+/// keeps the page the outer loop, so its order is the rows' order.
+fn json_of(ids: &str) -> String {
+    let json = &ARTWORK_JSON[Backend::Sqlite as usize];
+    format!(
+        "SELECT {json} AS artwork, p.sort_key, p.id FROM ({ids}) p CROSS JOIN artworks a ON a.id = p.id \
+         CROSS JOIN members m ON m.id = a.artist_id"
+    )
+}
+
 /// One page of the catalogue as the API's JSON array, and the catalogue's size under
-/// `filter`: two queries on one connection, the array written by the database.
+/// `filter`: two queries on one connection. On SQLite the database writes the array;
+/// PostgreSQL 15's JSON functions cost more than serde writing its rows (BENCHMARKS.md),
+/// so there serde writes it, from one more query for the images.
 pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Bytes)> {
+    if state.db.backend() == Backend::Postgres {
+        let (total, artworks) = self::page(state, filter, page).await?;
+        let body = serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?;
+        return Ok((total, Bytes::from(body)));
+    }
     let mut conn = state.db.pool().acquire().await?;
     let (count_sql, binds) = filter.count_query(state.db.backend());
     let total: i64 = binds
@@ -298,7 +354,7 @@ pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResu
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
-    let (sql, binds) = filter.page_json_query(state.db.backend(), state.media.url(""), page);
+    let (sql, binds) = filter.page_json_query(state.media.url(""), page);
     let rows = binds.apply(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
     let items = rows
         .iter()
@@ -307,33 +363,32 @@ pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResu
     Ok((total, json_array(&items)))
 }
 
-/// One page of the catalogue and the catalogue's size under `filter`, on one connection.
+/// One page of the catalogue and the catalogue's size under `filter`, on one connection:
+/// the rows with the count, then their images (the count alone when the page is empty).
 pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Vec<Artwork>)> {
     let mut conn = state.db.pool().acquire().await?;
-    let (count_sql, binds) = filter.count_query(state.db.backend());
-    let total: i64 = binds
-        .apply(sqlx::query(&count_sql))
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    Ok((total, rows(state, &mut conn, filter, page).await?))
+    let (list_sql, binds) = filter.page_query(state.db.backend(), page, true);
+    let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
+    let total = match rows.first() {
+        Some(row) => row.try_get("total")?,
+        None => {
+            let (count_sql, binds) = filter.count_query(state.db.backend());
+            binds
+                .apply(sqlx::query(&count_sql))
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?
+        }
+    };
+    Ok((total, populate(&mut conn, &state.media, &rows).await?))
 }
 
 /// One page of the catalogue under `filter`, without counting the whole.
 pub async fn page_only(state: &AppState, filter: &Filter, page: Page) -> ApiResult<Vec<Artwork>> {
     let mut conn = state.db.pool().acquire().await?;
-    rows(state, &mut conn, filter, page).await
-}
-
-async fn rows(
-    state: &AppState,
-    conn: &mut sqlx::AnyConnection,
-    filter: &Filter,
-    page: Page,
-) -> ApiResult<Vec<Artwork>> {
-    let (list_sql, binds) = filter.page_query(state.db.backend(), page);
+    let (list_sql, binds) = filter.page_query(state.db.backend(), page, false);
     let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
-    Ok(populate(conn, &state.media, &rows).await?)
+    Ok(populate(&mut conn, &state.media, &rows).await?)
 }
 
 /// How many artworks match `filter`.
@@ -346,13 +401,15 @@ pub async fn count(state: &AppState, filter: &Filter) -> ApiResult<i64> {
         .try_get(0)?)
 }
 
-/// The chunk of the whole list after `cursor`, written as JSON by the database, with the
-/// cursor of the next: by keyset, or by position for a search's relevance, which has no
-/// key to resume from.
+/// The chunk of the whole list after `cursor`, as JSON (written as for [`page_json`]),
+/// with the cursor of the next: by keyset, or by position for a search's relevance,
+/// which has no key to resume from.
 pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResult<(Vec<RawJson>, Option<Cursor>)> {
     let backend = state.db.backend();
     let mut binds = Binds::default();
-    binds.push(Bind::Text(state.media.url("")));
+    if backend == Backend::Sqlite {
+        binds.push(Bind::Text(state.media.url("")));
+    }
     let Sql {
         tables,
         artist_join,
@@ -365,11 +422,16 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
         condition = format!("{condition} AND {after}");
     }
     let window = cursor.limit(&mut binds);
-    let json = &ARTWORK_JSON[backend as usize];
-    let sql = format!(
-        "SELECT {json} AS artwork, {key} AS sort_key, a.id FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
-    );
-    let rows = binds.apply(sqlx::query(&sql)).fetch_all(state.db.pool()).await?;
+    let sql = match backend {
+        Backend::Sqlite => json_of(&format!(
+            "SELECT a.id, {key} AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}"
+        )),
+        Backend::Postgres => format!(
+            "SELECT {ARTWORK_COLUMNS}, {key} AS sort_key FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
+        ),
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    let rows = binds.apply(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
     let next = match (rows.last(), &cursor) {
         (Some(last), _) if rows.len() as i64 == CHUNK && keyset.is_some() => {
             let sort_key = last
@@ -382,10 +444,18 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
         (Some(_), _) if rows.len() as i64 == CHUNK => Some(Cursor::Offset(CHUNK)),
         _ => None,
     };
-    let items = rows
-        .iter()
-        .map(|row| row.try_get("artwork").map(RawJson))
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = match backend {
+        Backend::Sqlite => rows
+            .iter()
+            .map(|row| row.try_get("artwork").map(RawJson))
+            .collect::<Result<Vec<_>, _>>()?,
+        Backend::Postgres => populate(&mut conn, &state.media, &rows)
+            .await?
+            .iter()
+            .map(|artwork| serde_json::to_string(artwork).map(RawJson))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ApiError::Internal(e.into()))?,
+    };
     Ok((items, next))
 }
 

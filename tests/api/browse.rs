@@ -550,7 +550,7 @@ async fn a_search_with_every_filter_is_driven_by_the_search_index() {
         let page = openstudio::paging::Page::default();
         for (sql, binds) in [
             filter.count_query(openstudio::db::Backend::Sqlite),
-            filter.page_query(openstudio::db::Backend::Sqlite, page),
+            filter.page_query(openstudio::db::Backend::Sqlite, page, false),
         ] {
             let plan: Vec<String> = binds
                 .apply(sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}")))
@@ -611,4 +611,79 @@ async fn saving_a_profile_rewrites_search_rows_only_when_a_name_changes() {
     assert_eq!(found.body.as_array().map(Vec::len), Some(5));
     let untouched = "UPDATE artworks SET title = title, price_pence = price_pence + 1 WHERE artist_id = $1";
     assert_eq!(changes(untouched).await, 5, "the artworks' rows only");
+}
+
+/// The counts the database keeps for the list's total (by medium and for sale) follow
+/// every change: creation (also many at once), a new medium, stock running out, a
+/// withdrawal that archives and one that erases. Each total is checked against the
+/// artworks the whole list holds.
+#[tokio::test]
+async fn kept_counts_follow_every_change() {
+    let app = TestApp::spawn_with(|c| c.catalogue_cache_ms = 0).await;
+    let artist = app.artist().await;
+    let buyer = app.collector().await;
+    let filters = [
+        "",
+        "medium=painting",
+        "medium=ceramics&medium=textile",
+        "for_sale=true",
+        "for_sale=false",
+        "medium=painting&for_sale=true",
+    ];
+    let check = |step: &'static str| {
+        let app = &app;
+        async move {
+            for filter in filters {
+                let page = app.get(&format!("/api/artworks/?per_page=1&{filter}"), None).await;
+                page.assert_status(200);
+                let whole = app.get(&format!("/api/artworks/?{filter}"), None).await;
+                let listed = whole.body.as_array().unwrap().len();
+                assert_eq!(page.header("x-total-count"), listed.to_string(), "{step}: ?{filter}");
+            }
+        }
+    };
+    let painting = app.artwork_with(&artist, json!({"medium": "painting"})).await;
+    let ceramic = app
+        .artwork_with(&artist, json!({"medium": "ceramics", "quantity_for_sale": 1}))
+        .await;
+    app.artwork_with(&artist, json!({"medium": "ceramics", "is_for_sale": false}))
+        .await;
+    check("created").await;
+    let many = (0..12).map(|n| {
+        let medium = if n % 2 == 0 { "painting" } else { "textile" };
+        app.artwork_with(&artist, json!({"medium": medium}))
+    });
+    futures::future::join_all(many).await;
+    check("created at once").await;
+    app.patch(
+        &format!("/api/artworks/{painting}/"),
+        Some(&artist.token),
+        json!({"medium": "textile"}),
+    )
+    .await
+    .assert_status(200);
+    check("a new medium").await;
+    let order = app.order(&buyer, ceramic).await;
+    app.accept(&artist, order).await.assert_status(200);
+    app.pay(&buyer, order).await.assert_status(200);
+    check("sold out").await;
+    app.patch(
+        &format!("/api/artworks/{painting}/"),
+        Some(&artist.token),
+        json!({"is_for_sale": false}),
+    )
+    .await
+    .assert_status(200);
+    check("taken off sale").await;
+    let pending = app.artwork_with(&artist, json!({"medium": "painting"})).await;
+    app.order(&buyer, pending).await;
+    app.delete(&format!("/api/artworks/{pending}/"), Some(&artist.token))
+        .await
+        .assert_status(204);
+    app.delete(&format!("/api/artworks/{painting}/"), Some(&artist.token))
+        .await
+        .assert_status(204);
+    check("withdrawn: archived and erased").await;
+    let total = app.get("/api/artworks/?per_page=1", None).await;
+    assert_eq!(total.header("x-total-count"), "14", "3 + 12 + 1 - 2");
 }
