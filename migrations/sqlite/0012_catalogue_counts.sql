@@ -36,3 +36,13 @@ END;
 
 -- A count by medium and price (the marketplace's usual filters) reads this index alone.
 CREATE INDEX artworks_visible_medium_price ON artworks (medium, price_pence) WHERE archived_at IS NULL;
+
+-- The unviewed orders' indexes, with the condition spelt as the queries spell it: SQLite
+-- uses a partial index only for a query that repeats its condition's terms, and
+-- `viewed_by_buyer = FALSE` did not match `viewed_by_buyer = 0`.
+DROP INDEX orders_buyer_unviewed;
+DROP INDEX orders_seller_unviewed;
+CREATE INDEX orders_buyer_unviewed ON orders (buyer_id) WHERE NOT viewed_by_buyer;
+CREATE INDEX orders_seller_unviewed ON orders (seller_id) WHERE NOT viewed_by_seller;
+-- Statistics gathered before these indexes existed would keep the planner on the wider one.
+ANALYZE orders;

@@ -918,7 +918,8 @@ fn side_column(user_type: UserType) -> (&'static str, &'static str) {
 /// How many of a member's orders on their side have news they have not seen.
 pub async fn unviewed(db: &Db, member_id: i64, side: UserType) -> ApiResult<i64> {
     let (owner, viewed) = side_column(side);
-    let sql = format!("SELECT COUNT(*) FROM orders WHERE {owner} = $1 AND {viewed} = FALSE");
+    // `NOT viewed`, spelt as the partial index's condition is, so both engines use it.
+    let sql = format!("SELECT COUNT(*) FROM orders WHERE {owner} = $1 AND NOT {viewed}");
     Ok(sqlx::query(&sql)
         .bind(member_id)
         .fetch_one(db.pool())
@@ -929,7 +930,7 @@ pub async fn unviewed(db: &Db, member_id: i64, side: UserType) -> ApiResult<i64>
 /// Marks a member's orders on one side (all, or those of `ids`) as viewed; returns how many changed.
 pub async fn mark_viewed(db: &Db, member_id: i64, side: UserType, ids: Option<&[i64]>) -> ApiResult<u64> {
     let (owner, viewed) = side_column(side);
-    let mut sql = format!("UPDATE orders SET {viewed} = TRUE WHERE {owner} = $1 AND {viewed} = FALSE");
+    let mut sql = format!("UPDATE orders SET {viewed} = TRUE WHERE {owner} = $1 AND NOT {viewed}");
     if let Some(ids) = ids {
         if ids.is_empty() {
             return Ok(0);
