@@ -41,8 +41,15 @@ impl Deadline {
 /// Installs the deadline machinery for every SQLite connection opened from now on.
 pub fn install() -> anyhow::Result<()> {
     static STATUS: OnceLock<c_int> = OnceLock::new();
-    // SAFETY: `init` has the signature SQLite expects of an extension entry point.
-    let status = *STATUS.get_or_init(|| unsafe { ffi::sqlite3_auto_extension(Some(init)) });
+    let status = *STATUS.get_or_init(|| {
+        // No memory statistics: keeping them takes one process-wide mutex on every
+        // allocation SQLite makes, which its reader threads then queue on. Only possible
+        // before SQLite initialises (auto_extension below does); refused harmlessly after.
+        // SAFETY: a plain configuration call with the one int argument this option takes.
+        unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as c_int) };
+        // SAFETY: `init` has the signature SQLite expects of an extension entry point.
+        unsafe { ffi::sqlite3_auto_extension(Some(init)) }
+    });
     if status == ffi::SQLITE_OK {
         Ok(())
     } else {
