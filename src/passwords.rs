@@ -126,8 +126,49 @@ fn hash_blocking(password: &str) -> Result<String, password_hash::Error> {
     Ok(hash.to_string())
 }
 
-/// Checks a password against a stored PHC string, with that string's own parameters.
+/// Whether a stored hash is not ours (a first version's hash, kept by the import) and
+/// should be replaced with a new Argon2id hash once its password is known.
+pub fn needs_rehash(stored: &str) -> bool {
+    !stored.starts_with("$argon2id$")
+}
+
+/// The most PBKDF2 iterations a stored Django hash may ask for (Django 5.1 uses 870,000):
+/// a hash is never a client's input, but a damaged row should not hold a thread for
+/// minutes.
+const MAX_DJANGO_ITERATIONS: u32 = 10_000_000;
+
+/// Checks a password against Django's `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`:
+/// PBKDF2-HMAC-SHA256 over the salt's own characters. Anything else, including Django's
+/// unusable passwords (`!…`), matches no password.
+fn verify_django(stored: &str, password: &str) -> bool {
+    use base64::Engine;
+    let mut parts = stored.split('$');
+    let (Some("pbkdf2_sha256"), Some(iterations), Some(salt), Some(hash), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Ok(iterations) = iterations.parse::<u32>() else {
+        return false;
+    };
+    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(hash) else {
+        return false;
+    };
+    if !(1..=MAX_DJANGO_ITERATIONS).contains(&iterations) || salt.is_empty() || !(16..=64).contains(&expected.len()) {
+        return false;
+    }
+    let mut computed = vec![0u8; expected.len()];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt.as_bytes(), iterations, &mut computed);
+    // `Output` compares in constant time.
+    matches!((Output::new(&computed), Output::new(&expected)), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Checks a password against a stored PHC string, with that string's own parameters, or
+/// against a first version's Django hash.
 fn verify_blocking(stored: &str, password: &str) -> bool {
+    if stored.starts_with("pbkdf2_sha256$") {
+        return verify_django(stored, password);
+    }
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
     };
@@ -323,7 +364,24 @@ mod tests {
             verify_blocking(&cheaper, "violet"),
             "a stored hash's own parameters are used"
         );
-        for broken in ["", "plain", "$argon2id$v=19$m=19456,t=2,p=1$", "$bcrypt$x"] {
+        // Made by Django 5.1.4: PBKDF2PasswordHasher().encode("short-pass-1", "saltsaltsalt",
+        // iterations=1000).
+        let django = "pbkdf2_sha256$1000$saltsaltsalt$rDOJd8yUgGjGggFp+7SK20R2kHl+mZYsrS2kV/tE9es=";
+        assert!(verify_blocking(django, "short-pass-1"));
+        assert!(!verify_blocking(django, "short-pass-2"));
+        assert!(needs_rehash(django) && !needs_rehash(&ours));
+        for broken in [
+            "",
+            "plain",
+            "$argon2id$v=19$m=19456,t=2,p=1$",
+            "$bcrypt$x",
+            "!unusable",
+            "pbkdf2_sha256$0$salt$AAAA",
+            "pbkdf2_sha256$x$salt$AAAA",
+            "pbkdf2_sha256$1000$salt$not base64",
+            "pbkdf2_sha256$1000$$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            "pbkdf2_sha256$99999999$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        ] {
             assert!(!verify_blocking(broken, "violet"));
         }
     }

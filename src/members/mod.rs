@@ -498,14 +498,38 @@ pub async fn authenticate(state: &AppState, ip: Option<IpAddr>, form: &Map<Strin
     let account = email.to_lowercase();
     state.limits.check(&account, ip, state.clock.now()).await?;
     let (member, hash) = find_with_hash(state.db.pool(), &account).await?.unzip();
-    let verified = passwords::verify_password(hash, password).await?;
+    let verified = passwords::verify_password(hash.clone(), password.clone()).await?;
     let Some(member) = member.filter(|_| verified) else {
         // Counted for unknown emails too, so the limit reveals nothing either.
         state.limits.failed(&account, ip, state.clock.now()).await?;
         return Err(ApiError::InvalidCredentials);
     };
     state.limits.succeeded(&account, ip).await?;
+    if let Some(old) = hash.filter(|hash| passwords::needs_rehash(hash)) {
+        upgrade_hash(state, member.id, &old, password).await?;
+    }
     Ok(member)
+}
+
+/// Replaces a first version's password hash (kept by the import) with Argon2id once its
+/// password is known, in the request that logged in with it. Only while the stored hash
+/// is still that one: a password changed meanwhile wins. Tokens and sessions stay valid,
+/// as the password did not change.
+async fn upgrade_hash(state: &AppState, member_id: i64, old: &str, password: String) -> ApiResult<()> {
+    let new = passwords::hash_password(password).await?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query("UPDATE members SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+        .bind(new)
+        .bind(member_id)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(
+        member.id = member_id,
+        "a first version's password hash replaced with Argon2id"
+    );
+    Ok(())
 }
 
 /// Changes to a member's profile: each field is optional; an empty `bio` or `website`

@@ -521,3 +521,63 @@ async fn a_password_change_revokes_tokens_here_at_once_and_on_other_instances_wi
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     b.get("/api/members/user/", Some(&user.token)).await.assert_status(401);
 }
+
+/// A member imported from the first version keeps the password Django hashed: the login
+/// checks it (PBKDF2-HMAC-SHA256, as Django stores it) and replaces it with Argon2id in
+/// the same request; Django's unusable passwords (`!…`) never log in.
+#[tokio::test]
+async fn a_first_version_password_logs_in_once_and_is_rehashed() {
+    let app = TestApp::spawn().await;
+    let member = app.collector().await;
+    // Made by Django 5.1.4: PBKDF2PasswordHasher().encode("copper-meadow-falcon-77",
+    // "Xy7Qw2Lm9Rt4Vb8Nc1Dz5K", iterations=20000). The first version's rows have 870,000
+    // iterations; fewer keep this test quick in the unoptimised test build.
+    let django = "pbkdf2_sha256$20000$Xy7Qw2Lm9Rt4Vb8Nc1Dz5K$v4PdI9YzBIRwauiYNt3bKVeee/ZyCdC6J4QVFnlWEhM=";
+    let set_hash = |hash: &'static str| {
+        let app = &app;
+        async move {
+            let mut tx = app.state.db.begin().await.unwrap();
+            sqlx::query("UPDATE members SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(member.id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    let stored = || async {
+        use sqlx::Row;
+        sqlx::query("SELECT password_hash FROM members WHERE id = $1")
+            .bind(member.id)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap()
+            .get::<String, _>(0)
+    };
+    let login = |password: &'static str| {
+        let (app, email) = (&app, member.email.clone());
+        async move {
+            app.post(
+                "/api/members/login/",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await
+        }
+    };
+    set_hash(django).await;
+    login("copper-meadow-falcon-78").await.assert_status(401);
+    assert_eq!(stored().await, django, "a failed login changes nothing");
+    let res = login("copper-meadow-falcon-77").await;
+    res.assert_status(200);
+    assert!(res.body["token"].is_string());
+    let rehashed = stored().await;
+    assert!(rehashed.starts_with("$argon2id$v=19$"), "{rehashed}");
+    login("copper-meadow-falcon-77").await.assert_status(200);
+    assert_eq!(stored().await, rehashed, "hashed once");
+
+    set_hash("!Qw8rZtUnusableDjangoPassword").await;
+    login("copper-meadow-falcon-77").await.assert_status(401);
+    login("").await.assert_status(400);
+}
