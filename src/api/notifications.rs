@@ -128,7 +128,7 @@ async fn streamer(
             .ok_or(ApiError::Unauthorized("The ticket is invalid, used or expired."));
     }
     if let Some(value) = cookie(headers, SESSION_COOKIE) {
-        if let Some(member) = sessions::member(&state.db, value, now).await? {
+        if let Some(member) = sessions::member_recent(state, value, now).await? {
             return Ok(member);
         }
     }

@@ -7,9 +7,14 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::{member_from_row, Member, MEMBER_SELECT};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use super::{find_recent, Member};
 use crate::clock;
 use crate::db::Db;
+use crate::state::AppState;
 
 /// The random value the browser holds: 32 bytes, as 64 hex digits.
 pub fn new_secret() -> String {
@@ -50,26 +55,94 @@ pub async fn open(db: &Db, member: &Member, now: DateTime<Utc>, ttl: Duration) -
     Ok(secret)
 }
 
-/// The member whose live session this cookie value opens, if any.
-pub async fn member(db: &Db, secret: &str, now: DateTime<Utc>) -> Result<Option<Member>, sqlx::Error> {
+/// Sessions recently found open on this instance, by their cookie's digest: the member,
+/// the password generation the session was opened at, its end, and when it was read.
+/// A page checks its session against a copy at most `RECENT_FOR` old, and the member
+/// against their own recent copy ([`find_recent`]), so most pages cost no query for
+/// either. Logging out here forgets the copy at once; a password change here forgets
+/// the member's copy, whose generation then no longer matches. Another instance's
+/// logout or password change shows here within a second.
+#[derive(Default)]
+pub struct RecentSessions(Mutex<HashMap<String, Recent>>);
+
+#[derive(Clone)]
+struct Recent {
+    member_id: i64,
+    generation: i64,
+    expires_at: DateTime<Utc>,
+    read: Instant,
+}
+
+const RECENT_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+const RECENT_MAX: usize = 10_000;
+
+impl RecentSessions {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Recent>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The member whose live session this cookie value opens, if any, as read at most a
+/// second ago on this instance (see [`RecentSessions`]).
+pub async fn member_recent(state: &AppState, secret: &str, now: DateTime<Utc>) -> Result<Option<Member>, sqlx::Error> {
     if !well_formed(secret) {
         return Ok(None);
     }
-    let sql = format!(
-        "{MEMBER_SELECT} JOIN sessions s ON s.member_id = m.id \
-         WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.generation = m.token_generation"
-    );
-    let row = sqlx::query(&sql)
-        .bind(digest(secret))
-        .bind(clock::to_db(now))
-        .fetch_optional(db.pool())
-        .await?;
-    row.map(|row| member_from_row(&row)).transpose()
+    let key = digest(secret);
+    let memo = state.memos.get::<RecentSessions>();
+    let cached = memo.lock().get(&key).filter(|r| r.read.elapsed() < RECENT_FOR).cloned();
+    let session = match cached {
+        Some(session) => session,
+        None => {
+            let row: Option<(i64, i64, String)> =
+                sqlx::query_as("SELECT member_id, generation, expires_at FROM sessions WHERE id_hash = $1")
+                    .bind(&key)
+                    .fetch_optional(state.db.pool())
+                    .await?;
+            let mut entries = memo.lock();
+            let Some((member_id, generation, expires_at)) = row else {
+                entries.remove(&key);
+                return Ok(None);
+            };
+            let expires_at = clock::from_db(&expires_at).map_err(|e| sqlx::Error::ColumnDecode {
+                index: "expires_at".into(),
+                source: e.into(),
+            })?;
+            if entries.len() >= RECENT_MAX {
+                entries.retain(|_, r| r.read.elapsed() < RECENT_FOR);
+                if entries.len() >= RECENT_MAX {
+                    entries.clear();
+                }
+            }
+            let session = Recent {
+                member_id,
+                generation,
+                expires_at,
+                read: Instant::now(),
+            };
+            entries.insert(key, session.clone());
+            session
+        }
+    };
+    if session.expires_at <= now {
+        return Ok(None);
+    }
+    let member = find_recent(state, session.member_id).await?;
+    Ok(member.filter(|m| m.token_generation == session.generation))
+}
+
+/// Ends the session this cookie value opened (logout) and forgets this instance's copy
+/// of it.
+pub async fn close_recent(state: &AppState, secret: &str) -> Result<(), sqlx::Error> {
+    if well_formed(secret) {
+        state.memos.get::<RecentSessions>().lock().remove(&digest(secret));
+    }
+    close(&state.db, secret).await
 }
 
 /// Ends the session this cookie value opened (logout). Ending one that is not there is
 /// not an error.
-pub async fn close(db: &Db, secret: &str) -> Result<(), sqlx::Error> {
+async fn close(db: &Db, secret: &str) -> Result<(), sqlx::Error> {
     if !well_formed(secret) {
         return Ok(());
     }

@@ -139,7 +139,7 @@ pub async fn register(
 /// Ends this browser's session; its cookie goes with it.
 pub async fn logout(State(state): State<AppState>, Posted { visitor, .. }: Posted) -> PageResult {
     if let Some(secret) = visitor.session() {
-        sessions::close(&state.db, secret).await?;
+        sessions::close_recent(&state, secret).await?;
     }
     let mut response = see("/");
     response.headers_mut().append(

@@ -112,7 +112,7 @@ impl FromRequestParts<AppState> for Visitor {
         let mut member = None;
         let mut session = None;
         if let Some(value) = cookie(&parts.headers, SESSION_COOKIE) {
-            member = sessions::member(&state.db, value, now).await?;
+            member = sessions::member_recent(state, value, now).await?;
             if member.is_some() {
                 session = Some(value.to_owned());
             }

@@ -884,3 +884,26 @@ async fn a_server_error_on_a_page_is_a_page_that_tells_nothing_of_the_cause() {
     assert!(page.html.contains("Something went wrong"), "{}", page.html);
     assert!(!page.html.contains("order_events"), "no detail of the cause");
 }
+
+/// A page checks its session against a copy at most a second old: a logout here ends
+/// it here at once, and on another instance within a second.
+#[tokio::test]
+async fn a_logout_ends_the_session_on_other_instances_within_a_second() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    let (mut browser, _) = member(&app, "collector").await;
+    let mut elsewhere = Browser::new(&other);
+    elsewhere.cookies = browser.cookies.clone();
+    assert_eq!(
+        elsewhere.get("/account").await.status,
+        200,
+        "one session, both instances"
+    );
+    let page = browser.get("/account").await;
+    assert_eq!(browser.post_with("/logout", &page.csrf(), &[]).await.status, 303);
+    let mut replay = Browser::new(&app);
+    replay.cookies = elsewhere.cookies.clone();
+    assert_eq!(replay.get("/account").await.status, 303, "here at once");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(elsewhere.get("/account").await.status, 303, "there within a second");
+}
