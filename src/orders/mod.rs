@@ -734,6 +734,20 @@ pub enum Listing {
 }
 
 impl Listing {
+    /// What follows `FROM` in a list's query: its condition, newest first, and the page,
+    /// or the chunk after `cursor`.
+    fn rest(self, status: Option<OrderStatus>, cursor: Cursor, page: Option<Page>, binds: &mut Binds) -> String {
+        let mut condition = self.condition(status, binds);
+        if let Some(after) = cursor.condition("o.created_at", "o.id", Direction::Desc, binds) {
+            condition = format!("{condition} AND {after}");
+        }
+        let window = match page {
+            Some(page) => page.window(binds),
+            None => cursor.limit(binds),
+        };
+        format!("WHERE {condition} ORDER BY o.created_at DESC, o.id DESC {window}")
+    }
+
     /// The list's condition, and the status it is narrowed to, if any.
     fn condition(self, status: Option<OrderStatus>, binds: &mut Binds) -> String {
         let whose = match self {
@@ -771,16 +785,8 @@ pub async fn list(
     page: Option<Page>,
 ) -> ApiResult<(Vec<Order>, Option<Cursor>)> {
     let mut binds = Binds::default();
-    let mut condition = listing.condition(status, &mut binds);
-    if let Some(after) = cursor.condition("o.created_at", "o.id", Direction::Desc, &mut binds) {
-        condition = format!("{condition} AND {after}");
-    }
-    let window = match page {
-        Some(page) => page.window(&mut binds),
-        None => cursor.limit(&mut binds),
-    };
-    let sql =
-        format!("SELECT {ORDER_COLUMNS} {ORDER_FROM} WHERE {condition} ORDER BY o.created_at DESC, o.id DESC {window}");
+    let rest = listing.rest(status, cursor, page, &mut binds);
+    let sql = format!("SELECT {ORDER_COLUMNS} {ORDER_FROM} {rest}");
     let rows = binds.apply(sqlx::query(&sql)).fetch_all(db.pool()).await?;
     let orders = rows.iter().map(order_from_row).collect::<Result<Vec<_>, _>>()?;
     let next = match orders.last() {
@@ -890,19 +896,9 @@ pub async fn list_json(
     }
     let mut binds = Binds::default();
     let kept_after = binds.push(Bind::Text(clock::to_db(now - DELIVERY_KEPT)));
-    let mut condition = listing.condition(None, &mut binds);
-    if let Some(after) = cursor.condition("o.created_at", "o.id", Direction::Desc, &mut binds) {
-        condition = format!("{condition} AND {after}");
-    }
-    let window = match page {
-        Some(page) => page.window(&mut binds),
-        None => cursor.limit(&mut binds),
-    };
+    let rest = listing.rest(None, cursor, page, &mut binds);
     let json = order_json(db.backend(), viewer, &kept_after);
-    let sql = format!(
-        "SELECT {json} AS view, o.created_at, o.id {ORDER_FROM} WHERE {condition} \
-         ORDER BY o.created_at DESC, o.id DESC {window}"
-    );
+    let sql = format!("SELECT {json} AS view, o.created_at, o.id {ORDER_FROM} {rest}");
     let rows = binds.apply(sqlx::query(&sql)).fetch_all(db.pool()).await?;
     let next = match rows.last() {
         Some(last) if page.is_none() && rows.len() as i64 == CHUNK => Some(Cursor::After(
