@@ -1,9 +1,10 @@
-//! The `openstudio` command: serve (the default), migrate, create-admin.
+//! The `openstudio` command: serve (the default), migrate, seed-demo, create-admin,
+//! import-django.
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use openstudio::app;
-use openstudio::cli::{admin, demo};
+use openstudio::cli::{admin, demo, import_django};
 use openstudio::clock::Clock;
 use openstudio::config::{Config, LogFormat};
 use openstudio::db::Db;
@@ -26,6 +27,17 @@ enum Command {
         /// Add the demo even to a database that holds other artworks or orders.
         #[arg(long)]
         force: bool,
+    },
+    /// Bring the first version's data (its Django PostgreSQL database) into this server's
+    /// empty database, keeping every id; prints what was read and written and every
+    /// anomaly with what was done about it.
+    ImportDjango {
+        /// The first version's database, e.g. postgres://user@host/db (only read).
+        #[arg(long)]
+        from: String,
+        /// Read, check and map everything and print the report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Create a staff member; with --promote, make the member already registered with
     /// the email staff instead. A new member's password comes from
@@ -129,6 +141,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             db.migrate().await?;
             openstudio::members::fill_username_skeletons(&db).await?;
             println!("Migrations applied.");
+            Ok(())
+        }
+        Command::ImportDjango { from, dry_run } => {
+            let db = Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let report = import_django::import(&db, &from, dry_run, Clock::default().now()).await?;
+            print!("{report}");
             Ok(())
         }
         Command::CreateAdmin {

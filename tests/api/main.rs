@@ -12,6 +12,7 @@ mod galleries;
 mod helpers;
 mod idempotency;
 mod images;
+mod import;
 mod members;
 mod migrations;
 mod notifications;

@@ -1,12 +1,9 @@
-//! `openstudio import-django` (issue 13): the first version's data, read from its
-//! PostgreSQL database as Django made it (`../shared/django-schema.sql`), brought into
-//! this server's. This part is the plan: every row of the first version mapped to ours,
+//! The import's plan: every row of the first version mapped to ours,
 //! keeping every id, and each thing the first version allowed that we do not reported
 //! with what was done about it. Nothing is merged silently and nothing is dropped: a
 //! row we cannot keep as it was is kept as near as our rules allow, and said so.
 //!
-//! Reading the source (read-only, one snapshot) and writing the plan in one transaction
-//! come next; this module has no database in it.
+//! No database here: `read` fills a [`Source`], `write` stores a [`Plan`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -217,6 +214,7 @@ pub fn plan(source: &Source, now: DateTime<Utc>) -> Plan {
     plan_members(source, &mut plan);
     let members: HashMap<i64, Member> = plan.members.iter().map(|m| (m.id, m.clone())).collect();
     plan_galleries(source, &mut plan);
+    give_collectors_galleries(&mut plan);
     plan_artworks(source, now, &mut plan);
     plan_orders(source, &members, &mut plan);
     plan.anomalies.sort();
@@ -378,6 +376,28 @@ fn plan_galleries(source: &Source, plan: &mut Plan) {
             gallery,
             format!("{times} artwork(s) in it more than once"),
             "each kept once",
+        );
+    }
+}
+
+/// Every collector has a gallery here (the API names it at login): one is made for a
+/// collector the first version had none for, with an id after the imported ones.
+fn give_collectors_galleries(plan: &mut Plan) {
+    let curators: HashSet<i64> = plan.galleries.iter().map(|&(_, curator)| curator).collect();
+    let first_free = plan.galleries.iter().map(|&(id, _)| id).max().unwrap_or(0) + 1;
+    let without: Vec<i64> = plan
+        .members
+        .iter()
+        .filter(|m| m.user_type == "collector" && !curators.contains(&m.id))
+        .map(|m| m.id)
+        .collect();
+    for (id, member) in (first_free..).zip(without) {
+        plan.galleries.push((id, member));
+        plan.report(
+            "members",
+            member,
+            "a collector without a gallery",
+            format!("gallery {id} made for them"),
         );
     }
 }
@@ -588,6 +608,7 @@ mod tests {
         gone.password = "!unusable".into();
         let source = Source {
             members: vec![member(2, "ana@example.com", "Ana"), later, admin, gone],
+            galleries: vec![(1, 2), (2, 3), (3, 4)],
             ..Source::default()
         };
         let plan = plan(&source, now());
@@ -610,7 +631,11 @@ mod tests {
         assert!(reported
             .iter()
             .any(|(id, f)| *id == 5 && f.contains("no usable password")));
-        assert_eq!(plan.anomalies.len(), 4, "{:#?}", plan.anomalies);
+        assert_eq!(plan.galleries.last(), Some(&(4, 5)), "a collector gets a gallery");
+        assert!(reported
+            .iter()
+            .any(|(id, f)| *id == 5 && f.contains("without a gallery")));
+        assert_eq!(plan.anomalies.len(), 5, "{:#?}", plan.anomalies);
     }
 
     #[test]

@@ -1,0 +1,86 @@
+//! `openstudio import-django --from postgres://…/db [--dry-run]` (issue 13): the first
+//! version's members, artworks, images, galleries and orders, read from its PostgreSQL
+//! database as Django made it (`../shared/django-schema.sql`), written into this
+//! server's (an empty one) with every id kept. Members log in with their old passwords
+//! (`passwords` checks Django's hashes and replaces them at the first login).
+//!
+//! [`read`] takes one read-only snapshot of the source, [`plan`] maps it and notes each
+//! departure from the first version, [`write`] stores the plan in one transaction. The
+//! report says what was read, what was written and every anomaly with what was done.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock;
+use crate::db::Db;
+
+pub mod plan;
+pub mod read;
+pub mod write;
+
+/// What an import did (or, in a dry run, would do).
+pub struct Report {
+    pub dry_run: bool,
+    pub read: Vec<(&'static str, usize)>,
+    pub written: Vec<(&'static str, usize)>,
+    pub anomalies: Vec<plan::Anomaly>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = String::new();
+        let _ = writeln!(text, "Read from the first version:");
+        for (table, n) in &self.read {
+            let _ = writeln!(text, "  {table}: {n}");
+        }
+        if self.dry_run {
+            let _ = writeln!(text, "Dry run: nothing was written.");
+        } else {
+            let _ = writeln!(text, "Written here:");
+            for (table, n) in &self.written {
+                let _ = writeln!(text, "  {table}: {n}");
+            }
+        }
+        if self.anomalies.is_empty() {
+            let _ = writeln!(text, "No anomalies.");
+        } else {
+            let _ = writeln!(text, "Anomalies ({}):", self.anomalies.len());
+            for a in &self.anomalies {
+                let mut done = a.done.chars();
+                let done: String = done
+                    .next()
+                    .map(|c| c.to_uppercase().chain(done).collect())
+                    .unwrap_or_default();
+                let _ = writeln!(text, "  {} {}: {}. {done}.", a.table, a.id, a.found);
+            }
+        }
+        f.write_str(&text)
+    }
+}
+
+/// Imports the first version's database at `from` into `db` (after checking it is
+/// empty), or with `dry_run` reads, checks and maps everything and writes nothing.
+pub async fn import(db: &Db, from: &str, dry_run: bool, now: DateTime<Utc>) -> anyhow::Result<Report> {
+    write::check_empty(db).await?;
+    let source = read::read(from).await?;
+    let read = vec![
+        ("members", source.members.len()),
+        ("artworks", source.artworks.len()),
+        ("artwork images", source.images.len()),
+        ("galleries", source.galleries.len()),
+        ("gallery artworks", source.gallery_artworks.len()),
+        ("orders", source.orders.len()),
+    ];
+    let plan = plan::plan(&source, now);
+    let written = match dry_run {
+        true => Vec::new(),
+        false => write::write(db, &plan, &clock::to_db(now)).await?.0,
+    };
+    Ok(Report {
+        dry_run,
+        read,
+        written,
+        anomalies: plan.anomalies,
+    })
+}

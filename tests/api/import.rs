@@ -1,0 +1,251 @@
+//! `openstudio import-django`: a first version's database, built from the schema Django
+//! made (`../shared/django-schema.sql`) on the local PostgreSQL and filled here, imported
+//! into this test's database (SQLite, or PostgreSQL with TEST_DATABASE_URL), then used
+//! through the API.
+
+use std::process::{Command, Output};
+
+use serde_json::json;
+use sqlx::Connection;
+
+use crate::helpers::{unique, TestApp, SECRET};
+
+/// Made by Django 5.1.4: PBKDF2PasswordHasher().encode("copper-meadow-falcon-77",
+/// "Xy7Qw2Lm9Rt4Vb8Nc1Dz5K", iterations=20000).
+const DJANGO_HASH: &str = "pbkdf2_sha256$20000$Xy7Qw2Lm9Rt4Vb8Nc1Dz5K$v4PdI9YzBIRwauiYNt3bKVeee/ZyCdC6J4QVFnlWEhM=";
+const OLD_PASSWORD: &str = "copper-meadow-falcon-77";
+
+/// The first version's rows: members (one email twice in different letter case, an
+/// invalid postcode, a createsuperuser account with an unusable password, a collector
+/// without a gallery), artworks with images, galleries (an artwork in two), and an order
+/// in every status the first version stored.
+const ROWS: &str = r#"
+INSERT INTO members_member (id, password, last_login, is_superuser, username, is_staff, is_active, date_joined,
+    email, first_name, last_name, user_type, bio, website, address, postcode) VALUES
+ (1, '{HASH}', NULL, false, 'marta', false, true, '2024-01-02 10:00:00+00', 'marta@example.com', 'Marta', 'Ink',
+  'artist', 'Prints of the sea.', 'https://marta.example', '1 Harbour Row', 'EH1 1YZ'),
+ (2, '{HASH}', NULL, false, 'june', false, true, '2024-01-03 10:00:00+00', 'june@example.com', 'June', 'Old',
+  'collector', '', '', '2 Old Road', 'SW1A 1AA'),
+ (3, '{HASH}', '2024-06-01 09:00:00+00', false, 'June2', false, true, '2024-02-03 10:00:00+00', 'JUNE@example.com',
+  'June', 'Collects', 'collector', '', '', '3 New Road', 'n19gu'),
+ (4, '!unusablepasswordfromcreatesuperuser', NULL, true, 'root', true, true, '2024-01-01 08:00:00+00',
+  'root@example.com', '', '', '', '', '', '', ''),
+ (5, '{HASH}', NULL, false, 'faraway', false, true, '2024-03-01 10:00:00+00', 'far@example.com', 'Far', 'Away',
+  'collector', '', '', '5 Distant Lane', 'NOWHERE');
+INSERT INTO artworks_artwork (id, title, description, year, price, quantity_for_sale, is_for_sale, medium, material,
+    width, depth, height, weight, artist_id) VALUES
+ (10, 'Blue Harbour', 'The harbour at dawn.', 2021, 1250.50, 2, true, 'painting', 'oil on canvas',
+  50.00, 3.00, 40.00, 2.50, 1),
+ (11, 'Salt Bowl', 'Stoneware.', 2022, 80.00, 0, false, 'ceramics', 'stoneware', 20.00, 20.00, 9.00, 1.20, 1);
+INSERT INTO artwork_images_artworkimage (id, image_url, artwork_id) VALUES
+ (100, 'https://res.cloudinary.com/demo/blue-1.jpg', 10),
+ (101, 'https://res.cloudinary.com/demo/blue-2.jpg', 10),
+ (102, 'https://res.cloudinary.com/demo/bowl.jpg', 11);
+INSERT INTO galleries_gallery (id, curator_id) VALUES (50, 2), (51, 3);
+INSERT INTO galleries_galleryartwork (id, artwork_id, gallery_id) VALUES (1, 10, 50), (2, 10, 51), (3, 11, 51);
+INSERT INTO orders_order (id, price, created_at, status, artwork_id, buyer_id, seller_id, viewed_by_buyer,
+    viewed_by_seller) VALUES
+ (200, 1262.30, now() - interval '2 days', 'pending', 10, 3, 1, true, false),
+ (201, 1262.30, now() - interval '3 days', 'accepted', 10, 5, 1, false, true),
+ (202, 92.10, now() - interval '4 days', 'ready to ship', 11, 3, 1, true, false),
+ (203, 92.10, now() - interval '30 days', 'shipped', 11, 2, 1, true, true),
+ (204, 1262.30, now() - interval '40 days', 'cancelled', 10, 3, 1, true, true),
+ (205, 92.10, now() - interval '50 days', 'completed', 11, 5, 1, true, true);
+"#;
+
+/// A first version's database, made on the local PostgreSQL; None (and a visible note)
+/// when there is none to make it on.
+async fn django_database() -> Option<(String, String)> {
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await else {
+        eprintln!("skipped: no PostgreSQL at {admin} to build the first version's database on");
+        return None;
+    };
+    let name = unique("django_");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&format!("/{name}"));
+    let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/django-schema.sql"))
+        .expect("../shared/django-schema.sql");
+    let mut django = sqlx::PgConnection::connect(url.as_str()).await.unwrap();
+    sqlx::raw_sql(&schema)
+        .execute(&mut django)
+        .await
+        .expect("the first version's schema");
+    let mut django = sqlx::PgConnection::connect(url.as_str()).await.unwrap();
+    sqlx::raw_sql(&ROWS.replace("{HASH}", DJANGO_HASH))
+        .execute(&mut django)
+        .await
+        .expect("the first version's rows");
+    Some((url.to_string(), name))
+}
+
+async fn import(app: &TestApp, from: &str, dry_run: bool) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_openstudio"));
+    command
+        .env("DATABASE_URL", &app.state.config.database_url)
+        .env("SECRET_KEY", SECRET)
+        .env("DATA_DIR", app.data_dir.path())
+        .env("RUST_LOG", "warn")
+        .args(["import-django", "--from", from]);
+    if dry_run {
+        command.arg("--dry-run");
+    }
+    tokio::task::spawn_blocking(move || command.output().expect("run openstudio import-django"))
+        .await
+        .expect("join")
+}
+
+#[tokio::test]
+async fn the_first_versions_data_comes_in_and_works() {
+    let Some((from, name)) = django_database().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let members = || app.scalar("SELECT COUNT(*) FROM members WHERE id > $1", 0);
+
+    let dry = import(&app, &from, true).await;
+    let report = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(report.contains("Dry run: nothing was written."), "{report}");
+    assert_eq!(members().await, 0, "a dry run writes nothing");
+
+    let done = import(&app, &from, false).await;
+    let report = String::from_utf8_lossy(&done.stdout).into_owned();
+    println!("{report}");
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    for line in [
+        "members: 5",
+        "orders: 6",
+        "members 2: email \"june@example.com\" differs only in letter case from member 3's",
+        "members 5: postcode \"NOWHERE\" is not a UK postcode",
+        "members 4: no usable password",
+        "members 5: a collector without a gallery",
+    ] {
+        assert!(report.contains(line), "{line}\n{report}");
+    }
+
+    // The member who logged in last keeps the address, and the old password works.
+    let login = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/members/login/",
+                None,
+                json!({"email": email, "password": OLD_PASSWORD}),
+            )
+            .await
+        }
+    };
+    let june = login("june@example.com").await;
+    june.assert_status(200);
+    assert_eq!(june.body["gallery_id"], 51);
+    let june_token = june.body["token"].as_str().unwrap().to_owned();
+    let marta = login("marta@example.com").await;
+    marta.assert_status(200);
+    let marta_token = marta.body["token"].as_str().unwrap().to_owned();
+    let me = app.get("/api/members/user/", Some(&june_token)).await;
+    assert_eq!(
+        (me.body["id"].as_i64(), me.body["postcode"].as_str()),
+        (Some(3), Some("N1 9GU"))
+    );
+
+    // Artworks, images and galleries keep their ids and shapes.
+    let artwork = app.get("/api/artworks/10/", None).await;
+    artwork.assert_status(200);
+    assert_eq!(artwork.body["price"].to_string(), "1250.5");
+    assert_eq!(artwork.body["weight"].to_string(), "2.5");
+    assert_eq!(artwork.body["artist"]["id"], 1);
+    let images: Vec<i64> = artwork.body["artworks_images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(images, vec![100, 101]);
+    assert_eq!(
+        artwork.body["artworks_images"][0]["image_url"],
+        "https://res.cloudinary.com/demo/blue-1.jpg"
+    );
+    let bowl = app.get("/api/artworks/11/", None).await;
+    assert_eq!(bowl.body["is_for_sale"], false);
+    let gallery = app.get("/api/galleries/my-gallery/", Some(&june_token)).await;
+    gallery.assert_status(200);
+    assert_eq!(gallery.body["id"], 51);
+    let in_gallery: Vec<i64> = gallery.body["artworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(in_gallery.len(), 2, "{}", gallery.body);
+
+    // Both parties see their orders, with the first version's prices and flags.
+    let purchases = app.get("/api/orders/purchase-requests/", Some(&june_token)).await;
+    let mut ids: Vec<i64> = purchases
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![200, 202, 204]);
+    let sales = app.get("/api/orders/seller/", Some(&marta_token)).await;
+    assert_eq!(sales.body.as_array().unwrap().len(), 6);
+    let paid = app.get("/api/orders/order-details/202", Some(&marta_token)).await;
+    assert_eq!(paid.body["status"], "ready to ship");
+    assert_eq!(paid.body["price"].to_string(), "92.1");
+    assert_eq!(
+        paid.body["buyer_info"]["address"], "3 New Road",
+        "paid: the seller ships there"
+    );
+    let unviewed = app.get("/api/orders/unviewed-orders/", Some(&marta_token)).await;
+    assert_eq!(
+        unviewed.body["count"], 2,
+        "the unviewed flags carry over (orders 200 and 202)"
+    );
+    let timeline = app.get("/api/orders/204/events/", Some(&june_token)).await;
+    assert!(
+        timeline.body.to_string().contains("Imported from the first version"),
+        "{}",
+        timeline.body
+    );
+    // The shipped order of 30 days ago completes on the next sweep, as any would.
+    assert_eq!(openstudio::orders::complete_overdue(&app.state).await.unwrap(), 1);
+
+    // New rows follow on after the imported ids.
+    let newcomer = app.collector().await;
+    assert!(newcomer.id > 5, "{}", newcomer.id);
+    let new_artwork = app.artwork(&app.artist().await, 1).await;
+    assert!(new_artwork > 11, "{new_artwork}");
+
+    // A second import is refused, and changes nothing.
+    let again = import(&app, &from, false).await;
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(members().await, 7);
+    drop_database(&name).await;
+}
+
+async fn drop_database(name: &str) {
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+    }
+}
