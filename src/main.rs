@@ -38,6 +38,13 @@ enum Command {
         /// Read, check and map everything and print the report; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// After the import, download each image and store it here through the upload
+        /// pipeline; a failed one keeps its external URL and is reported.
+        #[arg(long)]
+        copy_images: bool,
+        /// How long one image download may take, in seconds (tried 3 times).
+        #[arg(long, default_value_t = 20)]
+        image_timeout_secs: u64,
     },
     /// Create a staff member; with --promote, make the member already registered with
     /// the email staff instead. A new member's password comes from
@@ -143,10 +150,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("Migrations applied.");
             Ok(())
         }
-        Command::ImportDjango { from, dry_run } => {
-            let db = Db::connect(&config.database_url, 2).await?;
-            db.migrate().await?;
-            let report = import_django::import(&db, &from, dry_run, Clock::default().now()).await?;
+        Command::ImportDjango {
+            from,
+            dry_run,
+            copy_images,
+            image_timeout_secs,
+        } => {
+            let state = app::connect(config, Clock::default()).await?;
+            state.db.migrate().await?;
+            let options = import_django::Options {
+                dry_run,
+                copy_images: copy_images.then(|| import_django::images::Fetching {
+                    timeout: std::time::Duration::from_secs(image_timeout_secs.max(1)),
+                    ..Default::default()
+                }),
+            };
+            let report = import_django::import(&state, &from, options, state.clock.now()).await?;
             print!("{report}");
             Ok(())
         }

@@ -38,9 +38,10 @@ INSERT INTO artworks_artwork (id, title, description, year, price, quantity_for_
   50.00, 3.00, 40.00, 2.50, 1),
  (11, 'Salt Bowl', 'Stoneware.', 2022, 80.00, 0, false, 'ceramics', 'stoneware', 20.00, 20.00, 9.00, 1.20, 1);
 INSERT INTO artwork_images_artworkimage (id, image_url, artwork_id) VALUES
- (100, 'https://res.cloudinary.com/demo/blue-1.jpg', 10),
- (101, 'https://res.cloudinary.com/demo/blue-2.jpg', 10),
- (102, 'https://res.cloudinary.com/demo/bowl.jpg', 11);
+ (100, '{IMAGES}/blue-1.jpg', 10),
+ (101, '{IMAGES}/blue-2.jpg', 10),
+ (102, '{IMAGES}/bowl.jpg', 11),
+ (103, '{IMAGES}/bowl-2.jpg', 11);
 INSERT INTO galleries_gallery (id, curator_id) VALUES (50, 2), (51, 3);
 INSERT INTO galleries_galleryartwork (id, artwork_id, gallery_id) VALUES (1, 10, 50), (2, 10, 51), (3, 11, 51);
 INSERT INTO orders_order (id, price, created_at, status, artwork_id, buyer_id, seller_id, viewed_by_buyer,
@@ -55,7 +56,7 @@ INSERT INTO orders_order (id, price, created_at, status, artwork_id, buyer_id, s
 
 /// A first version's database, made on the local PostgreSQL; None (and a visible note)
 /// when there is none to make it on.
-async fn django_database() -> Option<(String, String)> {
+async fn django_database(images: &str) -> Option<(String, String)> {
     let admin = std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -79,7 +80,7 @@ async fn django_database() -> Option<(String, String)> {
         .await
         .expect("the first version's schema");
     let mut django = sqlx::PgConnection::connect(url.as_str()).await.unwrap();
-    sqlx::raw_sql(&ROWS.replace("{HASH}", DJANGO_HASH))
+    sqlx::raw_sql(&ROWS.replace("{HASH}", DJANGO_HASH).replace("{IMAGES}", images))
         .execute(&mut django)
         .await
         .expect("the first version's rows");
@@ -87,16 +88,19 @@ async fn django_database() -> Option<(String, String)> {
 }
 
 async fn import(app: &TestApp, from: &str, dry_run: bool) -> Output {
+    import_with(app, from, if dry_run { &["--dry-run"] } else { &[] }).await
+}
+
+async fn import_with(app: &TestApp, from: &str, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_openstudio"));
     command
         .env("DATABASE_URL", &app.state.config.database_url)
         .env("SECRET_KEY", SECRET)
         .env("DATA_DIR", app.data_dir.path())
+        .env("PUBLIC_URL", &app.base)
         .env("RUST_LOG", "warn")
-        .args(["import-django", "--from", from]);
-    if dry_run {
-        command.arg("--dry-run");
-    }
+        .args(["import-django", "--from", from])
+        .args(args);
     tokio::task::spawn_blocking(move || command.output().expect("run openstudio import-django"))
         .await
         .expect("join")
@@ -104,7 +108,7 @@ async fn import(app: &TestApp, from: &str, dry_run: bool) -> Output {
 
 #[tokio::test]
 async fn the_first_versions_data_comes_in_and_works() {
-    let Some((from, name)) = django_database().await else {
+    let Some((from, name)) = django_database("https://res.cloudinary.com/demo").await else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -248,4 +252,73 @@ async fn drop_database(name: &str) {
             .execute(&mut conn)
             .await;
     }
+}
+
+fn encoded(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(picture)
+        .write_to(&mut out, format)
+        .unwrap();
+    out.into_inner()
+}
+
+/// `--copy-images` against a server on 127.0.0.1 that serves a JPEG, a PNG, a file that
+/// is not an image, and one that never answers in time: two are stored here through the
+/// upload pipeline, two keep their URLs and are reported.
+#[tokio::test]
+async fn copy_images_stores_what_it_can_and_reports_the_rest() {
+    use axum::routing::get;
+    let jpeg = encoded(40, 30, image::ImageFormat::Jpeg);
+    let png = encoded(30, 40, image::ImageFormat::Png);
+    let images = axum::Router::new()
+        .route("/blue-1.jpg", get(move || async move { jpeg }))
+        .route("/blue-2.jpg", get(move || async move { png }))
+        .route(
+            "/bowl.jpg",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                "too late"
+            }),
+        )
+        .route("/bowl-2.jpg", get(|| async { "this is not an image" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, images).await });
+    let Some((from, name)) = django_database(&base).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let out = import_with(&app, &from, &["--copy-images", "--image-timeout-secs", "1"]).await;
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("images copied into this server's store: 2"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "artwork images 102: {base}/bowl.jpg could not be copied: no answer"
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("artwork images 103: {base}/bowl-2.jpg could not be copied")),
+        "{report}"
+    );
+
+    let stored = app.get("/api/artworks/10/", None).await;
+    for image in stored.body["artworks_images"].as_array().unwrap() {
+        let url = image["image_url"].as_str().unwrap();
+        assert!(url.starts_with(&format!("{}/media/", app.base)), "{url}");
+        assert!(image["thumbnail_url"].is_string() && image["width"].is_i64(), "{image}");
+        let file = app.client.get(url).send().await.unwrap();
+        assert_eq!(file.status(), 200, "served from this server's store");
+    }
+    let kept = app.get("/api/artworks/11/", None).await;
+    let urls: Vec<&str> = kept.body["artworks_images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["image_url"].as_str().unwrap())
+        .collect();
+    assert_eq!(urls, vec![format!("{base}/bowl.jpg"), format!("{base}/bowl-2.jpg")]);
+    drop_database(&name).await;
 }

@@ -1,20 +1,21 @@
-//! `openstudio import-django --from postgres://…/db [--dry-run]` (issue 13): the first
+//! `openstudio import-django --from postgres://…/db [--dry-run] [--copy-images]` (issue 13): the first
 //! version's members, artworks, images, galleries and orders, read from its PostgreSQL
 //! database as Django made it (`../shared/django-schema.sql`), written into this
 //! server's (an empty one) with every id kept. Members log in with their old passwords
 //! (`passwords` checks Django's hashes and replaces them at the first login).
 //!
 //! [`read`] takes one read-only snapshot of the source, [`plan`] maps it and notes each
-//! departure from the first version, [`write`] stores the plan in one transaction. The
-//! report says what was read, what was written and every anomaly with what was done.
+//! departure from the first version, [`write`] stores the plan in one transaction, and
+//! [`images`] copies the images here when asked, after. The report says what was read, what was written and every anomaly with what was done.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
 use crate::clock;
-use crate::db::Db;
+use crate::state::AppState;
 
+pub mod images;
 pub mod plan;
 pub mod read;
 pub mod write;
@@ -24,7 +25,17 @@ pub struct Report {
     pub dry_run: bool,
     pub read: Vec<(&'static str, usize)>,
     pub written: Vec<(&'static str, usize)>,
+    /// With `--copy-images`: how many images were copied here.
+    pub copied: Option<usize>,
     pub anomalies: Vec<plan::Anomaly>,
+}
+
+/// What `import-django` was asked to do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    /// Download each image and store it here (`--copy-images`), fetched so.
+    pub copy_images: Option<images::Fetching>,
 }
 
 impl std::fmt::Display for Report {
@@ -40,6 +51,9 @@ impl std::fmt::Display for Report {
             let _ = writeln!(text, "Written here:");
             for (table, n) in &self.written {
                 let _ = writeln!(text, "  {table}: {n}");
+            }
+            if let Some(copied) = self.copied {
+                let _ = writeln!(text, "  images copied into this server's store: {copied}");
             }
         }
         if self.anomalies.is_empty() {
@@ -59,9 +73,10 @@ impl std::fmt::Display for Report {
     }
 }
 
-/// Imports the first version's database at `from` into `db` (after checking it is
-/// empty), or with `dry_run` reads, checks and maps everything and writes nothing.
-pub async fn import(db: &Db, from: &str, dry_run: bool, now: DateTime<Utc>) -> anyhow::Result<Report> {
+/// Imports the first version's database at `from` into this server's (after checking
+/// it is empty), or with `dry_run` reads, checks and maps everything and writes nothing.
+pub async fn import(state: &AppState, from: &str, options: Options, now: DateTime<Utc>) -> anyhow::Result<Report> {
+    let db = &state.db;
     write::check_empty(db).await?;
     let source = read::read(from).await?;
     let read = vec![
@@ -73,14 +88,30 @@ pub async fn import(db: &Db, from: &str, dry_run: bool, now: DateTime<Utc>) -> a
         ("orders", source.orders.len()),
     ];
     let plan = plan::plan(&source, now);
-    let written = match dry_run {
-        true => Vec::new(),
-        false => write::write(db, &plan, &clock::to_db(now)).await?.0,
+    let mut anomalies = plan.anomalies.clone();
+    if options.dry_run {
+        return Ok(Report {
+            dry_run: true,
+            read,
+            written: Vec::new(),
+            copied: None,
+            anomalies,
+        });
+    }
+    let written = write::write(db, &plan, &clock::to_db(now)).await?.0;
+    let copied = match options.copy_images {
+        Some(fetching) => {
+            let (copied, failures) = images::copy(state, fetching).await?;
+            anomalies.extend(failures);
+            Some(copied)
+        }
+        None => None,
     };
     Ok(Report {
-        dry_run,
+        dry_run: false,
         read,
         written,
-        anomalies: plan.anomalies,
+        copied,
+        anomalies,
     })
 }
