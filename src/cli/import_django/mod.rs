@@ -98,7 +98,7 @@ pub async fn import(state: &AppState, from: &str, options: Options, now: DateTim
             anomalies,
         });
     }
-    let written = write::write(db, &plan, &clock::to_db(now)).await?.0;
+    let written = write::write(db, &plan, &clock::to_db(now), &Progress::new()).await?.0;
     let copied = match options.copy_images {
         Some(fetching) => {
             let (copied, failures) = images::copy(state, fetching).await?;
@@ -114,4 +114,60 @@ pub async fn import(state: &AppState, from: &str, options: Options, now: DateTim
         copied,
         anomalies,
     })
+}
+
+/// The import's progress: a bar per table on a terminal (standard error), a plain line
+/// per table otherwise.
+pub struct Progress {
+    terminal: bool,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Self {
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        }
+    }
+
+    /// A bar for `rows` rows of `table` being `doing` ("writing").
+    pub fn table(&self, doing: &'static str, table: &'static str, rows: usize) -> TableProgress {
+        let bar = if self.terminal {
+            let bar = indicatif::ProgressBar::new(rows as u64);
+            let style = indicatif::ProgressStyle::with_template("{msg:>24} [{bar:30}] {pos}/{len}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style.progress_chars("=> "));
+            bar.set_message(format!("{doing} {table}"));
+            Some(bar)
+        } else {
+            None
+        };
+        TableProgress { bar, doing, table }
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub struct TableProgress {
+    bar: Option<indicatif::ProgressBar>,
+    doing: &'static str,
+    table: &'static str,
+}
+
+impl TableProgress {
+    pub fn step(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    pub fn finish(self, rows: usize) {
+        match self.bar {
+            Some(bar) => bar.finish(),
+            None => eprintln!("{} {}: {rows}", self.doing, self.table),
+        }
+    }
 }

@@ -5,6 +5,7 @@ use anyhow::{bail, Context};
 use sqlx::Row;
 
 use super::plan::Plan;
+use super::Progress;
 use crate::db::{Backend, Db};
 use crate::members::username_skeleton;
 
@@ -31,7 +32,7 @@ pub async fn check_empty(db: &Db) -> anyhow::Result<()> {
 
 /// Writes `plan`, keeping every id; then moves PostgreSQL's id sequences past them
 /// (SQLite's follow on by themselves).
-pub async fn write(db: &Db, plan: &Plan, now: &str) -> anyhow::Result<Written> {
+pub async fn write(db: &Db, plan: &Plan, now: &str, progress: &Progress) -> anyhow::Result<Written> {
     check_empty(db).await?;
     let mut tx = db.begin().await?;
     // Again inside the transaction: an instance that registered someone meanwhile wins.
@@ -43,7 +44,9 @@ pub async fn write(db: &Db, plan: &Plan, now: &str) -> anyhow::Result<Written> {
         bail!("a member registered while the import ran; nothing was written");
     }
     let mut written = Written::default();
+    let bar = progress.table("writing", "members", plan.members.len());
     for m in &plan.members {
+        bar.step();
         sqlx::query(
             "INSERT INTO members (id, email, email_lower, username, username_lower, username_skeleton, first_name, \
              last_name, user_type, address, postcode, bio, website, password_hash, is_staff, created_at, updated_at) \
@@ -69,8 +72,11 @@ pub async fn write(db: &Db, plan: &Plan, now: &str) -> anyhow::Result<Written> {
         .await
         .with_context(|| format!("writing member {}", m.id))?;
     }
+    bar.finish(plan.members.len());
     written.0.push(("members", plan.members.len()));
+    let bar = progress.table("writing", "galleries", plan.galleries.len());
     for &(id, curator) in &plan.galleries {
+        bar.step();
         sqlx::query("INSERT INTO galleries (id, curator_id, created_at) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(curator)
@@ -79,8 +85,11 @@ pub async fn write(db: &Db, plan: &Plan, now: &str) -> anyhow::Result<Written> {
             .await
             .with_context(|| format!("writing gallery {id}"))?;
     }
+    bar.finish(plan.galleries.len());
     written.0.push(("galleries", plan.galleries.len()));
+    let bar = progress.table("writing", "artworks", plan.artworks.len());
     for a in &plan.artworks {
+        bar.step();
         sqlx::query(
             "INSERT INTO artworks (id, artist_id, title, description, year, price_pence, quantity_for_sale, listed, \
              is_for_sale, medium, material, width_hundredths, depth_hundredths, height_hundredths, weight_hundredths, \
@@ -106,8 +115,11 @@ pub async fn write(db: &Db, plan: &Plan, now: &str) -> anyhow::Result<Written> {
         .await
         .with_context(|| format!("writing artwork {}", a.id))?;
     }
+    bar.finish(plan.artworks.len());
     written.0.push(("artworks", plan.artworks.len()));
+    let bar = progress.table("writing", "artwork images", plan.images.len());
     for i in &plan.images {
+        bar.step();
         sqlx::query(
             "INSERT INTO artwork_images (id, artwork_id, image_url, position, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -120,8 +132,11 @@ pub async fn write(db: &Db, plan: &Plan, now: &str) -> anyhow::Result<Written> {
         .await
         .with_context(|| format!("writing image {}", i.id))?;
     }
+    bar.finish(plan.images.len());
     written.0.push(("artwork images", plan.images.len()));
+    let bar = progress.table("writing", "gallery artworks", plan.gallery_artworks.len());
     for &(gallery, artwork) in &plan.gallery_artworks {
+        bar.step();
         sqlx::query("INSERT INTO gallery_artworks (gallery_id, artwork_id, added_at) VALUES ($1, $2, $3)")
             .bind(gallery)
             .bind(artwork)
@@ -130,8 +145,11 @@ pub async fn write(db: &Db, plan: &Plan, now: &str) -> anyhow::Result<Written> {
             .await
             .with_context(|| format!("writing artwork {artwork} into gallery {gallery}"))?;
     }
+    bar.finish(plan.gallery_artworks.len());
     written.0.push(("gallery artworks", plan.gallery_artworks.len()));
+    let bar = progress.table("writing", "orders", plan.orders.len());
     for o in &plan.orders {
+        bar.step();
         let (address, postcode) = o.delivery.clone().unzip();
         sqlx::query(
             "INSERT INTO orders (id, buyer_id, seller_id, artwork_id, price_pence, status, viewed_by_buyer, \
@@ -166,6 +184,7 @@ pub async fn write(db: &Db, plan: &Plan, now: &str) -> anyhow::Result<Written> {
         .await
         .with_context(|| format!("writing order {}'s timeline", o.id))?;
     }
+    bar.finish(plan.orders.len());
     written.0.push(("orders", plan.orders.len()));
     written.0.push(("order events", plan.orders.len()));
     if db.backend() == Backend::Postgres {
