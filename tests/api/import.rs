@@ -17,8 +17,8 @@ const OLD_PASSWORD: &str = "copper-meadow-falcon-77";
 
 /// The first version's rows: members (one email twice in different letter case, an
 /// invalid postcode, a createsuperuser account with an unusable password, a collector
-/// without a gallery), artworks with images, galleries (an artwork in two), and an order
-/// in every status the first version stored.
+/// without a gallery), artworks with images, galleries (an artwork in two), an order in
+/// every status the first version stored, and one whose artwork is gone.
 const ROWS: &str = r#"
 INSERT INTO members_member (id, password, last_login, is_superuser, username, is_staff, is_active, date_joined,
     email, first_name, last_name, user_type, bio, website, address, postcode) VALUES
@@ -52,6 +52,11 @@ INSERT INTO orders_order (id, price, created_at, status, artwork_id, buyer_id, s
  (203, 92.10, now() - interval '30 days', 'shipped', 11, 2, 1, true, true),
  (204, 1262.30, now() - interval '40 days', 'cancelled', 10, 3, 1, true, true),
  (205, 92.10, now() - interval '50 days', 'completed', 11, 5, 1, true, true);
+-- A damaged database: an order whose artwork is gone (the foreign keys switched off).
+SET session_replication_role = replica;
+INSERT INTO orders_order (id, price, created_at, status, artwork_id, buyer_id, seller_id, viewed_by_buyer,
+    viewed_by_seller) VALUES (206, 50.00, now() - interval '60 days', 'completed', 12, 5, 1, true, true);
+SET session_replication_role = DEFAULT;
 "#;
 
 /// A first version's database, made on the local PostgreSQL; None (and a visible note)
@@ -126,7 +131,8 @@ async fn the_first_versions_data_comes_in_and_works() {
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     for line in [
         "members: 5",
-        "orders: 6",
+        "orders: 7",
+        "orders 206: its artwork 12 is not there",
         "members 2: email \"june@example.com\" differs only in letter case from member 3's",
         "members 5: postcode \"NOWHERE\" is not a UK postcode",
         "members 4: no usable password",
@@ -202,7 +208,14 @@ async fn the_first_versions_data_comes_in_and_works() {
     ids.sort();
     assert_eq!(ids, vec![200, 202, 204]);
     let sales = app.get("/api/orders/seller/", Some(&marta_token)).await;
-    assert_eq!(sales.body.as_array().unwrap().len(), 6);
+    assert_eq!(sales.body.as_array().unwrap().len(), 7);
+    let orphan = app.get("/api/orders/order-details/206", Some(&marta_token)).await;
+    orphan.assert_status(200);
+    assert_eq!(
+        orphan.body["artwork_info"]["id"], 12,
+        "the order keeps its artwork's id"
+    );
+    app.get("/api/artworks/12/", None).await.assert_status(404);
     let paid = app.get("/api/orders/order-details/202", Some(&marta_token)).await;
     assert_eq!(paid.body["status"], "ready to ship");
     assert_eq!(paid.body["price"].to_string(), "92.1");

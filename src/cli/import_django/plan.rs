@@ -134,6 +134,8 @@ pub struct Artwork {
     /// Width, depth, height, weight in hundredths.
     pub measures: [i64; 4],
     pub created_at: String,
+    /// Withdrawn: kept for its orders, shown nowhere (our `archived_at`).
+    pub archived: bool,
 }
 
 /// An image: its id, artwork, URL and place among the artwork's images.
@@ -217,6 +219,7 @@ pub fn plan(source: &Source, now: DateTime<Utc>) -> Plan {
     give_collectors_galleries(&mut plan);
     plan_artworks(source, now, &mut plan);
     plan_orders(source, &members, &mut plan);
+    keep_references(&mut plan);
     plan.anomalies.sort();
     plan
 }
@@ -467,6 +470,7 @@ fn plan_artworks(source: &Source, now: DateTime<Utc>, plan: &mut Plan) {
             material: a.material.clone(),
             measures,
             created_at: clock::to_db(now - Duration::milliseconds(newest - a.id)),
+            archived: false,
         });
     }
     let mut images: Vec<&SourceImage> = source.images.iter().collect();
@@ -551,6 +555,98 @@ fn plan_orders(source: &Source, members: &HashMap<i64, Member>, plan: &mut Plan)
     }
     planned.sort_by_key(|o| o.id);
     plan.orders = planned;
+}
+
+/// Rows that point at rows the first version's database does not hold (its foreign keys
+/// forbid it, but a damaged or hand-edited database may): an order keeps its artwork's
+/// id through a withdrawn stand-in, as our own withdrawals keep an artwork for its
+/// orders; what cannot stand without its member or artwork is left out. Each is said.
+fn keep_references(plan: &mut Plan) {
+    let members: HashSet<i64> = plan.members.iter().map(|m| m.id).collect();
+    let mut gone = Vec::new();
+    plan.artworks.retain(|a| {
+        let kept = members.contains(&a.artist_id);
+        if !kept {
+            gone.push((
+                "artworks",
+                a.id,
+                format!("its artist, member {}, is not there", a.artist_id),
+            ));
+        }
+        kept
+    });
+    plan.orders.retain(|o| {
+        let missing = [o.buyer_id, o.seller_id].into_iter().find(|id| !members.contains(id));
+        if let Some(member) = missing {
+            gone.push(("orders", o.id, format!("its member {member} is not there")));
+        }
+        missing.is_none()
+    });
+    let mut artworks: HashSet<i64> = plan.artworks.iter().map(|a| a.id).collect();
+    let mut stand_ins = Vec::new();
+    let mut missing_artworks = Vec::new();
+    for o in &plan.orders {
+        if artworks.insert(o.artwork_id) {
+            stand_ins.push(Artwork {
+                id: o.artwork_id,
+                artist_id: o.seller_id,
+                title: "Withdrawn artwork".into(),
+                description: String::new(),
+                year: 0,
+                price_pence: o.price_pence,
+                quantity_for_sale: 0,
+                listed: false,
+                is_for_sale: false,
+                medium: Medium::MixedMedia,
+                material: String::new(),
+                measures: [0; 4],
+                created_at: o.created_at.clone(),
+                archived: true,
+            });
+            missing_artworks.push((o.id, o.artwork_id));
+        }
+    }
+    for (order, artwork) in missing_artworks {
+        plan.report(
+            "orders",
+            order,
+            format!("its artwork {artwork} is not there"),
+            format!(
+                "the order is kept, with a withdrawn stand-in for artwork {artwork} (by its seller, shown nowhere)"
+            ),
+        );
+    }
+    plan.artworks.extend(stand_ins);
+    plan.artworks.sort_by_key(|a| a.id);
+    plan.images.retain(|i| {
+        let kept = artworks.contains(&i.artwork_id);
+        if !kept {
+            gone.push((
+                "artwork images",
+                i.id,
+                format!("its artwork {} is not there", i.artwork_id),
+            ));
+        }
+        kept
+    });
+    plan.galleries.retain(|&(id, curator)| {
+        let kept = members.contains(&curator);
+        if !kept {
+            gone.push(("galleries", id, format!("its curator, member {curator}, is not there")));
+        }
+        kept
+    });
+    let galleries: HashSet<i64> = plan.galleries.iter().map(|&(id, _)| id).collect();
+    plan.gallery_artworks.retain(|&(gallery, artwork)| {
+        let kept = galleries.contains(&gallery) && artworks.contains(&artwork);
+        if !kept {
+            gone.push(("galleries", gallery, format!("artwork {artwork} in it is not there")));
+        }
+        kept
+    });
+    for (table, id, found) in gone {
+        plan.report(table, id, found, "not imported");
+    }
 }
 
 #[cfg(test)]
@@ -694,6 +790,8 @@ mod tests {
                 order(32, "ready to ship", 2, 11, "2024-03-02T00:00:00.000000Z"),
                 order(33, "refunded", 2, 11, "2024-03-03T00:00:00.000000Z"),
                 order(34, "shipped", 2, 11, "2024-03-04T00:00:00.000000Z"),
+                order(35, "completed", 2, 12, "2024-03-05T00:00:00.000000Z"),
+                order(36, "completed", 9, 11, "2024-03-06T00:00:00.000000Z"),
             ],
         };
         let plan = plan(&source, now());
@@ -733,8 +831,21 @@ mod tests {
         );
         assert_eq!(status(34).shipped_at.as_deref(), Some("2024-03-04T00:00:00.000000Z"));
         assert_eq!(status(30).price_pence, 13000);
+        let stand_in = plan
+            .artworks
+            .iter()
+            .find(|a| a.id == 12)
+            .expect("a stand-in for artwork 12");
+        assert!(stand_in.archived && stand_in.artist_id == 1 && !stand_in.is_for_sale);
+        assert_eq!(status(35).artwork_id, 12, "the order keeps its artwork's id");
+        assert!(
+            plan.orders.iter().all(|o| o.id != 36),
+            "an order without its buyer is left out"
+        );
         let found: Vec<&str> = plan.anomalies.iter().map(|a| a.found.as_str()).collect();
         for expected in [
+            "its artwork 12 is not there",
+            "its member 9 is not there",
             "price 0.00",
             "medium \"fresco\"",
             "a second gallery",

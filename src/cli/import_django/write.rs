@@ -93,7 +93,8 @@ pub async fn write(db: &Db, plan: &Plan, now: &str, progress: &Progress) -> anyh
         sqlx::query(
             "INSERT INTO artworks (id, artist_id, title, description, year, price_pence, quantity_for_sale, listed, \
              is_for_sale, medium, material, width_hundredths, depth_hundredths, height_hundredths, weight_hundredths, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+             created_at, updated_at, archived_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17)",
         )
         .bind(a.id)
         .bind(a.artist_id)
@@ -111,6 +112,7 @@ pub async fn write(db: &Db, plan: &Plan, now: &str, progress: &Progress) -> anyh
         .bind(a.measures[2])
         .bind(a.measures[3])
         .bind(&a.created_at)
+        .bind(a.archived.then_some(now))
         .execute(&mut *tx)
         .await
         .with_context(|| format!("writing artwork {}", a.id))?;
