@@ -335,3 +335,45 @@ async fn copy_images_stores_what_it_can_and_reports_the_rest() {
     assert_eq!(urls, vec![format!("{base}/bowl.jpg"), format!("{base}/bowl-2.jpg")]);
     drop_database(&name).await;
 }
+
+/// The import is one transaction: when a write fails half-way (here the last table's,
+/// refused by a trigger), nothing of it is left, and the import can run again.
+#[tokio::test]
+async fn a_failure_half_way_imports_nothing() {
+    let Some((from, name)) = django_database("https://res.cloudinary.com/demo").await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let sqlite = app.state.config.database_url.starts_with("sqlite:");
+    let statements: &[&str] = if sqlite {
+        &["CREATE TRIGGER refuse BEFORE INSERT ON order_events BEGIN SELECT RAISE(ABORT, 'refused'); END"]
+    } else {
+        &[
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse BEFORE INSERT ON order_events FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ]
+    };
+    for sql in statements {
+        sqlx::query(sql).execute(app.state.db.pool()).await.unwrap();
+    }
+    let failed = import(&app, &from, false).await;
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("timeline"), "{stderr}");
+    for table in ["members", "galleries", "artworks", "artwork_images", "orders"] {
+        let rows = app
+            .scalar(&format!("SELECT COUNT(*) FROM {table} WHERE id > $1"), 0)
+            .await;
+        assert_eq!(rows, 0, "{table}: nothing is left of a failed import");
+    }
+    let drop = if sqlite {
+        "DROP TRIGGER refuse"
+    } else {
+        "DROP TRIGGER refuse ON order_events"
+    };
+    sqlx::query(drop).execute(app.state.db.pool()).await.unwrap();
+    let again = import(&app, &from, false).await;
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM orders WHERE id > $1", 0).await, 7);
+    drop_database(&name).await;
+}
