@@ -1,5 +1,6 @@
 //! `openstudio import-django`: a first version's database, built from the schema Django
-//! made (`../shared/django-schema.sql`) on the local PostgreSQL and filled here, imported
+//! made (`tests/fixtures/django-schema.sql`, a copy of `../shared/django-schema.sql`) on
+//! the local PostgreSQL and filled here, imported
 //! into this test's database (SQLite, or PostgreSQL with TEST_DATABASE_URL), then used
 //! through the API.
 
@@ -77,8 +78,9 @@ async fn django_database(images: &str) -> Option<(String, String)> {
         .unwrap();
     let mut url = url::Url::parse(&admin).unwrap();
     url.set_path(&format!("/{name}"));
-    let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/django-schema.sql"))
-        .expect("../shared/django-schema.sql");
+    // A copy of ../shared/django-schema.sql, kept here so a clone alone can run this.
+    let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/django-schema.sql"))
+        .expect("tests/fixtures/django-schema.sql");
     let mut django = sqlx::PgConnection::connect(url.as_str()).await.unwrap();
     sqlx::raw_sql(&schema)
         .execute(&mut django)
