@@ -8,6 +8,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -141,9 +142,70 @@ impl Memos {
     }
 }
 
+/// Values read recently on this instance, each trusted for a second after it was read:
+/// what spares a request reading again what another read a moment ago. A change made
+/// here forgets its key at once; a change made elsewhere shows within the second.
+/// Bounded: when full, the stale entries go, and if that is not enough, all of them.
+pub struct Recent<K, V>(Mutex<HashMap<K, (V, Instant)>>);
+
+impl<K, V> Default for Recent<K, V> {
+    fn default() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Recent<K, V> {
+    /// How long a value read is trusted.
+    pub const FRESH_FOR: Duration = Duration::from_secs(1);
+    const MAX: usize = 10_000;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The value read for `key` less than [`Self::FRESH_FOR`] ago, if any.
+    pub fn get(&self, key: &K) -> Option<V> {
+        let entries = self.lock();
+        let (value, read) = entries.get(key)?;
+        (read.elapsed() < Self::FRESH_FOR).then(|| value.clone())
+    }
+
+    /// Keeps `value` as just read for `key`.
+    pub fn put(&self, key: K, value: V) {
+        let mut entries = self.lock();
+        if entries.len() >= Self::MAX {
+            entries.retain(|_, (_, read)| read.elapsed() < Self::FRESH_FOR);
+            if entries.len() >= Self::MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (value, Instant::now()));
+    }
+
+    /// Forgets `key`: after a change to it, or when it was found gone.
+    pub fn forget(&self, key: &K) {
+        self.lock().remove(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_values_are_kept_a_second_and_forgotten_on_request() {
+        let recent = Recent::<i64, &str>::default();
+        recent.put(1, "one");
+        assert_eq!(recent.get(&1), Some("one"));
+        recent.forget(&1);
+        assert_eq!(recent.get(&1), None);
+        recent
+            .0
+            .lock()
+            .unwrap()
+            .insert(2, ("two", Instant::now() - Duration::from_secs(2)));
+        assert_eq!(recent.get(&2), None, "stale after a second");
+    }
 
     #[test]
     fn memos_hold_one_value_a_type() {

@@ -1,8 +1,8 @@
 //! Browsing the catalogue: filters, full-text search (SQLite FTS5, PostgreSQL tsvector),
-//! ordering and pages. A page of the API costs two queries whatever its size: the count,
-//! and the artworks written as JSON by the database, with their artists and images. A
-//! page for the web's templates costs three: the count, the artworks with their artists,
-//! and all their images.
+//! ordering and pages. A page costs two queries whatever its size: on SQLite the count,
+//! then the artworks written as JSON by the database with their artists and images;
+//! typed (the web's templates, and the API on PostgreSQL) the artworks with their artists
+//! and the count, then all their images.
 
 use axum::body::Bytes;
 use sqlx::Row;
@@ -164,9 +164,8 @@ impl Filter {
         }
     }
 
-    /// The query counting the artworks this filter shows, with its values: for a look
-    /// at its plan.
-    /// Filtered by medium and for sale at most, it sums the counts the database keeps
+    /// The query counting the artworks this filter shows, with its values. Filtered by
+    /// medium and for sale at most, it sums the counts the database keeps
     /// (`catalogue_counts`) instead of scanning the artworks.
     pub fn count_query(&self, backend: Backend) -> (String, Binds) {
         let mut binds = Binds::default();

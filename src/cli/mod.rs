@@ -1,5 +1,6 @@
-//! The command line's own work, beside serving: making staff (`create-admin`) and the
-//! demo marketplace (`seed-demo`). Both go through the domains' operations.
+//! The command line's own work, beside serving: making staff (`create-admin`), the demo
+//! marketplace (`seed-demo`), both through the domains' operations, and bringing the
+//! first version's data in (`import-django`).
 
 pub mod admin;
 pub mod demo;

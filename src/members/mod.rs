@@ -14,6 +14,7 @@ use unicode_security::GeneralSecurityProfile;
 
 pub mod sessions;
 
+use crate::cache::Recent;
 use crate::clock;
 use crate::db::{flag, Db};
 use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
@@ -111,47 +112,29 @@ fn member_from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
 }
 
 /// Members recently read to authenticate a request, on this instance: a token is checked
-/// against a copy at most `RECENT_FOR` old, so most requests cost no query for it. A
-/// change made here (password, profile) forgets the copy at once, so revocation is
-/// immediate on this instance; a change made on another shows here within a second.
+/// against a copy at most a second old, so most requests cost no query for it. A change
+/// made here (password, profile) forgets the copy at once, so revocation is immediate on
+/// this instance; a change made on another shows here within a second.
 #[derive(Default)]
-pub struct Recent(std::sync::Mutex<std::collections::HashMap<i64, (Member, std::time::Instant)>>);
-
-const RECENT_FOR: std::time::Duration = std::time::Duration::from_secs(1);
-const RECENT_MAX: usize = 10_000;
-
-impl Recent {
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, (Member, std::time::Instant)>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
+pub struct RecentMembers(Recent<i64, Member>);
 
 /// A member by id, as read at most a second ago on this instance.
 pub async fn find_recent(state: &AppState, id: i64) -> Result<Option<Member>, sqlx::Error> {
-    let recent = state.memos.get::<Recent>();
-    if let Some((member, at)) = recent.lock().get(&id) {
-        if at.elapsed() < RECENT_FOR {
-            return Ok(Some(member.clone()));
-        }
+    let recent = state.memos.get::<RecentMembers>();
+    if let Some(member) = recent.0.get(&id) {
+        return Ok(Some(member));
     }
     let found = find(&state.db, id).await?;
-    let mut entries = recent.lock();
-    if entries.len() >= RECENT_MAX {
-        entries.retain(|_, (_, at)| at.elapsed() < RECENT_FOR);
-        if entries.len() >= RECENT_MAX {
-            entries.clear();
-        }
-    }
     match &found {
-        Some(member) => entries.insert(id, (member.clone(), std::time::Instant::now())),
-        None => entries.remove(&id),
-    };
+        Some(member) => recent.0.put(id, member.clone()),
+        None => recent.0.forget(&id),
+    }
     Ok(found)
 }
 
 /// Forgets this instance's copy of a member: after a change to them.
 fn forget(state: &AppState, id: i64) {
-    state.memos.get::<Recent>().lock().remove(&id);
+    state.memos.get::<RecentMembers>().0.forget(&id);
 }
 
 /// Loads a member by id.

@@ -7,11 +7,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
-
 use super::{find_recent, Member};
+use crate::cache::Recent;
 use crate::clock;
 use crate::db::Db;
 use crate::state::AppState;
@@ -56,30 +53,20 @@ pub async fn open(db: &Db, member: &Member, now: DateTime<Utc>, ttl: Duration) -
 }
 
 /// Sessions recently found open on this instance, by their cookie's digest: the member,
-/// the password generation the session was opened at, its end, and when it was read.
-/// A page checks its session against a copy at most `RECENT_FOR` old, and the member
-/// against their own recent copy ([`find_recent`]), so most pages cost no query for
-/// either. Logging out here forgets the copy at once; a password change here forgets
-/// the member's copy, whose generation then no longer matches. Another instance's
-/// logout or password change shows here within a second.
+/// the password generation the session was opened at, and its end. A page checks its
+/// session against a copy at most a second old, and the member against their own recent
+/// copy ([`find_recent`]), so most pages cost no query for either. Logging out here
+/// forgets the copy at once; a password change here forgets the member's copy, whose
+/// generation then no longer matches. Another instance's logout or password change
+/// shows here within a second.
 #[derive(Default)]
-pub struct RecentSessions(Mutex<HashMap<String, Recent>>);
+pub struct RecentSessions(Recent<String, Session>);
 
 #[derive(Clone)]
-struct Recent {
+struct Session {
     member_id: i64,
     generation: i64,
     expires_at: DateTime<Utc>,
-    read: Instant,
-}
-
-const RECENT_FOR: std::time::Duration = std::time::Duration::from_secs(1);
-const RECENT_MAX: usize = 10_000;
-
-impl RecentSessions {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Recent>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// The member whose live session this cookie value opens, if any, as read at most a
@@ -89,9 +76,8 @@ pub async fn member_recent(state: &AppState, secret: &str, now: DateTime<Utc>) -
         return Ok(None);
     }
     let key = digest(secret);
-    let memo = state.memos.get::<RecentSessions>();
-    let cached = memo.lock().get(&key).filter(|r| r.read.elapsed() < RECENT_FOR).cloned();
-    let session = match cached {
+    let recent = state.memos.get::<RecentSessions>();
+    let session = match recent.0.get(&key) {
         Some(session) => session,
         None => {
             let row: Option<(i64, i64, String)> =
@@ -99,28 +85,20 @@ pub async fn member_recent(state: &AppState, secret: &str, now: DateTime<Utc>) -
                     .bind(&key)
                     .fetch_optional(state.db.pool())
                     .await?;
-            let mut entries = memo.lock();
             let Some((member_id, generation, expires_at)) = row else {
-                entries.remove(&key);
+                recent.0.forget(&key);
                 return Ok(None);
             };
             let expires_at = clock::from_db(&expires_at).map_err(|e| sqlx::Error::ColumnDecode {
                 index: "expires_at".into(),
                 source: e.into(),
             })?;
-            if entries.len() >= RECENT_MAX {
-                entries.retain(|_, r| r.read.elapsed() < RECENT_FOR);
-                if entries.len() >= RECENT_MAX {
-                    entries.clear();
-                }
-            }
-            let session = Recent {
+            let session = Session {
                 member_id,
                 generation,
                 expires_at,
-                read: Instant::now(),
             };
-            entries.insert(key, session.clone());
+            recent.0.put(key, session.clone());
             session
         }
     };
@@ -135,7 +113,7 @@ pub async fn member_recent(state: &AppState, secret: &str, now: DateTime<Utc>) -
 /// of it.
 pub async fn close_recent(state: &AppState, secret: &str) -> Result<(), sqlx::Error> {
     if well_formed(secret) {
-        state.memos.get::<RecentSessions>().lock().remove(&digest(secret));
+        state.memos.get::<RecentSessions>().0.forget(&digest(secret));
     }
     close(&state.db, secret).await
 }

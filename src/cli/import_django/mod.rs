@@ -8,8 +8,6 @@
 //! departure from the first version, [`write`] stores the plan in one transaction, and
 //! [`images`] copies the images here when asked, after. The report says what was read, what was written and every anomaly with what was done.
 
-use std::fmt::Write as _;
-
 use chrono::{DateTime, Utc};
 
 use crate::clock;
@@ -40,36 +38,34 @@ pub struct Options {
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut text = String::new();
-        let _ = writeln!(text, "Read from the first version:");
+        writeln!(f, "Read from the first version:")?;
         for (table, n) in &self.read {
-            let _ = writeln!(text, "  {table}: {n}");
+            writeln!(f, "  {table}: {n}")?;
         }
         if self.dry_run {
-            let _ = writeln!(text, "Dry run: nothing was written.");
+            writeln!(f, "Dry run: nothing was written.")?;
         } else {
-            let _ = writeln!(text, "Written here:");
+            writeln!(f, "Written here:")?;
             for (table, n) in &self.written {
-                let _ = writeln!(text, "  {table}: {n}");
+                writeln!(f, "  {table}: {n}")?;
             }
             if let Some(copied) = self.copied {
-                let _ = writeln!(text, "  images copied into this server's store: {copied}");
+                writeln!(f, "  images copied into this server's store: {copied}")?;
             }
         }
         if self.anomalies.is_empty() {
-            let _ = writeln!(text, "No anomalies.");
-        } else {
-            let _ = writeln!(text, "Anomalies ({}):", self.anomalies.len());
-            for a in &self.anomalies {
-                let mut done = a.done.chars();
-                let done: String = done
-                    .next()
-                    .map(|c| c.to_uppercase().chain(done).collect())
-                    .unwrap_or_default();
-                let _ = writeln!(text, "  {} {}: {}. {done}.", a.table, a.id, a.found);
-            }
+            return writeln!(f, "No anomalies.");
         }
-        f.write_str(&text)
+        writeln!(f, "Anomalies ({}):", self.anomalies.len())?;
+        for a in &self.anomalies {
+            let mut done = a.done.chars();
+            let done: String = done
+                .next()
+                .map(|c| c.to_uppercase().chain(done).collect())
+                .unwrap_or_default();
+            writeln!(f, "  {} {}: {}. {done}.", a.table, a.id, a.found)?;
+        }
+        Ok(())
     }
 }
 

@@ -22,9 +22,10 @@ pub async fn read(url: &str) -> anyhow::Result<Source> {
         .await?;
     let members = fetch(
         &mut conn,
+        "members_member",
         &format!(
-            "SELECT id, password, {}, is_superuser, is_staff, is_active, username, email, first_name, last_name, \
-             user_type, bio, website, address, postcode, {} FROM members_member ORDER BY id",
+            "id, password, {}, is_superuser, is_staff, is_active, username, email, first_name, last_name, \
+             user_type, bio, website, address, postcode, {}",
             stored("last_login"),
             stored("date_joined")
         ),
@@ -52,9 +53,10 @@ pub async fn read(url: &str) -> anyhow::Result<Source> {
     .await?;
     let artworks = fetch(
         &mut conn,
-        "SELECT id, artist_id, title, description, year::bigint AS year, price::text AS price, \
+        "artworks_artwork",
+        "id, artist_id, title, description, year::bigint AS year, price::text AS price, \
          quantity_for_sale::bigint AS quantity_for_sale, is_for_sale, medium, material, width::text AS width, \
-         depth::text AS depth, height::text AS height, weight::text AS weight FROM artworks_artwork ORDER BY id",
+         depth::text AS depth, height::text AS height, weight::text AS weight",
         |r| {
             Ok(SourceArtwork {
                 id: r.try_get("id")?,
@@ -77,7 +79,8 @@ pub async fn read(url: &str) -> anyhow::Result<Source> {
     .await?;
     let images = fetch(
         &mut conn,
-        "SELECT id, artwork_id, image_url FROM artwork_images_artworkimage ORDER BY id",
+        "artwork_images_artworkimage",
+        "id, artwork_id, image_url",
         |r| {
             Ok(SourceImage {
                 id: r.try_get("id")?,
@@ -87,28 +90,22 @@ pub async fn read(url: &str) -> anyhow::Result<Source> {
         },
     )
     .await?;
-    let galleries = fetch(
-        &mut conn,
-        "SELECT id, curator_id FROM galleries_gallery ORDER BY id",
-        |r| Ok((r.try_get("id")?, r.try_get("curator_id")?)),
-    )
+    let galleries = fetch(&mut conn, "galleries_gallery", "id, curator_id", |r: &PgRow| {
+        Ok((r.try_get::<i64, _>("id")?, r.try_get::<i64, _>("curator_id")?))
+    })
     .await?;
-    let gallery_artworks = fetch(
-        &mut conn,
-        "SELECT gallery_id, artwork_id FROM galleries_galleryartwork ORDER BY id",
-        |r| {
-            Ok(SourceGalleryArtwork {
-                gallery_id: r.try_get("gallery_id")?,
-                artwork_id: r.try_get("artwork_id")?,
-            })
-        },
-    )
+    let gallery_artworks = fetch(&mut conn, "galleries_galleryartwork", "gallery_id, artwork_id", |r| {
+        Ok(SourceGalleryArtwork {
+            gallery_id: r.try_get("gallery_id")?,
+            artwork_id: r.try_get("artwork_id")?,
+        })
+    })
     .await?;
     let orders = fetch(
         &mut conn,
+        "orders_order",
         &format!(
-            "SELECT id, price::text AS price, {}, status, artwork_id, buyer_id, seller_id, viewed_by_buyer, \
-             viewed_by_seller FROM orders_order ORDER BY id",
+            "id, price::text AS price, {}, status, artwork_id, buyer_id, seller_id, viewed_by_buyer, viewed_by_seller",
             stored("created_at")
         ),
         |r| {
@@ -137,17 +134,14 @@ pub async fn read(url: &str) -> anyhow::Result<Source> {
     })
 }
 
+/// Every row of `table`, in id order, read as `columns` and mapped by `map`.
 async fn fetch<T>(
     conn: &mut PgConnection,
-    sql: &str,
+    table: &str,
+    columns: &str,
     map: impl Fn(&PgRow) -> Result<T, sqlx::Error>,
 ) -> anyhow::Result<Vec<T>> {
-    let table = sql
-        .split(" FROM ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or("?");
-    let rows = sqlx::query(sql)
+    let rows = sqlx::query(&format!("SELECT {columns} FROM {table} ORDER BY id"))
         .fetch_all(&mut *conn)
         .await
         .with_context(|| format!("reading {table}"))?;
