@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::sqlite_reads::Readers;
 use anyhow::Context;
 use futures::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -47,6 +48,8 @@ pub struct Pools {
     storage_full_at: AtomicI64,
     /// SQLite's `max_page_count` for new writer connections (0: SQLite's own limit).
     max_pages: Arc<AtomicI64>,
+    /// On SQLite, the hot reads' connections (`sqlite_reads`).
+    readers: Option<Readers>,
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -141,7 +144,10 @@ impl Db {
         };
         let statement_ms = options.statement_timeout.as_millis();
         if url.starts_with("sqlite:") {
-            ensure_sqlite_dir(url)?;
+            let Some(path) = sqlite_path(url) else {
+                anyhow::bail!("SQLite needs a database file (sqlite://path/to/file.db), not {url}");
+            };
+            ensure_sqlite_dir(path)?;
             crate::sqlite_deadline::install()?;
             // The writer first: it creates the file and switches it to WAL.
             let write = pool_options()
@@ -159,12 +165,19 @@ impl Db {
                 .connect(url)
                 .await?;
             restrict_sqlite_files(url);
+            let readers = Readers::new(
+                path.into(),
+                options.max_connections.clamp(1, 8) as usize,
+                options.acquire_timeout,
+                options.statement_timeout,
+            );
             Ok(Self(Arc::new(Pools {
                 read,
                 write,
                 backend: Backend::Sqlite,
                 storage_full_at: AtomicI64::default(),
                 max_pages,
+                readers: Some(readers),
             })))
         } else {
             let pool = pool_options()
@@ -185,6 +198,7 @@ impl Db {
                 backend: Backend::Postgres,
                 storage_full_at: AtomicI64::default(),
                 max_pages,
+                readers: None,
             })))
         }
     }
@@ -227,6 +241,11 @@ impl Db {
     /// The pool for reads outside a transaction.
     pub fn pool(&self) -> &AnyPool {
         &self.0.read
+    }
+
+    /// On SQLite, the connections for the hot reads, run on the request's thread.
+    pub fn sqlite_readers(&self) -> Option<&Readers> {
+        self.0.readers.as_ref()
     }
 
     /// A write transaction that holds the write lock from its first statement.
@@ -383,10 +402,7 @@ pub fn fault(error: &sqlx::Error) -> Option<Fault> {
     }
 }
 
-fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
-    let Some(path) = sqlite_path(url) else {
-        return Ok(());
-    };
+fn ensure_sqlite_dir(path: &str) -> anyhow::Result<()> {
     if let Some(parent) = std::path::Path::new(path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -585,11 +601,22 @@ pub enum Bind {
 #[derive(Debug, Clone, Default)]
 pub struct Binds(Vec<Bind>);
 
+impl<const N: usize> From<[Bind; N]> for Binds {
+    fn from(values: [Bind; N]) -> Self {
+        Self(values.into())
+    }
+}
+
 impl Binds {
     /// Adds a value and returns its placeholder (`$n`).
     pub fn push(&mut self, value: Bind) -> String {
         self.0.push(value);
         format!("${}", self.0.len())
+    }
+
+    /// The values in order: `$1` first.
+    pub fn iter(&self) -> impl Iterator<Item = &Bind> {
+        self.0.iter()
     }
 
     pub fn apply<'q>(

@@ -40,6 +40,7 @@ pub mod postcode;
 pub mod server;
 pub mod shipping;
 pub mod sqlite_deadline;
+pub mod sqlite_reads;
 pub mod state;
 pub mod storage;
 pub mod tokens;

@@ -1,7 +1,7 @@
 //! A read runs a fixed, small number of queries whatever its size: no query per artwork,
 //! artist or image (the first version's N+1). The catalogue's reads and the order lists
 //! take one query for the rows (written as JSON by the database) and one for the count.
-//! Its own test binary, so that the process-wide count of sqlx's statement events sees
+//! Its own test binary, so that the process-wide count of statement events sees
 //! only this test's queries.
 
 #[expect(dead_code, reason = "shared with the api tests; this binary uses part of it")]
@@ -16,7 +16,8 @@ use serde_json::json;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
-/// Counts the statements sqlx runs (its `sqlx::query` events), except the settings a
+/// Counts the statements sqlx runs (its `sqlx::query` events) and those SQLite's hot
+/// reads run outside it (`sqlite_reads`), except the settings a
 /// connection runs when the pool opens it: whether the pool opens one during a request
 /// is the pool's business, not the page's.
 struct QueryCounter(Arc<AtomicUsize>);
@@ -26,7 +27,7 @@ struct Statement(String);
 
 impl tracing::field::Visit for Statement {
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "db.statement" || field.name() == "summary" {
+        if ["db.statement", "summary", "statement"].contains(&field.name()) {
             self.0.push_str(&format!("{value:?}"));
         }
     }
@@ -34,7 +35,8 @@ impl tracing::field::Visit for Statement {
 
 impl<S: tracing::Subscriber> Layer<S> for QueryCounter {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() != "sqlx::query" {
+        let target = event.metadata().target();
+        if target != "sqlx::query" && target != openstudio::sqlite_reads::STATEMENT_EVENTS {
             return;
         }
         let mut statement = Statement::default();

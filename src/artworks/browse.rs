@@ -12,6 +12,7 @@ use crate::db::{Backend, Bind, Binds};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::money::{parse_decimal, Money};
 use crate::paging::{json_array, Cursor, Direction, Page, RawJson, CHUNK};
+use crate::sqlite_reads;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,24 +342,20 @@ fn json_of(ids: &str) -> String {
 /// PostgreSQL 15's JSON functions cost more than serde writing its rows (BENCHMARKS.md),
 /// so there serde writes it, from one more query for the images.
 pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Bytes)> {
-    if state.db.backend() == Backend::Postgres {
+    let Some(readers) = state.db.sqlite_readers() else {
         let (total, artworks) = self::page(state, filter, page).await?;
         let body = serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?;
         return Ok((total, Bytes::from(body)));
-    }
-    let mut conn = state.db.pool().acquire().await?;
-    let (count_sql, binds) = filter.count_query(state.db.backend());
-    let total: i64 = binds
-        .apply(sqlx::query(&count_sql))
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+    };
+    let (count_sql, count_binds) = filter.count_query(Backend::Sqlite);
     let (sql, binds) = filter.page_json_query(state.media.url(""), page);
-    let rows = binds.apply(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
-    let items = rows
-        .iter()
-        .map(|row| row.try_get(0).map(RawJson))
-        .collect::<Result<Vec<_>, _>>()?;
+    let (total, items) = readers
+        .run_blocking(move |conn| {
+            let total = sqlite_reads::rows(conn, &count_sql, &count_binds, |row| row.get(0))?;
+            let items = sqlite_reads::rows(conn, &sql, &binds, |row| row.get(0).map(RawJson))?;
+            Ok((total.into_iter().next().unwrap_or_default(), items))
+        })
+        .await?;
     Ok((total, json_array(&items)))
 }
 
@@ -429,33 +426,54 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
             "SELECT {ARTWORK_COLUMNS}, {key} AS sort_key FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
         ),
     };
-    let mut conn = state.db.pool().acquire().await?;
-    let rows = binds.apply(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
-    let next = match (rows.last(), &cursor) {
-        (Some(last), _) if rows.len() as i64 == CHUNK && keyset.is_some() => {
-            let sort_key = last
-                .try_get::<i64, _>("sort_key")
-                .map(Bind::Int)
-                .or_else(|_| last.try_get::<String, _>("sort_key").map(Bind::Text))?;
-            Some(Cursor::After(sort_key, last.try_get("id")?))
-        }
-        (Some(_), Cursor::Offset(n)) if rows.len() as i64 == CHUNK => Some(Cursor::Offset(n + CHUNK)),
-        (Some(_), _) if rows.len() as i64 == CHUNK => Some(Cursor::Offset(CHUNK)),
-        _ => None,
-    };
-    let items = match backend {
-        Backend::Sqlite => rows
+    let Some(readers) = state.db.sqlite_readers() else {
+        let mut conn = state.db.pool().acquire().await?;
+        let rows = binds.apply(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+        let keys = rows
             .iter()
-            .map(|row| row.try_get("artwork").map(RawJson))
-            .collect::<Result<Vec<_>, _>>()?,
-        Backend::Postgres => populate(&mut conn, &state.media, &rows)
+            .map(|row| Ok((sort_key(row)?, row.try_get("id")?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let items = populate(&mut conn, &state.media, &rows)
             .await?
             .iter()
             .map(|artwork| serde_json::to_string(artwork).map(RawJson))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ApiError::Internal(e.into()))?,
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        return Ok((items, next_cursor(keys.last(), keys.len(), keyset.is_some(), &cursor)));
     };
-    Ok((items, next))
+    let rows: Vec<(RawJson, Bind, i64)> = readers
+        .run_blocking(move |conn| {
+            sqlite_reads::rows(conn, &sql, &binds, |row| {
+                let sort_key = match row.get_ref(1)? {
+                    rusqlite::types::ValueRef::Integer(n) => Bind::Int(n),
+                    _ => Bind::Text(row.get(1)?),
+                };
+                Ok((RawJson(row.get(0)?), sort_key, row.get(2)?))
+            })
+        })
+        .await?;
+    let last = rows.last().map(|(_, key, id)| (key.clone(), *id));
+    let next = next_cursor(last.as_ref(), rows.len(), keyset.is_some(), &cursor);
+    Ok((rows.into_iter().map(|(item, ..)| item).collect(), next))
+}
+
+/// A row's sort key, a number or a text.
+fn sort_key(row: &sqlx::any::AnyRow) -> Result<Bind, sqlx::Error> {
+    row.try_get::<i64, _>("sort_key")
+        .map(Bind::Int)
+        .or_else(|_| row.try_get::<String, _>("sort_key").map(Bind::Text))
+}
+
+/// Where the whole list resumes after a chunk of `len` rows whose last row had `last`
+/// (its sort key and id): after that key when the order has one, else by position.
+fn next_cursor(last: Option<&(Bind, i64)>, len: usize, keyed: bool, cursor: &Cursor) -> Option<Cursor> {
+    match (last, cursor) {
+        _ if len as i64 != CHUNK => None,
+        (Some((key, id)), _) if keyed => Some(Cursor::After(key.clone(), *id)),
+        (Some(_), Cursor::Offset(n)) => Some(Cursor::Offset(n + CHUNK)),
+        (Some(_), _) => Some(Cursor::Offset(CHUNK)),
+        (None, _) => None,
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::clock;
-use crate::db::{flag, placeholders, timestamp, Backend, Tx};
+use crate::db::{flag, placeholders, timestamp, Backend, Bind, Binds, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{boolean, http_url, integer, measure, money, parsed, text, Fields, Parser};
 use crate::json_sql::JsonSql;
@@ -20,6 +20,7 @@ use crate::members::Member;
 use crate::money::{Measure, Money};
 use crate::orders::{self, rules::OrderStatus};
 use crate::postcode::outward_code;
+use crate::sqlite_reads;
 use crate::state::AppState;
 
 pub mod artists;
@@ -338,12 +339,24 @@ pub async fn find_json(state: &AppState, id: i64) -> ApiResult<String> {
         })
     });
     let sql = &SQL[state.db.backend() as usize];
-    sqlx::query_scalar(sql)
-        .bind(state.media.url(""))
-        .bind(id)
-        .fetch_optional(state.db.pool())
-        .await?
-        .ok_or_else(not_found)
+    let prefix = state.media.url("");
+    let found = match state.db.sqlite_readers() {
+        Some(readers) => {
+            let binds = Binds::from([Bind::Text(prefix), Bind::Int(id)]);
+            let rows = readers
+                .run(|conn| sqlite_reads::rows(conn, sql, &binds, |row| row.get(0)))
+                .await?;
+            rows.into_iter().next()
+        }
+        None => {
+            sqlx::query_scalar(sql)
+                .bind(&prefix)
+                .bind(id)
+                .fetch_optional(state.db.pool())
+                .await?
+        }
+    };
+    found.ok_or_else(not_found)
 }
 
 /// One visible artwork, populated; 404 when there is none.

@@ -5,6 +5,8 @@
 mod notices;
 pub mod rules;
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -21,6 +23,7 @@ use crate::money::{Measure, Money};
 use crate::paging::{Cursor, Direction, Page, RawJson, CHUNK};
 use crate::postcode::outward_code;
 use crate::shipping::{self, Parcel};
+use crate::sqlite_reads;
 use crate::state::AppState;
 use rules::{Action, Actor, OrderStatus, Refusal};
 
@@ -885,7 +888,7 @@ pub async fn list_json(
     page: Option<Page>,
     now: DateTime<Utc>,
 ) -> ApiResult<(Vec<RawJson>, Option<Cursor>)> {
-    if db.backend() == Backend::Postgres {
+    let Some(readers) = db.sqlite_readers() else {
         let (orders, next) = list(db, listing, None, cursor, page).await?;
         let views = orders
             .iter()
@@ -893,25 +896,26 @@ pub async fn list_json(
             .collect::<Result<_, _>>()
             .map_err(|e| ApiError::Internal(e.into()))?;
         return Ok((views, next));
-    }
+    };
     let mut binds = Binds::default();
     let kept_after = binds.push(Bind::Text(clock::to_db(now - DELIVERY_KEPT)));
     let rest = listing.rest(None, cursor, page, &mut binds);
-    let json = order_json(db.backend(), viewer, &kept_after);
+    let json = order_json(Backend::Sqlite, viewer, &kept_after);
     let sql = format!("SELECT {json} AS view, o.created_at, o.id {ORDER_FROM} {rest}");
-    let rows = binds.apply(sqlx::query(&sql)).fetch_all(db.pool()).await?;
+    let rows: Vec<(RawJson, String, i64)> = readers
+        .run_blocking(move |conn| {
+            sqlite_reads::rows(conn, &sql, &binds, |row| {
+                Ok((RawJson(row.get(0)?), row.get(1)?, row.get(2)?))
+            })
+        })
+        .await?;
     let next = match rows.last() {
-        Some(last) if page.is_none() && rows.len() as i64 == CHUNK => Some(Cursor::After(
-            Bind::Text(last.try_get("created_at")?),
-            last.try_get("id")?,
-        )),
+        Some((_, created_at, id)) if page.is_none() && rows.len() as i64 == CHUNK => {
+            Some(Cursor::After(Bind::Text(created_at.clone()), *id))
+        }
         _ => None,
     };
-    let views = rows
-        .iter()
-        .map(|row| row.try_get("view").map(RawJson))
-        .collect::<Result<_, _>>()?;
-    Ok((views, next))
+    Ok((rows.into_iter().map(|(view, ..)| view).collect(), next))
 }
 
 /// The side of the orders a member watches: buyer for collectors, seller for artists.
@@ -924,14 +928,28 @@ fn side_column(user_type: UserType) -> (&'static str, &'static str) {
 
 /// How many of a member's orders on their side have news they have not seen.
 pub async fn unviewed(db: &Db, member_id: i64, side: UserType) -> ApiResult<i64> {
-    let (owner, viewed) = side_column(side);
     // `NOT viewed`, spelt as the partial index's condition is, so both engines use it.
-    let sql = format!("SELECT COUNT(*) FROM orders WHERE {owner} = $1 AND NOT {viewed}");
-    Ok(sqlx::query(&sql)
-        .bind(member_id)
-        .fetch_one(db.pool())
-        .await?
-        .try_get(0)?)
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [UserType::Collector, UserType::Artist].map(|side| {
+            let (owner, viewed) = side_column(side);
+            format!("SELECT COUNT(*) FROM orders WHERE {owner} = $1 AND NOT {viewed}")
+        })
+    });
+    let sql = &SQL[usize::from(side == UserType::Artist)];
+    match db.sqlite_readers() {
+        Some(readers) => {
+            let binds = Binds::from([Bind::Int(member_id)]);
+            let counts = readers
+                .run(|conn| sqlite_reads::rows(conn, sql, &binds, |row| row.get(0)))
+                .await?;
+            Ok(counts.into_iter().next().unwrap_or_default())
+        }
+        None => Ok(sqlx::query(sql)
+            .bind(member_id)
+            .fetch_one(db.pool())
+            .await?
+            .try_get(0)?),
+    }
 }
 
 /// Marks a member's orders on one side (all, or those of `ids`) as viewed; returns how many changed.

@@ -260,5 +260,18 @@ async fn a_statement_past_the_request_deadline_is_stopped_on_both_engines() {
     );
     drop(tx);
     let artist = app.artist().await;
-    app.artwork(&artist, 1).await;
+    let artwork = app.artwork(&artist, 1).await;
+    // SQLite's hot reads, outside sqlx, too: 503, and the next read works.
+    if let Some(readers) = app.state.db.sqlite_readers() {
+        let started = std::time::Instant::now();
+        let stopped = readers
+            .run(|conn| openstudio::sqlite_reads::rows(conn, endless, &Default::default(), |row| row.get::<_, i64>(0)))
+            .await
+            .expect_err("stopped");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(stopped.status(), 503, "{stopped}");
+        app.get(&format!("/api/artworks/{artwork}/"), None)
+            .await
+            .assert_status(200);
+    }
 }

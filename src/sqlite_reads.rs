@@ -1,0 +1,177 @@
+//! SQLite reads on the request's own thread.
+//!
+//! sqlx runs each SQLite connection on a worker thread of its own and hands every
+//! statement and every row across a channel to it and back: for a read of one row, that
+//! hand-off and the two task switches cost more than SQLite's work (BENCHMARKS.md, the
+//! profile of the detail). The hot reads (an artwork, a page of the catalogue, a list of
+//! orders, the unviewed count) run here instead, on read-only connections of the same
+//! SQLite library, each with its prepared statements kept.
+//!
+//! - [`Readers::run`] runs a read of a few rows where the request is, between two awaits:
+//!   tens of microseconds.
+//! - [`Readers::run_blocking`] runs a read of many rows on tokio's blocking threads, so
+//!   no request's worker thread is held for a millisecond.
+//!
+//! Every statement has the pool's deadline (`sqlite_deadline`). A connection whose read
+//! failed for any reason but the request's own is closed, and the next read opens a fresh
+//! one: a fault passes with the fault.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+use tokio::sync::Semaphore;
+
+use crate::db::{Bind, Binds};
+use crate::error::{ApiError, ApiResult};
+
+/// Statements kept prepared on each connection: every read's shape, and the catalogue's
+/// filters in their common combinations.
+const STATEMENTS_KEPT: usize = 128;
+
+/// Read-only connections to one SQLite file, at most `limit` in use at once.
+#[derive(Debug)]
+pub struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+    limit: usize,
+    acquire_timeout: Duration,
+    deadline_ms: u128,
+}
+
+impl Readers {
+    /// Readers of the database file at `path`; connections open when first needed (after
+    /// the migrations have made the schema).
+    pub fn new(path: PathBuf, limit: usize, acquire_timeout: Duration, deadline: Duration) -> Self {
+        let limit = limit.max(1);
+        Self {
+            path,
+            idle: Mutex::new(Vec::with_capacity(limit)),
+            permits: Semaphore::new(limit),
+            limit,
+            acquire_timeout,
+            deadline_ms: deadline.as_millis(),
+        }
+    }
+
+    /// Runs `read` on a connection, on this thread: for reads of a few rows.
+    pub async fn run<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> ApiResult<T> {
+        let _permit = self.permit().await?;
+        let conn = self.take()?;
+        let result = read(&conn);
+        self.give_back(conn, &result);
+        result.map_err(read_error)
+    }
+
+    /// Runs `read` on a connection, on tokio's blocking threads: for reads of many rows.
+    pub async fn run_blocking<T, F>(&self, read: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let _permit = self.permit().await?;
+        let conn = self.take()?;
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let result = read(&conn);
+            (conn, result)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("a database read stopped: {e}")))?;
+        self.give_back(conn, &result);
+        result.map_err(read_error)
+    }
+
+    async fn permit(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+        match tokio::time::timeout(self.acquire_timeout, self.permits.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::Unavailable(
+                "The service is busy; please try again.".to_owned(),
+            )),
+        }
+    }
+
+    fn take(&self) -> ApiResult<Connection> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        match idle {
+            Some(conn) => Ok(conn),
+            None => self.open().map_err(read_error),
+        }
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
+        let deadline = format!("SELECT {}({})", crate::sqlite_deadline::SET_DEADLINE, self.deadline_ms);
+        conn.query_row(&deadline, [], |_| Ok(()))?;
+        Ok(conn)
+    }
+
+    /// Keeps the connection for the next read unless the read failed for a reason of the
+    /// environment's (it is closed instead) or more are idle than may be in use.
+    fn give_back<T>(&self, conn: Connection, result: &rusqlite::Result<T>) {
+        if let Err(error) = result {
+            if !matches!(error, rusqlite::Error::QueryReturnedNoRows) {
+                return;
+            }
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.limit {
+                idle.push(conn);
+            }
+        }
+    }
+}
+
+/// A failed read as the client is told it: SQLite busy, interrupted at its deadline,
+/// unable to read its file: 503, try again; anything else is ours.
+fn read_error(error: rusqlite::Error) -> ApiError {
+    use rusqlite::ErrorCode::*;
+    match error.sqlite_error_code() {
+        Some(DatabaseBusy | DatabaseLocked | OperationInterrupted | SystemIoFailure | CannotOpen) => {
+            tracing::warn!(%error, "the database is unavailable");
+            ApiError::Unavailable("The service is busy; please try again.".to_owned())
+        }
+        _ => ApiError::Internal(error.into()),
+    }
+}
+
+impl ToSql for Bind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Bind::Int(n) => ValueRef::Integer(*n),
+            Bind::Text(text) => ValueRef::Text(text.as_bytes()),
+            Bind::Bool(b) => ValueRef::Integer(i64::from(*b)),
+        }))
+    }
+}
+
+/// The target of the debug event each statement run here makes, as sqlx's are
+/// `sqlx::query`.
+pub const STATEMENT_EVENTS: &str = "openstudio::sqlite_reads";
+
+/// The rows of `sql` with `binds` (its `$n` placeholders), each read by `map`.
+pub fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    binds: &Binds,
+    mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    tracing::debug!(target: STATEMENT_EVENTS, statement = sql);
+    let mut statement = conn.prepare_cached(sql)?;
+    for (i, value) in binds.iter().enumerate() {
+        if let Some(index) = statement.parameter_index(&format!("${}", i + 1))? {
+            statement.raw_bind_parameter(index, value)?;
+        }
+    }
+    let mut rows = statement.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
