@@ -11,13 +11,14 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::sqlite_reads::Readers;
 use anyhow::Context;
 use futures::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Decode, Executor, Row, Transaction, Type, TypeInfo, ValueRef};
+
+use crate::sqlite_reads::Readers;
 
 /// The advisory lock that orders notification commits on PostgreSQL.
 const NOTIFICATION_ORDER_LOCK: i64 = 0x0057_0D10_0001;
@@ -576,6 +577,57 @@ impl<'r> Decode<'r, Any> for Flag {
     }
 }
 
+/// A row's columns by position, whichever driver read it: sqlx's rows and the rows of
+/// SQLite's hot reads (`sqlite_reads`) are decoded by the same code.
+pub trait Columns {
+    type Error;
+    fn int(&self, i: usize) -> Result<i64, Self::Error>;
+    fn optional_int(&self, i: usize) -> Result<Option<i64>, Self::Error>;
+    fn text(&self, i: usize) -> Result<String, Self::Error>;
+    fn optional_text(&self, i: usize) -> Result<Option<String>, Self::Error>;
+    /// A flag: SQLite's 0 or 1, PostgreSQL's boolean.
+    fn flag(&self, i: usize) -> Result<bool, Self::Error>;
+    /// The error for column `i`, whose value does not mean anything here.
+    fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> Self::Error;
+
+    /// A stored timestamp (`clock::to_db`'s form).
+    fn timestamp(&self, i: usize) -> Result<chrono::DateTime<chrono::Utc>, Self::Error> {
+        let text = self.text(i)?;
+        crate::clock::from_db(&text).map_err(|e| self.invalid(i, e.into()))
+    }
+}
+
+impl Columns for AnyRow {
+    type Error = sqlx::Error;
+
+    fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn optional_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn optional_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn flag(&self, i: usize) -> Result<bool, sqlx::Error> {
+        self.try_get::<Flag, _>(i).map(|f| f.0)
+    }
+
+    fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
+        sqlx::Error::ColumnDecode {
+            index: i.to_string(),
+            source: why,
+        }
+    }
+}
+
 /// Reads a flag column by name.
 pub fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     row.try_get::<Flag, _>(column).map(|f| f.0)
@@ -600,6 +652,12 @@ pub enum Bind {
 /// The values of a query built at run time, numbered as they are pushed.
 #[derive(Debug, Clone, Default)]
 pub struct Binds(Vec<Bind>);
+
+impl FromIterator<Bind> for Binds {
+    fn from_iter<I: IntoIterator<Item = Bind>>(values: I) -> Self {
+        Self(values.into_iter().collect())
+    }
+}
 
 impl<const N: usize> From<[Bind; N]> for Binds {
     fn from(values: [Bind; N]) -> Self {

@@ -24,7 +24,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use tokio::sync::Semaphore;
 
-use crate::db::{Bind, Binds};
+use crate::db::{Bind, Binds, Columns};
 use crate::error::{ApiError, ApiResult};
 
 /// Statements kept prepared on each connection: every read's shape, and the catalogue's
@@ -58,7 +58,7 @@ impl Readers {
     }
 
     /// Runs `read` on a connection, on this thread: for reads of a few rows.
-    pub async fn run<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> ApiResult<T> {
+    pub async fn run<T>(&self, read: impl FnOnce(&Connection) -> anyhow::Result<T>) -> ApiResult<T> {
         let _permit = self.permit().await?;
         let conn = self.take()?;
         let result = read(&conn);
@@ -70,7 +70,7 @@ impl Readers {
     pub async fn run_blocking<T, F>(&self, read: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     {
         let _permit = self.permit().await?;
         let conn = self.take()?;
@@ -97,7 +97,7 @@ impl Readers {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         match idle {
             Some(conn) => Ok(conn),
-            None => self.open().map_err(read_error),
+            None => self.open().map_err(|e| read_error(e.into())),
         }
     }
 
@@ -113,11 +113,9 @@ impl Readers {
 
     /// Keeps the connection for the next read unless the read failed for a reason of the
     /// environment's (it is closed instead) or more are idle than may be in use.
-    fn give_back<T>(&self, conn: Connection, result: &rusqlite::Result<T>) {
-        if let Err(error) = result {
-            if !matches!(error, rusqlite::Error::QueryReturnedNoRows) {
-                return;
-            }
+    fn give_back<T>(&self, conn: Connection, result: &anyhow::Result<T>) {
+        if result.is_err() {
+            return;
         }
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < self.limit {
@@ -129,14 +127,17 @@ impl Readers {
 
 /// A failed read as the client is told it: SQLite busy, interrupted at its deadline,
 /// unable to read its file: 503, try again; anything else is ours.
-fn read_error(error: rusqlite::Error) -> ApiError {
+fn read_error(error: anyhow::Error) -> ApiError {
     use rusqlite::ErrorCode::*;
-    match error.sqlite_error_code() {
+    let code = error
+        .downcast_ref::<rusqlite::Error>()
+        .and_then(|e| e.sqlite_error_code());
+    match code {
         Some(DatabaseBusy | DatabaseLocked | OperationInterrupted | SystemIoFailure | CannotOpen) => {
             tracing::warn!(%error, "the database is unavailable");
             ApiError::Unavailable("The service is busy; please try again.".to_owned())
         }
-        _ => ApiError::Internal(error.into()),
+        _ => ApiError::Internal(error),
     }
 }
 
@@ -150,6 +151,34 @@ impl ToSql for Bind {
     }
 }
 
+impl Columns for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+
+    fn int(&self, i: usize) -> rusqlite::Result<i64> {
+        self.get(i)
+    }
+
+    fn optional_int(&self, i: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(i)
+    }
+
+    fn text(&self, i: usize) -> rusqlite::Result<String> {
+        self.get(i)
+    }
+
+    fn optional_text(&self, i: usize) -> rusqlite::Result<Option<String>> {
+        self.get(i)
+    }
+
+    fn flag(&self, i: usize) -> rusqlite::Result<bool> {
+        self.get(i)
+    }
+
+    fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> rusqlite::Error {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, why)
+    }
+}
+
 /// The target of the debug event each statement run here makes, as sqlx's are
 /// `sqlx::query`.
 pub const STATEMENT_EVENTS: &str = "openstudio::sqlite_reads";
@@ -160,7 +189,7 @@ pub fn rows<T>(
     sql: &str,
     binds: &Binds,
     mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<Vec<T>> {
+) -> anyhow::Result<Vec<T>> {
     tracing::debug!(target: STATEMENT_EVENTS, statement = sql);
     let mut statement = conn.prepare_cached(sql)?;
     for (i, value) in binds.iter().enumerate() {

@@ -1,17 +1,21 @@
 //! Browsing the catalogue: filters, full-text search (SQLite FTS5, PostgreSQL tsvector),
-//! ordering and pages. A page costs two queries whatever its size: on SQLite the count,
-//! then the artworks written as JSON by the database with their artists and images;
-//! typed (the web's templates, and the API on PostgreSQL) the artworks with their artists
-//! and the count, then all their images.
+//! ordering and pages. A page costs two queries whatever its size: the artworks with their
+//! artists and the count, then all their images. The API's pages on SQLite are read
+//! outside sqlx (`sqlite_reads`), the page's ids chosen first.
 
 use axum::body::Bytes;
 use sqlx::Row;
 
-use super::{populate, Artwork, Medium, ARTWORK_COLUMNS, ARTWORK_JSON};
+use rusqlite::types::ValueRef;
+
+use super::{
+    artwork_from_row, attach_images, images_query, populate, Artwork, ImageRow, Medium, ARTWORK_COLUMNS, ARTWORK_WIDTH,
+};
 use crate::db::{Backend, Bind, Binds};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::media::Media;
 use crate::money::{parse_decimal, Money};
-use crate::paging::{json_array, Cursor, Direction, Page, RawJson, CHUNK};
+use crate::paging::{Cursor, Direction, Page, RawJson, CHUNK};
 use crate::sqlite_reads;
 use crate::state::AppState;
 
@@ -211,7 +215,7 @@ impl Filter {
     pub fn page_query(&self, backend: Backend, page: Page, counted: bool) -> (String, Binds) {
         let mut binds = Binds::default();
         let total = match counted {
-            true => format!("({}) AS total, ", self.count_sql(backend, &mut binds)),
+            true => format!(", ({}) AS total", self.count_sql(backend, &mut binds)),
             false => String::new(),
         };
         let Sql {
@@ -223,17 +227,18 @@ impl Filter {
         let window = page.window(&mut binds);
         (
             format!(
-                "SELECT {total}{ARTWORK_COLUMNS} FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
+                "SELECT {ARTWORK_COLUMNS}{total} FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
             ),
             binds,
         )
     }
 
-    /// The query for one page of the artworks this filter shows, each written as JSON
-    /// by SQLite, with its values; the media URL prefix is its first value.
-    fn page_json_query(&self, prefix: String, page: Page) -> (String, Binds) {
+    /// On SQLite, the query for one page of the artworks this filter shows
+    /// ([`rows_of`]) with the count as each row's last column (computed once: the
+    /// subquery does not depend on the row), and its values.
+    fn page_rows_query(&self, page: Page) -> (String, Binds) {
         let mut binds = Binds::default();
-        binds.push(Bind::Text(prefix));
+        let total = format!("({})", self.count_sql(Backend::Sqlite, &mut binds));
         let Sql {
             tables,
             condition,
@@ -241,12 +246,8 @@ impl Filter {
             ..
         } = self.to_sql(Backend::Sqlite, &mut binds);
         let window = page.window(&mut binds);
-        (
-            json_of(&format!(
-                "SELECT a.id, a.id AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}"
-            )),
-            binds,
-        )
+        let ids = format!("SELECT a.id, a.id AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}");
+        (rows_of(&ids, &total), binds)
     }
 
     /// The ordering the list follows, unless it is a search's relevance.
@@ -325,38 +326,71 @@ impl Filter {
     }
 }
 
-/// The artworks of `ids` (a query of `a.id` and `sort_key`, in order, a page or a chunk
-/// at most), each written as JSON by SQLite, in that order. The JSON is written for the
-/// rows of the page only, never for every match a sort has to look at; `CROSS JOIN`
-/// keeps the page the outer loop, so its order is the rows' order.
-fn json_of(ids: &str) -> String {
-    let json = &ARTWORK_JSON[Backend::Sqlite as usize];
+/// On SQLite, the artworks of `ids` (a query of `a.id` and `sort_key`, in order, a page
+/// or a chunk at most) with their artists ([`ARTWORK_COLUMNS`]) and each one's sort key
+/// next, then `extra`. The ids are chosen first, so a sort that looks at every match carries ids, not
+/// whole rows; `CROSS JOIN` keeps the page the outer loop, so its order is the rows' order.
+fn rows_of(ids: &str, extra: &str) -> String {
     format!(
-        "SELECT {json} AS artwork, p.sort_key, p.id FROM ({ids}) p CROSS JOIN artworks a ON a.id = p.id \
+        "SELECT {ARTWORK_COLUMNS}, p.sort_key, {extra} FROM ({ids}) p CROSS JOIN artworks a ON a.id = p.id \
          CROSS JOIN members m ON m.id = a.artist_id"
     )
 }
 
+/// On one of SQLite's readers: the artworks `sql` ([`rows_of`]) reads, with their images
+/// (a second query), the sort key of the last and the first's `extra` column.
+fn read_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    binds: &Binds,
+    media: &Media,
+) -> anyhow::Result<(Vec<Artwork>, Option<Bind>, Option<i64>)> {
+    let (mut last_key, mut extra) = (None, None);
+    let mut artworks = sqlite_reads::rows(conn, sql, binds, |row| {
+        last_key = Some(match row.get_ref(ARTWORK_WIDTH)? {
+            ValueRef::Integer(n) => Bind::Int(n),
+            _ => Bind::Text(row.get(ARTWORK_WIDTH)?),
+        });
+        if extra.is_none() {
+            extra = row.get(ARTWORK_WIDTH + 1)?;
+        }
+        artwork_from_row(row)
+    })?;
+    if !artworks.is_empty() {
+        let ids = artworks.iter().map(|a| Bind::Int(a.id)).collect();
+        let images = sqlite_reads::rows(conn, &images_query(artworks.len()), &ids, |row| ImageRow::from_row(row))?;
+        attach_images(&mut artworks, images, media);
+    }
+    Ok((artworks, last_key, extra))
+}
+
 /// One page of the catalogue as the API's JSON array, and the catalogue's size under
-/// `filter`: two queries on one connection. On SQLite the database writes the array;
-/// PostgreSQL 15's JSON functions cost more than serde writing its rows (BENCHMARKS.md),
-/// so there serde writes it, from one more query for the images.
+/// `filter`: two queries, the rows with the count, then their images (the count alone
+/// when the page is empty). On SQLite both run on one of its readers, on the blocking
+/// pool, which writes the JSON too.
 pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Bytes)> {
     let Some(readers) = state.db.sqlite_readers() else {
         let (total, artworks) = self::page(state, filter, page).await?;
         let body = serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?;
         return Ok((total, Bytes::from(body)));
     };
+    let (sql, binds) = filter.page_rows_query(page);
     let (count_sql, count_binds) = filter.count_query(Backend::Sqlite);
-    let (sql, binds) = filter.page_json_query(state.media.url(""), page);
-    let (total, items) = readers
+    let media = state.media.clone();
+    readers
         .run_blocking(move |conn| {
-            let total = sqlite_reads::rows(conn, &count_sql, &count_binds, |row| row.get(0))?;
-            let items = sqlite_reads::rows(conn, &sql, &binds, |row| row.get(0).map(RawJson))?;
-            Ok((total.into_iter().next().unwrap_or_default(), items))
+            let (artworks, _, total) = read_rows(conn, &sql, &binds, &media)?;
+            let total = match total {
+                Some(total) => total,
+                // An empty page (past the end) has no row to carry the count.
+                None => sqlite_reads::rows(conn, &count_sql, &count_binds, |row| row.get(0))?
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default(),
+            };
+            Ok((total, Bytes::from(serde_json::to_vec(&artworks)?)))
         })
-        .await?;
-    Ok((total, json_array(&items)))
+        .await
 }
 
 /// One page of the catalogue and the catalogue's size under `filter`, on one connection:
@@ -403,9 +437,6 @@ pub async fn count(state: &AppState, filter: &Filter) -> ApiResult<i64> {
 pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResult<(Vec<RawJson>, Option<Cursor>)> {
     let backend = state.db.backend();
     let mut binds = Binds::default();
-    if backend == Backend::Sqlite {
-        binds.push(Bind::Text(state.media.url("")));
-    }
     let Sql {
         tables,
         artist_join,
@@ -419,9 +450,10 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
     }
     let window = cursor.limit(&mut binds);
     let sql = match backend {
-        Backend::Sqlite => json_of(&format!(
-            "SELECT a.id, {key} AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}"
-        )),
+        Backend::Sqlite => rows_of(
+            &format!("SELECT a.id, {key} AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}"),
+            "NULL",
+        ),
         Backend::Postgres => format!(
             "SELECT {ARTWORK_COLUMNS}, {key} AS sort_key FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
         ),
@@ -441,20 +473,20 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
             .map_err(|e| ApiError::Internal(e.into()))?;
         return Ok((items, next_cursor(keys.last(), keys.len(), keyset.is_some(), &cursor)));
     };
-    let rows: Vec<(RawJson, Bind, i64)> = readers
+    let media = state.media.clone();
+    let (items, last) = readers
         .run_blocking(move |conn| {
-            sqlite_reads::rows(conn, &sql, &binds, |row| {
-                let sort_key = match row.get_ref(1)? {
-                    rusqlite::types::ValueRef::Integer(n) => Bind::Int(n),
-                    _ => Bind::Text(row.get(1)?),
-                };
-                Ok((RawJson(row.get(0)?), sort_key, row.get(2)?))
-            })
+            let (artworks, last_key, _) = read_rows(conn, &sql, &binds, &media)?;
+            let last = artworks.last().map(|a| a.id).zip(last_key).map(|(id, key)| (key, id));
+            let items = artworks
+                .iter()
+                .map(|artwork| serde_json::to_string(artwork).map(RawJson))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((items, last))
         })
         .await?;
-    let last = rows.last().map(|(_, key, id)| (key.clone(), *id));
-    let next = next_cursor(last.as_ref(), rows.len(), keyset.is_some(), &cursor);
-    Ok((rows.into_iter().map(|(item, ..)| item).collect(), next))
+    let next = next_cursor(last.as_ref(), items.len(), keyset.is_some(), &cursor);
+    Ok((items, next))
 }
 
 /// A row's sort key, a number or a text.

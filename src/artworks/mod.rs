@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::clock;
-use crate::db::{flag, placeholders, timestamp, Backend, Bind, Binds, Tx};
+use crate::db::{placeholders, Backend, Bind, Binds, Columns, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{boolean, http_url, integer, measure, money, parsed, text, Fields, Parser};
 use crate::json_sql::JsonSql;
@@ -161,44 +161,111 @@ pub const ARTWORK_COLUMNS: &str = "a.id, a.title, a.description, a.year, a.price
      a.weight_hundredths, a.created_at, a.updated_at, a.artist_id, m.username, m.first_name, m.last_name, m.bio, \
      m.website, m.postcode";
 
+/// How many columns [`ARTWORK_COLUMNS`] has: a query's own columns follow from here.
+pub(crate) const ARTWORK_WIDTH: usize = 23;
+
 /// An artwork joined with its artist.
 pub const ARTWORK_FROM: &str = "FROM artworks a JOIN members m ON m.id = a.artist_id";
 
-fn artwork_from_row(row: &AnyRow) -> Result<Artwork, sqlx::Error> {
-    let medium: String = row.try_get("medium")?;
-    let postcode: String = row.try_get("postcode")?;
-    let hundredths = |column: &str| row.try_get::<i64, _>(column).map(Measure::from_hundredths);
+/// An artwork from a row whose first columns are [`ARTWORK_COLUMNS`], read by either
+/// driver; its images are attached by [`attach_images`].
+pub(crate) fn artwork_from_row<R: Columns>(row: &R) -> Result<Artwork, R::Error> {
+    let medium = row.text(8)?;
+    let hundredths = |i| row.int(i).map(Measure::from_hundredths);
     Ok(Artwork {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        year: row.try_get("year")?,
-        price: Money::from_hundredths(row.try_get("price_pence")?),
-        quantity_for_sale: row.try_get("quantity_for_sale")?,
-        is_for_sale: flag(row, "is_for_sale")?,
-        listed: flag(row, "listed")?,
-        medium: Medium::parse(&medium).map_err(|e| sqlx::Error::ColumnDecode {
-            index: "medium".into(),
-            source: e.into(),
-        })?,
-        material: row.try_get("material")?,
-        width: hundredths("width_hundredths")?,
-        depth: hundredths("depth_hundredths")?,
-        height: hundredths("height_hundredths")?,
-        weight: hundredths("weight_hundredths")?,
-        created_at: timestamp(row, "created_at")?,
-        updated_at: timestamp(row, "updated_at")?,
+        id: row.int(0)?,
+        title: row.text(1)?,
+        description: row.text(2)?,
+        year: row.int(3)?,
+        price: Money::from_hundredths(row.int(4)?),
+        quantity_for_sale: row.int(5)?,
+        listed: row.flag(6)?,
+        is_for_sale: row.flag(7)?,
+        medium: Medium::parse(&medium).map_err(|e| row.invalid(8, e.into()))?,
+        material: row.text(9)?,
+        width: hundredths(10)?,
+        depth: hundredths(11)?,
+        height: hundredths(12)?,
+        weight: hundredths(13)?,
+        created_at: row.timestamp(14)?,
+        updated_at: row.timestamp(15)?,
         artist: ArtistSummary {
-            id: row.try_get("artist_id")?,
-            username: row.try_get("username")?,
-            first_name: row.try_get("first_name")?,
-            last_name: row.try_get("last_name")?,
-            bio: row.try_get("bio")?,
-            website: row.try_get("website")?,
-            postcode: outward_code(&postcode).to_owned(),
+            id: row.int(16)?,
+            username: row.text(17)?,
+            first_name: row.text(18)?,
+            last_name: row.text(19)?,
+            bio: row.text(20)?,
+            website: row.text(21)?,
+            postcode: outward_code(&row.text(22)?).to_owned(),
         },
         artworks_images: Vec::new(),
     })
+}
+
+/// The query for the images of `count` artworks (`$1`…), as [`ImageRow::from_row`]
+/// reads them, in their order.
+pub(crate) fn images_query(count: usize) -> String {
+    format!(
+        "SELECT i.artwork_id, i.id, i.image_url, u.key, u.thumbnail_key, u.width, u.height \
+         FROM artwork_images i LEFT JOIN uploads u ON u.id = i.upload_id \
+         WHERE i.artwork_id IN ({}) ORDER BY i.position, i.id",
+        placeholders(1, count)
+    )
+}
+
+/// An image as stored, before its artwork is known.
+pub(crate) struct ImageRow {
+    artwork_id: i64,
+    id: i64,
+    image_url: Option<String>,
+    key: Option<String>,
+    thumbnail_key: Option<String>,
+    width: Option<i64>,
+    height: Option<i64>,
+}
+
+impl ImageRow {
+    pub(crate) fn from_row<R: Columns>(row: &R) -> Result<Self, R::Error> {
+        Ok(Self {
+            artwork_id: row.int(0)?,
+            id: row.int(1)?,
+            image_url: row.optional_text(2)?,
+            key: row.optional_text(3)?,
+            thumbnail_key: row.optional_text(4)?,
+            width: row.optional_int(5)?,
+            height: row.optional_int(6)?,
+        })
+    }
+}
+
+/// Gives each artwork its images, in their order.
+pub(crate) fn attach_images(artworks: &mut [Artwork], images: Vec<ImageRow>, media: &Media) {
+    let mut by_artwork: HashMap<i64, Vec<ImageRow>> = HashMap::new();
+    for image in images {
+        by_artwork.entry(image.artwork_id).or_default().push(image);
+    }
+    for artwork in artworks {
+        let rows = by_artwork.remove(&artwork.id).unwrap_or_default();
+        artwork.artworks_images = rows
+            .into_iter()
+            .map(|row| Image {
+                id: row.id,
+                // An upload's URLs are made from its keys now, so they follow PUBLIC_URL
+                // and MEDIA_BASE_URL; an external URL is served as given.
+                image_url: match &row.key {
+                    Some(key) => media.url(key),
+                    None => row.image_url.unwrap_or_default(),
+                },
+                thumbnail_url: row.thumbnail_key.map(|k| media.url(&k)),
+                width: row.width,
+                height: row.height,
+                artwork: ImageArtwork {
+                    title: artwork.title.clone(),
+                    artist: artwork.artist.id,
+                },
+            })
+            .collect();
+    }
 }
 
 /// Turns artwork rows into populated artworks, loading all their images in one query.
@@ -207,47 +274,18 @@ pub async fn populate(conn: &mut AnyConnection, media: &Media, rows: &[AnyRow]) 
     if artworks.is_empty() {
         return Ok(artworks);
     }
-    let ids: Vec<i64> = artworks.iter().map(|a| a.id).collect();
-    let sql = format!(
-        "SELECT i.id, i.artwork_id, i.image_url, u.key, u.thumbnail_key, u.width, u.height \
-         FROM artwork_images i LEFT JOIN uploads u ON u.id = i.upload_id \
-         WHERE i.artwork_id IN ({}) ORDER BY i.position, i.id",
-        placeholders(1, ids.len())
-    );
+    let sql = images_query(artworks.len());
     let mut query = sqlx::query(&sql);
-    for id in &ids {
-        query = query.bind(*id);
+    for artwork in &artworks {
+        query = query.bind(artwork.id);
     }
-    let mut by_artwork: HashMap<i64, Vec<AnyRow>> = HashMap::new();
-    for row in query.fetch_all(&mut *conn).await? {
-        by_artwork.entry(row.try_get("artwork_id")?).or_default().push(row);
-    }
-    for artwork in &mut artworks {
-        let rows = by_artwork.remove(&artwork.id).unwrap_or_default();
-        artwork.artworks_images = rows
-            .iter()
-            .map(|row| {
-                // An upload's URLs are made from its keys now, so they follow PUBLIC_URL
-                // and MEDIA_BASE_URL; an external URL is served as given.
-                let key: Option<String> = row.try_get("key")?;
-                let thumbnail_key: Option<String> = row.try_get("thumbnail_key")?;
-                Ok(Image {
-                    id: row.try_get("id")?,
-                    image_url: match &key {
-                        Some(key) => media.url(key),
-                        None => row.try_get("image_url")?,
-                    },
-                    thumbnail_url: thumbnail_key.map(|k| media.url(&k)),
-                    width: row.try_get("width")?,
-                    height: row.try_get("height")?,
-                    artwork: ImageArtwork {
-                        title: artwork.title.clone(),
-                        artist: artwork.artist.id,
-                    },
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
-    }
+    let images = query
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(ImageRow::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_images(&mut artworks, images, media);
     Ok(artworks)
 }
 
