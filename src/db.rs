@@ -672,9 +672,9 @@ impl Binds {
         format!("${}", self.0.len())
     }
 
-    /// The values in order: `$1` first.
-    pub fn iter(&self) -> impl Iterator<Item = &Bind> {
-        self.0.iter()
+    /// The value of `$n`.
+    pub fn numbered(&self, n: usize) -> Option<&Bind> {
+        n.checked_sub(1).and_then(|i| self.0.get(i))
     }
 
     pub fn apply<'q>(

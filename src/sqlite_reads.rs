@@ -192,9 +192,16 @@ pub fn rows<T>(
 ) -> anyhow::Result<Vec<T>> {
     tracing::debug!(target: STATEMENT_EVENTS, statement = sql);
     let mut statement = conn.prepare_cached(sql)?;
-    for (i, value) in binds.iter().enumerate() {
-        if let Some(index) = statement.parameter_index(&format!("${}", i + 1))? {
-            statement.raw_bind_parameter(index, value)?;
+    // SQLite numbers `$n` parameters in the order they first appear: each is bound by
+    // its name's number.
+    for index in 1..=statement.parameter_count() {
+        let number = statement
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok());
+        match number.and_then(|n| binds.numbered(n)) {
+            Some(value) => statement.raw_bind_parameter(index, value)?,
+            None => anyhow::bail!("no value for parameter {index} of: {sql}"),
         }
     }
     let mut rows = statement.raw_query();
@@ -203,4 +210,28 @@ pub fn rows<T>(
         out.push(map(row)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_bound_by_their_number_in_any_order_and_repeated() {
+        let conn = Connection::open_in_memory().unwrap();
+        let binds = Binds::from([Bind::Int(7), Bind::Text("b".into()), Bind::Bool(true)]);
+        let rows = rows(&conn, "SELECT $2 || $1, $1 + $1, $3", &binds, |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+        })
+        .unwrap();
+        assert_eq!(rows, vec![("b7".to_owned(), 14, 1)]);
+    }
+
+    #[test]
+    fn a_placeholder_without_its_value_is_an_error_not_a_null() {
+        let conn = Connection::open_in_memory().unwrap();
+        let binds = Binds::from([Bind::Int(1)]);
+        let error = rows(&conn, "SELECT $1, $2", &binds, |row| row.get::<_, i64>(0)).unwrap_err();
+        assert!(error.to_string().contains("no value for parameter 2"), "{error}");
+    }
 }

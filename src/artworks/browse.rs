@@ -15,7 +15,7 @@ use crate::db::{Backend, Bind, Binds};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
-use crate::paging::{Cursor, Direction, Page, RawJson, CHUNK};
+use crate::paging::{Cursor, Direction, Page, CHUNK};
 use crate::sqlite_reads;
 use crate::state::AppState;
 
@@ -431,10 +431,9 @@ pub async fn count(state: &AppState, filter: &Filter) -> ApiResult<i64> {
         .try_get(0)?)
 }
 
-/// The chunk of the whole list after `cursor`, as JSON (written as for [`page_json`]),
-/// with the cursor of the next: by keyset, or by position for a search's relevance,
-/// which has no key to resume from.
-pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResult<(Vec<RawJson>, Option<Cursor>)> {
+/// The chunk of the whole list after `cursor`, with the cursor of the next: by keyset,
+/// or by position for a search's relevance, which has no key to resume from.
+pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResult<(Vec<Artwork>, Option<Cursor>)> {
     let backend = state.db.backend();
     let mut binds = Binds::default();
     let Sql {
@@ -465,28 +464,19 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
             .iter()
             .map(|row| Ok((sort_key(row)?, row.try_get("id")?)))
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let items = populate(&mut conn, &state.media, &rows)
-            .await?
-            .iter()
-            .map(|artwork| serde_json::to_string(artwork).map(RawJson))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ApiError::Internal(e.into()))?;
-        return Ok((items, next_cursor(keys.last(), keys.len(), keyset.is_some(), &cursor)));
+        let artworks = populate(&mut conn, &state.media, &rows).await?;
+        return Ok((
+            artworks,
+            next_cursor(keys.last(), keys.len(), keyset.is_some(), &cursor),
+        ));
     };
     let media = state.media.clone();
-    let (items, last) = readers
-        .run_blocking(move |conn| {
-            let (artworks, last_key, _) = read_rows(conn, &sql, &binds, &media)?;
-            let last = artworks.last().map(|a| a.id).zip(last_key).map(|(id, key)| (key, id));
-            let items = artworks
-                .iter()
-                .map(|artwork| serde_json::to_string(artwork).map(RawJson))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((items, last))
-        })
+    let (artworks, last_key, _) = readers
+        .run_blocking(move |conn| read_rows(conn, &sql, &binds, &media))
         .await?;
-    let next = next_cursor(last.as_ref(), items.len(), keyset.is_some(), &cursor);
-    Ok((items, next))
+    let last = artworks.last().map(|a| a.id).zip(last_key).map(|(id, key)| (key, id));
+    let next = next_cursor(last.as_ref(), artworks.len(), keyset.is_some(), &cursor);
+    Ok((artworks, next))
 }
 
 /// A row's sort key, a number or a text.
