@@ -16,6 +16,7 @@ use futures::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Any, AnyPool, Decode, Executor, Row, Transaction, Type, TypeInfo, ValueRef};
 
 use crate::sqlite_reads::Readers;
@@ -49,8 +50,20 @@ pub struct Pools {
     storage_full_at: AtomicI64,
     /// SQLite's `max_page_count` for new writer connections (0: SQLite's own limit).
     max_pages: Arc<AtomicI64>,
-    /// On SQLite, the hot reads' connections (`sqlite_reads`).
-    readers: Option<Readers>,
+    /// The hot reads' own connections.
+    reads: Reads,
+}
+
+/// The connections of the hot reads (a page of the catalogue, an artwork, a list of
+/// orders), each engine's own.
+#[derive(Debug)]
+pub enum Reads {
+    /// SQLite's read-only connections outside sqlx (`sqlite_reads`): sqlx hands each
+    /// statement and row to a thread of its own and back.
+    Sqlite(Readers),
+    /// A typed PostgreSQL pool: the `Any` driver converts each row's list of columns and
+    /// its values, which cost more than the rows themselves.
+    Postgres(PgPool),
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -178,7 +191,7 @@ impl Db {
                 backend: Backend::Sqlite,
                 storage_full_at: AtomicI64::default(),
                 max_pages,
-                readers: Some(readers),
+                reads: Reads::Sqlite(readers),
             })))
         } else {
             let pool = pool_options()
@@ -193,13 +206,26 @@ impl Db {
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
+            let pg_reads = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .test_before_acquire(false)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        conn.execute(format!("SET statement_timeout = {statement_ms}").as_str())
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .connect_lazy(url)
+                .context("connecting to PostgreSQL")?;
             Ok(Self(Arc::new(Pools {
                 read: pool.clone(),
                 write: pool,
                 backend: Backend::Postgres,
                 storage_full_at: AtomicI64::default(),
                 max_pages,
-                readers: None,
+                reads: Reads::Postgres(pg_reads),
             })))
         }
     }
@@ -244,9 +270,9 @@ impl Db {
         &self.0.read
     }
 
-    /// On SQLite, the connections for the hot reads, run on the request's thread.
-    pub fn sqlite_readers(&self) -> Option<&Readers> {
-        self.0.readers.as_ref()
+    /// The hot reads' connections.
+    pub fn reads(&self) -> &Reads {
+        &self.0.reads
     }
 
     /// A write transaction that holds the write lock from its first statement.
@@ -334,6 +360,10 @@ impl Db {
     pub async fn close(&self) {
         self.0.read.close().await;
         self.0.write.close().await;
+        match &self.0.reads {
+            Reads::Sqlite(_) => {}
+            Reads::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
@@ -628,6 +658,37 @@ impl Columns for AnyRow {
     }
 }
 
+impl Columns for PgRow {
+    type Error = sqlx::Error;
+
+    fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn optional_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn optional_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn flag(&self, i: usize) -> Result<bool, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
+        sqlx::Error::ColumnDecode {
+            index: i.to_string(),
+            source: why,
+        }
+    }
+}
+
 /// Reads a flag column by name.
 pub fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     row.try_get::<Flag, _>(column).map(|f| f.0)
@@ -677,10 +738,16 @@ impl Binds {
         n.checked_sub(1).and_then(|i| self.0.get(i))
     }
 
-    pub fn apply<'q>(
+    pub fn apply<'q, DB>(
         &self,
-        mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+        mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+    where
+        DB: sqlx::Database,
+        i64: sqlx::Encode<'q, DB> + Type<DB>,
+        String: sqlx::Encode<'q, DB> + Type<DB>,
+        bool: sqlx::Encode<'q, DB> + Type<DB>,
+    {
         for value in &self.0 {
             query = match value {
                 Bind::Int(n) => query.bind(*n),

@@ -9,9 +9,10 @@ use sqlx::Row;
 use rusqlite::types::ValueRef;
 
 use super::{
-    artwork_from_row, attach_images, images_query, populate, Artwork, ImageRow, Medium, ARTWORK_COLUMNS, ARTWORK_WIDTH,
+    artwork_from_row, attach_images, images_query, populate, read_pg, Artwork, ImageRow, Medium, ARTWORK_COLUMNS,
+    ARTWORK_WIDTH,
 };
-use crate::db::{Backend, Bind, Binds};
+use crate::db::{Backend, Bind, Binds, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
@@ -369,7 +370,7 @@ fn read_rows(
 /// when the page is empty). On SQLite both run on one of its readers, on the blocking
 /// pool, which writes the JSON too.
 pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Bytes)> {
-    let Some(readers) = state.db.sqlite_readers() else {
+    let Reads::Sqlite(readers) = state.db.reads() else {
         let (total, artworks) = self::page(state, filter, page).await?;
         let body = serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?;
         return Ok((total, Bytes::from(body)));
@@ -396,19 +397,31 @@ pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResu
 /// One page of the catalogue and the catalogue's size under `filter`, on one connection:
 /// the rows with the count, then their images (the count alone when the page is empty).
 pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Vec<Artwork>)> {
-    let mut conn = state.db.pool().acquire().await?;
-    let (list_sql, binds) = filter.page_query(state.db.backend(), page, true);
-    let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
-    let total = match rows.first() {
-        Some(row) => row.try_get("total")?,
-        None => {
-            let (count_sql, binds) = filter.count_query(state.db.backend());
-            binds
+    let backend = state.db.backend();
+    let (list_sql, binds) = filter.page_query(backend, page, true);
+    let (count_sql, count_binds) = filter.count_query(backend);
+    if let Reads::Postgres(pool) = state.db.reads() {
+        let mut conn = pool.acquire().await?;
+        let (artworks, rows) = read_pg(&mut conn, &state.media, &list_sql, &binds).await?;
+        let total = match rows.first() {
+            Some(row) => row.try_get(ARTWORK_WIDTH)?,
+            None => count_binds
                 .apply(sqlx::query(&count_sql))
                 .fetch_one(&mut *conn)
                 .await?
-                .try_get(0)?
-        }
+                .try_get(0)?,
+        };
+        return Ok((total, artworks));
+    }
+    let mut conn = state.db.pool().acquire().await?;
+    let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
+    let total = match rows.first() {
+        Some(row) => row.try_get(ARTWORK_WIDTH)?,
+        None => count_binds
+            .apply(sqlx::query(&count_sql))
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
     };
     Ok((total, populate(&mut conn, &state.media, &rows).await?))
 }
@@ -457,18 +470,20 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
             "SELECT {ARTWORK_COLUMNS}, {key} AS sort_key FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
         ),
     };
-    let Some(readers) = state.db.sqlite_readers() else {
-        let mut conn = state.db.pool().acquire().await?;
-        let rows = binds.apply(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
-        let keys = rows
-            .iter()
-            .map(|row| Ok((sort_key(row)?, row.try_get("id")?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let artworks = populate(&mut conn, &state.media, &rows).await?;
-        return Ok((
-            artworks,
-            next_cursor(keys.last(), keys.len(), keyset.is_some(), &cursor),
-        ));
+    let readers = match state.db.reads() {
+        Reads::Sqlite(readers) => readers,
+        Reads::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            let (artworks, rows) = read_pg(&mut conn, &state.media, &sql, &binds).await?;
+            let last = match rows.last() {
+                Some(row) => Some((sort_key(row)?, row.try_get("id")?)),
+                None => None,
+            };
+            return Ok((
+                artworks,
+                next_cursor(last.as_ref(), rows.len(), keyset.is_some(), &cursor),
+            ));
+        }
     };
     let media = state.media.clone();
     let (artworks, last_key, _) = readers
@@ -480,7 +495,7 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
 }
 
 /// A row's sort key, a number or a text.
-fn sort_key(row: &sqlx::any::AnyRow) -> Result<Bind, sqlx::Error> {
+fn sort_key(row: &sqlx::postgres::PgRow) -> Result<Bind, sqlx::Error> {
     row.try_get::<i64, _>("sort_key")
         .map(Bind::Int)
         .or_else(|_| row.try_get::<String, _>("sort_key").map(Bind::Text))

@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::clock;
-use crate::db::{flag, optional_timestamp, placeholders, timestamp, Backend, Bind, Binds, Db, Tx};
+use crate::db::{flag, optional_timestamp, placeholders, timestamp, Backend, Bind, Binds, Db, Reads, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{parsed, Fields};
 use crate::json_sql::JsonSql;
@@ -888,7 +888,7 @@ pub async fn list_json(
     page: Option<Page>,
     now: DateTime<Utc>,
 ) -> ApiResult<(Vec<RawJson>, Option<Cursor>)> {
-    let Some(readers) = db.sqlite_readers() else {
+    let Reads::Sqlite(readers) = db.reads() else {
         let (orders, next) = list(db, listing, None, cursor, page).await?;
         let views = orders
             .iter()
@@ -936,19 +936,15 @@ pub async fn unviewed(db: &Db, member_id: i64, side: UserType) -> ApiResult<i64>
         })
     });
     let sql = &SQL[usize::from(side == UserType::Artist)];
-    match db.sqlite_readers() {
-        Some(readers) => {
+    match db.reads() {
+        Reads::Sqlite(readers) => {
             let binds = Binds::from([Bind::Int(member_id)]);
             let counts = readers
                 .run(|conn| sqlite_reads::rows(conn, sql, &binds, |row| row.get(0)))
                 .await?;
             Ok(counts.into_iter().next().unwrap_or_default())
         }
-        None => Ok(sqlx::query(sql)
-            .bind(member_id)
-            .fetch_one(db.pool())
-            .await?
-            .try_get(0)?),
+        Reads::Postgres(pool) => Ok(sqlx::query_scalar(sql).bind(member_id).fetch_one(pool).await?),
     }
 }
 

@@ -262,7 +262,7 @@ async fn a_statement_past_the_request_deadline_is_stopped_on_both_engines() {
     let artist = app.artist().await;
     let artwork = app.artwork(&artist, 1).await;
     // SQLite's hot reads, outside sqlx, too: 503, and the next read works.
-    if let Some(readers) = app.state.db.sqlite_readers() {
+    if let openstudio::db::Reads::Sqlite(readers) = app.state.db.reads() {
         let started = std::time::Instant::now();
         let stopped = readers
             .run(|conn| openstudio::sqlite_reads::rows(conn, endless, &Default::default(), |row| row.get::<_, i64>(0)))
