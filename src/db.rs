@@ -733,6 +733,10 @@ impl Binds {
         format!("${}", self.0.len())
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The value of `$n`.
     pub fn numbered(&self, n: usize) -> Option<&Bind> {
         n.checked_sub(1).and_then(|i| self.0.get(i))

@@ -69,11 +69,10 @@ impl Page {
         }
     }
 
-    /// `LIMIT … OFFSET …` for this page, its values pushed onto `binds`.
+    /// `LIMIT … OFFSET …` for this page, its values pushed onto `binds`; written into
+    /// the SQL when the query has no other values (see [`window`]).
     pub fn window(&self, binds: &mut Binds) -> String {
-        let limit = binds.push(Bind::Int(self.per_page));
-        let offset = binds.push(Bind::Int(self.offset()));
-        format!("LIMIT {limit} OFFSET {offset}")
+        window(self.per_page, self.offset(), binds)
     }
 
     pub fn offset(&self) -> i64 {
@@ -192,16 +191,31 @@ impl Cursor {
         Some(format!("({key}, {id}) {op} ({value}, {last_id})"))
     }
 
-    /// `LIMIT … OFFSET …` for the next chunk.
+    /// `LIMIT … OFFSET …` for the next chunk, as [`Page::window`] writes it.
     pub fn limit(&self, binds: &mut Binds) -> String {
         let offset = match self {
             Self::Offset(n) => *n,
             Self::Start | Self::After(..) => 0,
         };
-        let limit = binds.push(Bind::Int(CHUNK));
-        let offset = binds.push(Bind::Int(offset));
-        format!("LIMIT {limit} OFFSET {offset}")
+        window(CHUNK, offset, binds)
     }
+}
+
+/// `LIMIT … OFFSET …`. PostgreSQL keeps one plan for a statement without values, but
+/// plans one with values afresh each time until a plan for any values looks as cheap;
+/// and with the limit a value it takes a plan for any values to read a tenth of the
+/// rows, so it never does for the plain catalogue. So a query with no other values gets
+/// its numbers written in (they are bounded numbers, never text), and keeps its plan. A
+/// query with values (a price range, a search) keeps them all values: there, the plan
+/// for any values that expects a tenth of the rows walks an index in order, which suits
+/// a page, where one that knew the limit would guess a handful of rows and sort them all.
+fn window(limit: i64, offset: i64, binds: &mut Binds) -> String {
+    if binds.is_empty() {
+        return format!("LIMIT {limit} OFFSET {offset}");
+    }
+    let limit = binds.push(Bind::Int(limit));
+    let offset = binds.push(Bind::Int(offset));
+    format!("LIMIT {limit} OFFSET {offset}")
 }
 
 /// An item the database already wrote as JSON: passed through as it is, never parsed.
@@ -310,6 +324,18 @@ mod tests {
 
     fn pairs(q: &str) -> Vec<(String, String)> {
         query_pairs(&format!("/x?{q}").parse::<Uri>().unwrap())
+    }
+
+    #[test]
+    fn a_window_is_written_in_only_when_the_query_has_no_other_values() {
+        let page = Page { page: 3, per_page: 20 };
+        let mut binds = Binds::default();
+        assert_eq!(page.window(&mut binds), "LIMIT 20 OFFSET 40");
+        assert!(binds.is_empty());
+        binds.push(Bind::Int(7));
+        assert_eq!(page.window(&mut binds), "LIMIT $2 OFFSET $3");
+        assert!(matches!(binds.numbered(3), Some(Bind::Int(40))));
+        assert_eq!(Cursor::Offset(400).limit(&mut Binds::default()), "LIMIT 200 OFFSET 400");
     }
 
     #[test]
