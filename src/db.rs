@@ -5,6 +5,10 @@
 //! [`Flag`] because SQLite has no boolean type. SQLite gets one writer connection whose
 //! transactions start with `BEGIN IMMEDIATE`, so a transaction that reads before it
 //! writes waits for the lock instead of failing with SQLITE_BUSY.
+//!
+//! The hot reads (the catalogue's pages, an artwork, the order lists) run the same SQL
+//! on each engine's own connections instead ([`Reads`]), and [`Columns`] reads their
+//! rows and sqlx's with one decoder.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicI64, Ordering};

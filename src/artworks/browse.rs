@@ -328,9 +328,10 @@ impl Filter {
 }
 
 /// On SQLite, the artworks of `ids` (a query of `a.id` and `sort_key`, in order, a page
-/// or a chunk at most) with their artists ([`ARTWORK_COLUMNS`]) and each one's sort key
-/// next, then `extra`. The ids are chosen first, so a sort that looks at every match carries ids, not
-/// whole rows; `CROSS JOIN` keeps the page the outer loop, so its order is the rows' order.
+/// or a chunk at most) with their artists ([`ARTWORK_COLUMNS`]), each one's sort key
+/// next, then `extra`. The ids are chosen first, so a sort that looks at every match
+/// carries ids, not whole rows; `CROSS JOIN` keeps the page the outer loop, so its order
+/// is the rows' order.
 fn rows_of(ids: &str, extra: &str) -> String {
     format!(
         "SELECT {ARTWORK_COLUMNS}, p.sort_key, {extra} FROM ({ids}) p CROSS JOIN artworks a ON a.id = p.id \
