@@ -6,9 +6,10 @@
 //! transactions start with `BEGIN IMMEDIATE`, so a transaction that reads before it
 //! writes waits for the lock instead of failing with SQLITE_BUSY.
 //!
-//! The hot reads (the catalogue's pages, an artwork, the order lists) run the same SQL
-//! on each engine's own connections instead ([`Reads`]), and [`Columns`] reads their
-//! rows and sqlx's with one decoder.
+//! The hot reads run on each engine's own connections instead ([`Reads`]): on SQLite
+//! the catalogue's pages, an artwork, the order lists and the unviewed count; on
+//! PostgreSQL the catalogue's pages, an artwork and the unviewed count. [`Columns`] reads
+//! their rows and sqlx's with one decoder.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -222,7 +223,7 @@ impl Db {
                     })
                 })
                 .connect_lazy(url)
-                .context("connecting to PostgreSQL")?;
+                .context("reading DATABASE_URL for PostgreSQL's read pool")?;
             Ok(Self(Arc::new(Pools {
                 read: pool.clone(),
                 write: pool,
@@ -365,7 +366,7 @@ impl Db {
         self.0.read.close().await;
         self.0.write.close().await;
         match &self.0.reads {
-            Reads::Sqlite(_) => {}
+            Reads::Sqlite(readers) => readers.close(),
             Reads::Postgres(pool) => pool.close().await,
         }
     }

@@ -1,4 +1,4 @@
-//! SQLite reads on the request's own thread.
+//! SQLite's hot reads, outside sqlx.
 //!
 //! sqlx runs each SQLite connection on a worker thread of its own and hands every
 //! statement and every row across a channel to it and back: for a read of one row, that
@@ -7,36 +7,46 @@
 //! orders, the unviewed count) run here instead, on read-only connections of the same
 //! SQLite library, each with its prepared statements kept.
 //!
-//! - [`Readers::run`] runs a read of a few rows where the request is, between two awaits:
-//!   tens of microseconds.
+//! - [`Readers::run`] runs a read of a few rows on the request's own thread, between two
+//!   awaits: tens of microseconds.
 //! - [`Readers::run_blocking`] runs a read of many rows on tokio's blocking threads, so
 //!   no request's worker thread is held for a millisecond.
 //!
 //! Every statement has the pool's deadline (`sqlite_deadline`). A connection whose read
-//! failed for any reason but the request's own is closed, and the next read opens a fresh
-//! one: a fault passes with the fault.
+//! failed, for whatever reason, is closed, and the next read opens a fresh one: a fault
+//! passes with the fault.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::db::{Bind, Binds, Columns};
 use crate::error::{ApiError, ApiResult};
 
 /// Statements kept prepared on each connection: every read's shape, and the catalogue's
-/// filters in their common combinations.
+/// filters and pages in their common combinations.
 const STATEMENTS_KEPT: usize = 128;
+
+/// How long a read waits on SQLite's locks. A reader of a WAL database waits only while
+/// another connection recovers the log, which is short; and a point read waits on the
+/// request's thread, which must not be held long.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(250);
+
+const BUSY: &str = "The service is busy; please try again.";
 
 /// Read-only connections to one SQLite file, at most `limit` in use at once.
 #[derive(Debug)]
-pub struct Readers {
+pub struct Readers(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     limit: usize,
     acquire_timeout: Duration,
     deadline_ms: u128,
@@ -47,81 +57,85 @@ impl Readers {
     /// the migrations have made the schema).
     pub fn new(path: PathBuf, limit: usize, acquire_timeout: Duration, deadline: Duration) -> Self {
         let limit = limit.max(1);
-        Self {
+        Self(Arc::new(Inner {
             path,
             idle: Mutex::new(Vec::with_capacity(limit)),
-            permits: Semaphore::new(limit),
+            permits: Arc::new(Semaphore::new(limit)),
             limit,
             acquire_timeout,
             deadline_ms: deadline.as_millis(),
-        }
+        }))
     }
 
     /// Runs `read` on a connection, on this thread: for reads of a few rows.
     pub async fn run<T>(&self, read: impl FnOnce(&Connection) -> anyhow::Result<T>) -> ApiResult<T> {
         let _permit = self.permit().await?;
-        let conn = self.take()?;
-        let result = read(&conn);
-        self.give_back(conn, &result);
-        result.map_err(read_error)
+        self.0.read_with(read)
     }
 
     /// Runs `read` on a connection, on tokio's blocking threads: for reads of many rows.
+    /// The read keeps its place among the `limit` even if the request is dropped while it
+    /// runs, and gives its connection back when it ends.
     pub async fn run_blocking<T, F>(&self, read: F) -> ApiResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     {
-        let _permit = self.permit().await?;
-        let conn = self.take()?;
-        let (conn, result) = tokio::task::spawn_blocking(move || {
-            let result = read(&conn);
-            (conn, result)
+        let permit = self.permit().await?;
+        let inner = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            inner.read_with(read)
         })
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("a database read stopped: {e}")))?;
-        self.give_back(conn, &result);
-        result.map_err(read_error)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("a database read stopped: {e}")))?
     }
 
-    async fn permit(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
-        match tokio::time::timeout(self.acquire_timeout, self.permits.acquire()).await {
+    /// Closes the idle connections; reads after this answer 503.
+    pub fn close(&self) {
+        self.0.permits.close();
+        if let Ok(mut idle) = self.0.idle.lock() {
+            idle.clear();
+        }
+    }
+
+    async fn permit(&self) -> ApiResult<OwnedSemaphorePermit> {
+        let acquire = self.0.permits.clone().acquire_owned();
+        match tokio::time::timeout(self.0.acquire_timeout, acquire).await {
             Ok(Ok(permit)) => Ok(permit),
-            _ => Err(ApiError::Unavailable(
-                "The service is busy; please try again.".to_owned(),
-            )),
+            _ => Err(ApiError::Unavailable(BUSY.to_owned())),
         }
     }
+}
 
-    fn take(&self) -> ApiResult<Connection> {
+impl Inner {
+    /// Runs `read` on an idle connection (or a new one), here.
+    fn read_with<T>(&self, read: impl FnOnce(&Connection) -> anyhow::Result<T>) -> ApiResult<T> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        match idle {
-            Some(conn) => Ok(conn),
-            None => self.open().map_err(|e| read_error(e.into())),
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.open().map_err(|e| read_error(e.into()))?,
+        };
+        let result = read(&conn);
+        // A connection whose read failed is closed (dropped), never reused.
+        if result.is_ok() {
+            if let Ok(mut idle) = self.idle.lock() {
+                if idle.len() < self.limit && !self.permits.is_closed() {
+                    idle.push(conn);
+                }
+            }
         }
+        result.map_err(read_error)
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
         let deadline = format!("SELECT {}({})", crate::sqlite_deadline::SET_DEADLINE, self.deadline_ms);
         conn.query_row(&deadline, [], |_| Ok(()))?;
         Ok(conn)
-    }
-
-    /// Keeps the connection for the next read unless the read failed for a reason of the
-    /// environment's (it is closed instead) or more are idle than may be in use.
-    fn give_back<T>(&self, conn: Connection, result: &anyhow::Result<T>) {
-        if result.is_err() {
-            return;
-        }
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < self.limit {
-                idle.push(conn);
-            }
-        }
     }
 }
 
@@ -135,7 +149,7 @@ fn read_error(error: anyhow::Error) -> ApiError {
     match code {
         Some(DatabaseBusy | DatabaseLocked | OperationInterrupted | SystemIoFailure | CannotOpen) => {
             tracing::warn!(%error, "the database is unavailable");
-            ApiError::Unavailable("The service is busy; please try again.".to_owned())
+            ApiError::Unavailable(BUSY.to_owned())
         }
         _ => ApiError::Internal(error),
     }

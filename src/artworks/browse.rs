@@ -329,32 +329,32 @@ impl Filter {
 
 /// On SQLite, the artworks of `ids` (a query of `a.id` and `sort_key`, in order, a page
 /// or a chunk at most) with their artists ([`ARTWORK_COLUMNS`]), each one's sort key
-/// next, then `extra`. The ids are chosen first, so a sort that looks at every match
-/// carries ids, not whole rows; `CROSS JOIN` keeps the page the outer loop, so its order
-/// is the rows' order.
-fn rows_of(ids: &str, extra: &str) -> String {
+/// next, then `total` (the page's count, or `NULL`). The ids are chosen first, so a sort
+/// that looks at every match carries ids, not whole rows; `CROSS JOIN` keeps the page
+/// the outer loop, so its order is the rows' order.
+fn rows_of(ids: &str, total: &str) -> String {
     format!(
-        "SELECT {ARTWORK_COLUMNS}, p.sort_key, {extra} FROM ({ids}) p CROSS JOIN artworks a ON a.id = p.id \
+        "SELECT {ARTWORK_COLUMNS}, p.sort_key, {total} FROM ({ids}) p CROSS JOIN artworks a ON a.id = p.id \
          CROSS JOIN members m ON m.id = a.artist_id"
     )
 }
 
 /// On one of SQLite's readers: the artworks `sql` ([`rows_of`]) reads, with their images
-/// (a second query), the sort key of the last and the first's `extra` column.
+/// (a second query), the sort key of the last and the total the rows carry.
 fn read_rows(
     conn: &rusqlite::Connection,
     sql: &str,
     binds: &Binds,
     media: &Media,
 ) -> anyhow::Result<(Vec<Artwork>, Option<Bind>, Option<i64>)> {
-    let (mut last_key, mut extra) = (None, None);
+    let (mut last_key, mut total) = (None, None);
     let mut artworks = sqlite_reads::rows(conn, sql, binds, |row| {
         last_key = Some(match row.get_ref(ARTWORK_WIDTH)? {
             ValueRef::Integer(n) => Bind::Int(n),
             _ => Bind::Text(row.get(ARTWORK_WIDTH)?),
         });
-        if extra.is_none() {
-            extra = row.get(ARTWORK_WIDTH + 1)?;
+        if total.is_none() {
+            total = row.get(ARTWORK_WIDTH + 1)?;
         }
         artwork_from_row(row)
     })?;
@@ -363,7 +363,7 @@ fn read_rows(
         let images = sqlite_reads::rows(conn, &images_query(artworks.len()), &ids, |row| ImageRow::from_row(row))?;
         attach_images(&mut artworks, images, media);
     }
-    Ok((artworks, last_key, extra))
+    Ok((artworks, last_key, total))
 }
 
 /// One page of the catalogue as the API's JSON array, and the catalogue's size under
@@ -376,20 +376,10 @@ pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResu
         let body = serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?;
         return Ok((total, Bytes::from(body)));
     };
-    let (sql, binds) = filter.page_rows_query(page);
-    let (count_sql, count_binds) = filter.count_query(Backend::Sqlite);
-    let media = state.media.clone();
+    let read = SqlitePage::new(state, filter, page);
     readers
         .run_blocking(move |conn| {
-            let (artworks, _, total) = read_rows(conn, &sql, &binds, &media)?;
-            let total = match total {
-                Some(total) => total,
-                // An empty page (past the end) has no row to carry the count.
-                None => sqlite_reads::rows(conn, &count_sql, &count_binds, |row| row.get(0))?
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default(),
-            };
+            let (total, artworks) = read.run(conn)?;
             Ok((total, Bytes::from(serde_json::to_vec(&artworks)?)))
         })
         .await
@@ -398,33 +388,65 @@ pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResu
 /// One page of the catalogue and the catalogue's size under `filter`, on one connection:
 /// the rows with the count, then their images (the count alone when the page is empty).
 pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Vec<Artwork>)> {
-    let backend = state.db.backend();
-    let (list_sql, binds) = filter.page_query(backend, page, true);
-    let (count_sql, count_binds) = filter.count_query(backend);
-    if let Reads::Postgres(pool) = state.db.reads() {
-        let mut conn = pool.acquire().await?;
-        let (artworks, rows) = read_pg(&mut conn, &state.media, &list_sql, &binds).await?;
-        let total = match rows.first() {
-            Some(row) => row.try_get(ARTWORK_WIDTH)?,
-            None => count_binds
+    let pool = match state.db.reads() {
+        Reads::Sqlite(readers) => {
+            let read = SqlitePage::new(state, filter, page);
+            return readers.run_blocking(move |conn| read.run(conn)).await;
+        }
+        Reads::Postgres(pool) => pool,
+    };
+    let (list_sql, binds) = filter.page_query(Backend::Postgres, page, true);
+    let mut conn = pool.acquire().await?;
+    let (artworks, rows) = read_pg(&mut conn, &state.media, &list_sql, &binds).await?;
+    let total = match rows.first() {
+        Some(row) => row.try_get(ARTWORK_WIDTH)?,
+        None => {
+            let (count_sql, count_binds) = filter.count_query(Backend::Postgres);
+            count_binds
                 .apply(sqlx::query(&count_sql))
                 .fetch_one(&mut *conn)
                 .await?
-                .try_get(0)?,
-        };
-        return Ok((total, artworks));
-    }
-    let mut conn = state.db.pool().acquire().await?;
-    let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
-    let total = match rows.first() {
-        Some(row) => row.try_get(ARTWORK_WIDTH)?,
-        None => count_binds
-            .apply(sqlx::query(&count_sql))
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?,
+                .try_get(0)?
+        }
     };
-    Ok((total, populate(&mut conn, &state.media, &rows).await?))
+    Ok((total, artworks))
+}
+
+/// A page of the catalogue as one of SQLite's readers reads it, with what it needs.
+struct SqlitePage {
+    sql: String,
+    binds: Binds,
+    count: (String, Binds),
+    media: std::sync::Arc<Media>,
+}
+
+impl SqlitePage {
+    fn new(state: &AppState, filter: &Filter, page: Page) -> Self {
+        let (sql, binds) = filter.page_rows_query(page);
+        Self {
+            sql,
+            binds,
+            count: filter.count_query(Backend::Sqlite),
+            media: state.media.clone(),
+        }
+    }
+
+    /// The catalogue's size and the page.
+    fn run(self, conn: &rusqlite::Connection) -> anyhow::Result<(i64, Vec<Artwork>)> {
+        let (artworks, _, total) = read_rows(conn, &self.sql, &self.binds, &self.media)?;
+        let total = match total {
+            Some(total) => total,
+            // An empty page (past the end) has no row to carry the count.
+            None => {
+                let (sql, binds) = &self.count;
+                sqlite_reads::rows(conn, sql, binds, |row| row.get(0))?
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default()
+            }
+        };
+        Ok((total, artworks))
+    }
 }
 
 /// One page of the catalogue under `filter`, without counting the whole.

@@ -204,12 +204,12 @@ pub(crate) fn artwork_from_row<R: Columns>(row: &R) -> Result<Artwork, R::Error>
 }
 
 /// The query for the images of `count` artworks (`$1`…), as [`ImageRow::from_row`]
-/// reads them, in their order.
+/// reads them.
 pub(crate) fn images_query(count: usize) -> String {
     format!(
-        "SELECT i.artwork_id, i.id, i.image_url, u.key, u.thumbnail_key, u.width, u.height \
+        "SELECT i.artwork_id, i.id, i.image_url, u.key, u.thumbnail_key, u.width, u.height, i.position \
          FROM artwork_images i LEFT JOIN uploads u ON u.id = i.upload_id \
-         WHERE i.artwork_id IN ({}) ORDER BY i.position, i.id",
+         WHERE i.artwork_id IN ({})",
         placeholders(1, count)
     )
 }
@@ -223,6 +223,7 @@ pub(crate) struct ImageRow {
     thumbnail_key: Option<String>,
     width: Option<i64>,
     height: Option<i64>,
+    position: i64,
 }
 
 impl ImageRow {
@@ -235,18 +236,21 @@ impl ImageRow {
             thumbnail_key: row.optional_text(4)?,
             width: row.optional_int(5)?,
             height: row.optional_int(6)?,
+            position: row.int(7)?,
         })
     }
 }
 
-/// Gives each artwork its images, in their order.
+/// Gives each artwork its images, in their order (position, then id), whatever order
+/// they were read in.
 pub(crate) fn attach_images(artworks: &mut [Artwork], images: Vec<ImageRow>, media: &Media) {
     let mut by_artwork: HashMap<i64, Vec<ImageRow>> = HashMap::new();
     for image in images {
         by_artwork.entry(image.artwork_id).or_default().push(image);
     }
     for artwork in artworks {
-        let rows = by_artwork.remove(&artwork.id).unwrap_or_default();
+        let mut rows = by_artwork.remove(&artwork.id).unwrap_or_default();
+        rows.sort_unstable_by_key(|row| (row.position, row.id));
         artwork.artworks_images = rows
             .into_iter()
             .map(|row| Image {
@@ -303,10 +307,12 @@ pub(crate) async fn read_pg(
     let mut artworks = rows.iter().map(artwork_from_row).collect::<Result<Vec<_>, _>>()?;
     if !artworks.is_empty() {
         // One statement for any number of artworks; each one's images found through the
-        // index (an `IN` list of 200 had PostgreSQL scan every image instead).
-        const SQL: &str = "SELECT i.artwork_id, i.id, i.image_url, i.key, i.thumbnail_key, i.width, i.height \
-             FROM unnest($1::BIGINT[]) AS p (id) CROSS JOIN LATERAL ( \
-               SELECT i.artwork_id, i.id, i.image_url, u.key, u.thumbnail_key, u.width, u.height \
+        // index (an `IN` list of 200 had PostgreSQL scan every image instead). The
+        // subquery's `ORDER BY` keeps PostgreSQL from flattening it into a hash join over
+        // every image; the order itself is `attach_images`'s.
+        const SQL: &str = "SELECT i.artwork_id, i.id, i.image_url, i.key, i.thumbnail_key, i.width, i.height, \
+             i.position FROM unnest($1::BIGINT[]) AS p (id) CROSS JOIN LATERAL ( \
+               SELECT i.artwork_id, i.id, i.image_url, u.key, u.thumbnail_key, u.width, u.height, i.position \
                FROM artwork_images i LEFT JOIN uploads u ON u.id = i.upload_id \
                WHERE i.artwork_id = p.id ORDER BY i.position, i.id) i";
         let ids: Vec<i64> = artworks.iter().map(|a| a.id).collect();
@@ -394,10 +400,6 @@ pub fn artwork_json(backend: Backend, prefix: &str) -> String {
     ]))
 }
 
-/// An artwork as JSON ([`artwork_json`]) with the media URL prefix as `$1`, for each
-/// engine (`ARTWORK_JSON[backend as usize]`).
-pub(crate) static ARTWORK_JSON: LazyLock<[String; 2]> = LazyLock::new(|| Backend::ALL.map(|b| artwork_json(b, "$1")));
-
 /// One visible artwork as the API's JSON, written by the database in one query; 404
 /// when there is none.
 pub async fn find_json(state: &AppState, id: i64) -> ApiResult<String> {
@@ -405,7 +407,7 @@ pub async fn find_json(state: &AppState, id: i64) -> ApiResult<String> {
         Backend::ALL.map(|backend| {
             format!(
                 "SELECT {} {ARTWORK_FROM} WHERE a.id = $2 AND a.archived_at IS NULL",
-                ARTWORK_JSON[backend as usize]
+                artwork_json(backend, "$1")
             )
         })
     });
@@ -731,4 +733,14 @@ pub async fn withdraw(state: &AppState, member: &Member, id: i64) -> ApiResult<(
     state.catalogue.invalidate();
     tracing::info!(artwork.id = id, archived = total > 0, "artwork withdrawn");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_width_counts_the_artwork_columns() {
+        assert_eq!(ARTWORK_COLUMNS.split(',').count(), ARTWORK_WIDTH);
+    }
 }

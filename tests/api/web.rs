@@ -817,6 +817,12 @@ async fn an_artist_edits_a_work_keeping_reordering_and_dropping_images() {
         .map(|i| i["image_url"].as_str().unwrap())
         .collect();
     assert_eq!(kept, vec![urls[2].as_str(), urls[0].as_str()]);
+    // The lists read images their own way (typed, by engine): the same order there.
+    for list in ["/api/artworks/?per_page=50", "/api/artworks/"] {
+        let listed = app.get(list, None).await;
+        let artwork = listed.body.as_array().unwrap().iter().find(|a| a["id"] == id).unwrap();
+        assert_eq!(artwork["artworks_images"], after.body["artworks_images"], "{list}");
+    }
 
     let (mut other, _) = member(&app, "artist").await;
     assert_eq!(
