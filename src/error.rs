@@ -117,6 +117,19 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+impl From<crate::sqlite_reads::ReadError> for ApiError {
+    fn from(error: crate::sqlite_reads::ReadError) -> Self {
+        use crate::sqlite_reads::ReadError;
+        match error {
+            ReadError::Unavailable(cause) => {
+                tracing::warn!(cause, "the database is unavailable");
+                Self::Unavailable("The service is busy; please try again.".to_owned())
+            }
+            ReadError::Failed(cause) => Self::Internal(cause),
+        }
+    }
+}
+
 impl ApiError {
     pub fn invalid(errors: FieldErrors) -> Self {
         Self::Validation { message: None, errors }

@@ -39,6 +39,7 @@ pub mod passwords;
 pub mod postcode;
 pub mod server;
 pub mod shipping;
+pub mod sql;
 pub mod sqlite_deadline;
 pub mod sqlite_reads;
 pub mod state;

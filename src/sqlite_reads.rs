@@ -24,8 +24,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::db::{Bind, Binds, Columns};
-use crate::error::{ApiError, ApiResult};
+use crate::sql::{Bind, Binds, Columns};
 
 /// Statements kept prepared on each connection: every read's shape, and the catalogue's
 /// filters and pages in their common combinations.
@@ -36,7 +35,19 @@ const STATEMENTS_KEPT: usize = 128;
 /// request's thread, which must not be held long.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(250);
 
-const BUSY: &str = "The service is busy; please try again.";
+/// Why a read gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// SQLite was busy, the statement ran past its deadline, the file could not be read,
+    /// or no connection was free in time: the environment's doing, worth trying again.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: ours.
+    #[error(transparent)]
+    Failed(anyhow::Error),
+}
+
+pub type ReadResult<T> = Result<T, ReadError>;
 
 /// Read-only connections to one SQLite file, at most `limit` in use at once.
 #[derive(Debug)]
@@ -68,7 +79,7 @@ impl Readers {
     }
 
     /// Runs `read` on a connection, on this thread: for reads of a few rows.
-    pub async fn run<T>(&self, read: impl FnOnce(&Connection) -> anyhow::Result<T>) -> ApiResult<T> {
+    pub async fn run<T>(&self, read: impl FnOnce(&Connection) -> anyhow::Result<T>) -> ReadResult<T> {
         let _permit = self.permit().await?;
         self.0.read_with(read)
     }
@@ -76,7 +87,7 @@ impl Readers {
     /// Runs `read` on a connection, on tokio's blocking threads: for reads of many rows.
     /// The read keeps its place among the `limit` even if the request is dropped while it
     /// runs, and gives its connection back when it ends.
-    pub async fn run_blocking<T, F>(&self, read: F) -> ApiResult<T>
+    pub async fn run_blocking<T, F>(&self, read: F) -> ReadResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
@@ -88,7 +99,7 @@ impl Readers {
             inner.read_with(read)
         })
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("a database read stopped: {e}")))?
+        .map_err(|e| ReadError::Failed(anyhow::anyhow!("a database read stopped: {e}")))?
     }
 
     /// Closes the idle connections; reads after this answer 503.
@@ -99,18 +110,18 @@ impl Readers {
         }
     }
 
-    async fn permit(&self) -> ApiResult<OwnedSemaphorePermit> {
+    async fn permit(&self) -> ReadResult<OwnedSemaphorePermit> {
         let acquire = self.0.permits.clone().acquire_owned();
         match tokio::time::timeout(self.0.acquire_timeout, acquire).await {
             Ok(Ok(permit)) => Ok(permit),
-            _ => Err(ApiError::Unavailable(BUSY.to_owned())),
+            _ => Err(ReadError::Unavailable("no connection was free in time".to_owned())),
         }
     }
 }
 
 impl Inner {
     /// Runs `read` on an idle connection (or a new one), here.
-    fn read_with<T>(&self, read: impl FnOnce(&Connection) -> anyhow::Result<T>) -> ApiResult<T> {
+    fn read_with<T>(&self, read: impl FnOnce(&Connection) -> anyhow::Result<T>) -> ReadResult<T> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match idle {
             Some(conn) => conn,
@@ -140,18 +151,17 @@ impl Inner {
 }
 
 /// A failed read as the client is told it: SQLite busy, interrupted at its deadline,
-/// unable to read its file: 503, try again; anything else is ours.
-fn read_error(error: anyhow::Error) -> ApiError {
+/// unable to read its file: unavailable, try again; anything else is ours.
+fn read_error(error: anyhow::Error) -> ReadError {
     use rusqlite::ErrorCode::*;
     let code = error
         .downcast_ref::<rusqlite::Error>()
         .and_then(|e| e.sqlite_error_code());
     match code {
         Some(DatabaseBusy | DatabaseLocked | OperationInterrupted | SystemIoFailure | CannotOpen) => {
-            tracing::warn!(%error, "the database is unavailable");
-            ApiError::Unavailable(BUSY.to_owned())
+            ReadError::Unavailable(error.to_string())
         }
-        _ => ApiError::Internal(error),
+        _ => ReadError::Failed(error),
     }
 }
 

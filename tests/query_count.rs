@@ -41,7 +41,7 @@ impl<S: tracing::Subscriber> Layer<S> for QueryCounter {
         }
         let mut statement = Statement::default();
         event.record(&mut statement);
-        let setup = ["pragma", "openstudio_statement_deadline"];
+        let setup = ["pragma", "openstudio_statement_deadline", "set statement_timeout"];
         if !setup.iter().any(|s| statement.0.to_lowercase().contains(s)) {
             self.0.fetch_add(1, Ordering::SeqCst);
         }

@@ -377,12 +377,12 @@ pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResu
         return Ok((total, Bytes::from(body)));
     };
     let read = SqlitePage::new(state, filter, page);
-    readers
+    Ok(readers
         .run_blocking(move |conn| {
             let (total, artworks) = read.run(conn)?;
             Ok((total, Bytes::from(serde_json::to_vec(&artworks)?)))
         })
-        .await
+        .await?)
 }
 
 /// One page of the catalogue and the catalogue's size under `filter`, on one connection:
@@ -391,7 +391,7 @@ pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i
     let pool = match state.db.reads() {
         Reads::Sqlite(readers) => {
             let read = SqlitePage::new(state, filter, page);
-            return readers.run_blocking(move |conn| read.run(conn)).await;
+            return Ok(readers.run_blocking(move |conn| read.run(conn)).await?);
         }
         Reads::Postgres(pool) => pool,
     };

@@ -269,6 +269,7 @@ async fn a_statement_past_the_request_deadline_is_stopped_on_both_engines() {
             .await
             .expect_err("stopped");
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let stopped = openstudio::error::ApiError::from(stopped);
         assert_eq!(stopped.status(), 503, "{stopped}");
         app.get(&format!("/api/artworks/{artwork}/"), None)
             .await
