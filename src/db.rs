@@ -613,65 +613,49 @@ impl<'r> Decode<'r, Any> for Flag {
     }
 }
 
-impl Columns for AnyRow {
-    type Error = sqlx::Error;
+/// [`Columns`] for a sqlx row type whose flags decode as `$flag` (then made a `bool`).
+macro_rules! sqlx_columns {
+    ($row:ty, $flag:ty) => {
+        impl Columns for $row {
+            type Error = sqlx::Error;
 
-    fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
-        self.try_get(i)
-    }
+            fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
+                self.try_get(i)
+            }
 
-    fn optional_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
-        self.try_get(i)
-    }
+            fn optional_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(i)
+            }
 
-    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
-        self.try_get(i)
-    }
+            fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+                self.try_get(i)
+            }
 
-    fn optional_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-        self.try_get(i)
-    }
+            fn optional_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+                self.try_get(i)
+            }
 
-    fn flag(&self, i: usize) -> Result<bool, sqlx::Error> {
-        self.try_get::<Flag, _>(i).map(|f| f.0)
-    }
+            fn flag(&self, i: usize) -> Result<bool, sqlx::Error> {
+                self.try_get::<$flag, _>(i).map(bool::from)
+            }
 
-    fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
-        sqlx::Error::ColumnDecode {
-            index: i.to_string(),
-            source: why,
+            fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
+                sqlx::Error::ColumnDecode {
+                    index: i.to_string(),
+                    source: why,
+                }
+            }
         }
-    }
+    };
 }
 
-impl Columns for PgRow {
-    type Error = sqlx::Error;
+// SQLite has no boolean type: through `Any` a flag is an integer or a boolean.
+sqlx_columns!(AnyRow, Flag);
+sqlx_columns!(PgRow, bool);
 
-    fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
-        self.try_get(i)
-    }
-
-    fn optional_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
-        self.try_get(i)
-    }
-
-    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
-        self.try_get(i)
-    }
-
-    fn optional_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-        self.try_get(i)
-    }
-
-    fn flag(&self, i: usize) -> Result<bool, sqlx::Error> {
-        self.try_get(i)
-    }
-
-    fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
-        sqlx::Error::ColumnDecode {
-            index: i.to_string(),
-            source: why,
-        }
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0
     }
 }
 

@@ -261,6 +261,15 @@ async fn a_statement_past_the_request_deadline_is_stopped_on_both_engines() {
     drop(tx);
     let artist = app.artist().await;
     let artwork = app.artwork(&artist, 1).await;
+    // PostgreSQL's typed pool for the hot reads has the same deadline.
+    if let openstudio::db::Reads::Postgres(pool) = app.state.db.reads() {
+        let error = sqlx::query(endless).execute(pool).await.expect_err("stopped");
+        assert_eq!(
+            openstudio::db::fault(&error),
+            Some(openstudio::db::Fault::Unavailable),
+            "{error}"
+        );
+    }
     // SQLite's hot reads, outside sqlx, too: 503, and the next read works.
     if let openstudio::db::Reads::Sqlite(readers) = app.state.db.reads() {
         let started = std::time::Instant::now();
