@@ -255,17 +255,17 @@ impl TestApp {
         })
     }
 
+    /// A login through the API, whatever it answers.
+    pub async fn login(&self, email: &str, password: impl Into<Value>) -> Resp {
+        let body = json!({"email": email, "password": password.into()});
+        self.post("/api/members/login/", None, body).await
+    }
+
     pub async fn register(&self, body: Value) -> User {
         let res = self.post("/api/members/register/", None, body.clone()).await;
         res.assert_status(201);
         let email = body["email"].as_str().unwrap_or_default().to_owned();
-        let login = self
-            .post(
-                "/api/members/login/",
-                None,
-                json!({"email": email, "password": body["password"]}),
-            )
-            .await;
+        let login = self.login(&email, body["password"].clone()).await;
         login.assert_status(200);
         User {
             id: res.body["id"].as_i64().expect("id"),

@@ -555,17 +555,7 @@ async fn a_first_version_password_logs_in_once_and_is_rehashed() {
             .unwrap()
             .get::<String, _>(0)
     };
-    let login = |password: &'static str| {
-        let (app, email) = (&app, member.email.clone());
-        async move {
-            app.post(
-                "/api/members/login/",
-                None,
-                json!({"email": email, "password": password}),
-            )
-            .await
-        }
-    };
+    let login = |password: &'static str| app.login(&member.email, password);
     set_hash(django).await;
     login("copper-meadow-falcon-78").await.assert_status(401);
     assert_eq!(stored().await, django, "a failed login changes nothing");

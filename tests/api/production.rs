@@ -83,14 +83,7 @@ async fn failed_logins_are_limited_per_account() {
     let other = app.collector().await;
     let attempt = |email: String, password: &'static str| {
         let app = &app;
-        async move {
-            app.post(
-                "/api/members/login/",
-                None,
-                json!({"email": email, "password": password}),
-            )
-            .await
-        }
+        async move { app.login(&email, password).await }
     };
     for _ in 0..3 {
         attempt(user.email.clone(), "wrong-password-1").await.assert_status(401);
