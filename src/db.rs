@@ -349,8 +349,16 @@ impl Db {
     }
 
     /// Whether the database answers a query.
+    ///
+    /// A connection that broke while idle (its server backend was killed or restarted)
+    /// does not count against the database: it is closed and the next one is tried, so
+    /// the answer is about the database, not about a stale socket.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").fetch_one(self.pool()).await.is_ok()
+        let reads = match &self.0.reads {
+            Reads::Sqlite(_) => true,
+            Reads::Postgres(pool) => answers(pool).await,
+        };
+        reads && answers(&self.0.read).await
     }
 
     /// Whether every embedded migration has been applied.
@@ -371,6 +379,21 @@ impl Db {
             Reads::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Whether `pool` hands out a connection that answers: each broken connection met on
+/// the way is closed, and a new one is opened when none is left idle.
+async fn answers<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> bool {
+    for _ in 0..=pool.size() {
+        let Ok(mut conn) = pool.acquire().await else {
+            return false;
+        };
+        if sqlx::Connection::ping(&mut *conn).await.is_ok() {
+            return true;
+        }
+        conn.close_on_drop();
+    }
+    false
 }
 
 /// The database, its WAL and shared-memory files: readable by their owner only.

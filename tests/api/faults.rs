@@ -131,6 +131,39 @@ async fn killed_database_connections_answer_503_and_the_pool_recovers() {
             );
         }
     }
+    // Killed while idle, after the fault: the probe closes each broken connection it
+    // meets and answers from a working one at once.
+    let pids: Vec<i32> = sqlx::query("SELECT pid FROM pg_stat_activity WHERE datname = $1")
+        .bind(&database)
+        .fetch_all(&mut killer)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get(0).unwrap())
+        .collect();
+    assert!(!pids.is_empty(), "the pools keep idle connections");
+    let listed = pids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+    sqlx::query(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN ({listed})"
+    ))
+    .execute(&mut killer)
+    .await
+    .unwrap();
+    for _ in 0..100 {
+        let alive: i64 = sqlx::query(&format!(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE pid IN ({listed})"
+        ))
+        .fetch_one(&mut killer)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+        if alive == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.get("/health/ready", None).await.assert_status(200);
     // The fault passed: the next requests succeed.
     let mut ok = false;
     for _ in 0..20 {
