@@ -662,6 +662,12 @@ macro_rules! sqlx_columns {
                 self.try_get::<$flag, _>(i).map(bool::from)
             }
 
+            fn key(&self, i: usize) -> Result<Bind, sqlx::Error> {
+                self.try_get::<i64, _>(i)
+                    .map(Bind::Int)
+                    .or_else(|_| self.try_get::<String, _>(i).map(Bind::Text))
+            }
+
             fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
                 sqlx::Error::ColumnDecode {
                     index: i.to_string(),

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::artworks::{self, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM};
+use crate::artworks::{self, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM, ARTWORK_WIDTH};
 use crate::clock;
-use crate::db::{timestamp, Bind, Binds, Db};
+use crate::db::{timestamp, Bind, Binds, Columns, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{Cursor, Direction, Page, CHUNK};
 use crate::state::AppState;
@@ -59,6 +59,16 @@ pub async fn count(db: &Db, gallery_id: i64) -> ApiResult<i64> {
     .try_get(0)?)
 }
 
+/// When a gallery's artwork was added, as stored: the column after its
+/// [`ARTWORK_COLUMNS`].
+struct AddedAt(String);
+
+impl artworks::Tail for AddedAt {
+    fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
+        row.text(ARTWORK_WIDTH).map(AddedAt)
+    }
+}
+
 /// A gallery's visible artworks, oldest addition first, with when each was added: one
 /// page, or the chunk after `cursor` with the cursor of the next.
 pub async fn entries(
@@ -77,29 +87,21 @@ pub async fn entries(
         Some(page) => page.window(&mut binds),
         None => cursor.limit(&mut binds),
     };
-    let mut conn = state.db.pool().acquire().await?;
-    let rows = binds
-        .apply(sqlx::query(&format!(
-            "SELECT {ARTWORK_COLUMNS}, ga.added_at {ARTWORK_FROM} JOIN gallery_artworks ga ON ga.artwork_id = a.id \
-             WHERE {condition} ORDER BY ga.added_at, a.id {window}"
-        )))
-        .fetch_all(&mut *conn)
-        .await?;
-    let added = rows
-        .iter()
-        .map(|row| row.try_get::<String, _>("added_at"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let next = match (added.last(), rows.last()) {
-        (Some(at), Some(row)) if rows.len() as i64 == CHUNK => {
-            Some(Cursor::After(Bind::Text(at.clone()), row.try_get("id")?))
+    let sql = format!(
+        "SELECT {ARTWORK_COLUMNS}, ga.added_at {ARTWORK_FROM} JOIN gallery_artworks ga ON ga.artwork_id = a.id \
+         WHERE {condition} ORDER BY ga.added_at, a.id {window}"
+    );
+    let (artworks, added) = artworks::read::<AddedAt>(state, sql, binds).await?;
+    let next = match (added.last(), artworks.last()) {
+        (Some(AddedAt(at)), Some(artwork)) if artworks.len() as i64 == CHUNK => {
+            Some(Cursor::After(Bind::Text(at.clone()), artwork.id))
         }
         _ => None,
     };
-    let artworks = artworks::populate(&mut conn, &state.media, &rows).await?;
     let entries = artworks
         .into_iter()
         .zip(added)
-        .map(|(artwork, added_at)| {
+        .map(|(artwork, AddedAt(added_at))| {
             Ok(GalleryEntry {
                 id: artwork.id,
                 gallery: gallery_id,

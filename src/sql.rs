@@ -75,6 +75,8 @@ pub trait Columns {
     fn optional_text(&self, i: usize) -> Result<Option<String>, Self::Error>;
     /// A flag: SQLite's 0 or 1, PostgreSQL's boolean.
     fn flag(&self, i: usize) -> Result<bool, Self::Error>;
+    /// A sort key: an integer, or else a text.
+    fn key(&self, i: usize) -> Result<Bind, Self::Error>;
     /// The error for column `i`, whose value does not mean anything here.
     fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> Self::Error;
 

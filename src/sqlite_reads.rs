@@ -198,6 +198,13 @@ impl Columns for rusqlite::Row<'_> {
         self.get(i)
     }
 
+    fn key(&self, i: usize) -> rusqlite::Result<Bind> {
+        Ok(match self.get_ref(i)? {
+            ValueRef::Integer(n) => Bind::Int(n),
+            _ => Bind::Text(self.get(i)?),
+        })
+    }
+
     fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> rusqlite::Error {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, why)
     }

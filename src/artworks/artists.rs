@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{populate, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM};
+use super::{read, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM};
+use crate::db::{Bind, Binds};
 use crate::error::{ApiError, ApiResult};
 use crate::members::{self, UserType};
 use crate::orders::rules::OrderStatus;
@@ -35,7 +36,6 @@ pub async fn page(state: &AppState, id: i64) -> ApiResult<ArtistPage> {
         .await?
         .filter(|m| m.user_type == UserType::Artist)
         .ok_or_else(|| ApiError::not_found("Artist not found."))?;
-    let mut conn = state.db.pool().acquire().await?;
     let counts = sqlx::query(
         "SELECT \
            (SELECT COUNT(*) FROM artworks WHERE artist_id = $1 AND archived_at IS NULL) AS artworks_count, \
@@ -46,16 +46,13 @@ pub async fn page(state: &AppState, id: i64) -> ApiResult<ArtistPage> {
     .bind(OrderStatus::ReadyToShip.as_str())
     .bind(OrderStatus::Shipped.as_str())
     .bind(OrderStatus::Completed.as_str())
-    .fetch_one(&mut *conn)
+    .fetch_one(state.db.pool())
     .await?;
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM} WHERE a.artist_id = $1 AND a.archived_at IS NULL AND a.is_for_sale = TRUE \
          ORDER BY a.created_at DESC, a.id DESC LIMIT 50"
-    ))
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let artworks = populate(&mut conn, &state.media, &rows).await?;
+    );
+    let (artworks, _) = read::<()>(state, sql, Binds::from([Bind::Int(id)])).await?;
     Ok(ArtistPage {
         id: artist.id,
         postcode: artist.outward_postcode().to_owned(),

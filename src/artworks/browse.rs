@@ -6,13 +6,8 @@
 use axum::body::Bytes;
 use sqlx::Row;
 
-use rusqlite::types::ValueRef;
-
-use super::{
-    artwork_from_row, attach_images, images_query, populate, read_pg, Artwork, ImageRow, Medium, ARTWORK_COLUMNS,
-    ARTWORK_WIDTH,
-};
-use crate::db::{Backend, Bind, Binds, Reads};
+use super::{read, read_pg, read_sqlite, Artwork, Medium, Tail, ARTWORK_COLUMNS, ARTWORK_WIDTH};
+use crate::db::{Backend, Bind, Binds, Columns, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
@@ -328,42 +323,34 @@ impl Filter {
 }
 
 /// On SQLite, the artworks of `ids` (a query of `a.id` and `sort_key`, in order, a page
-/// or a chunk at most) with their artists ([`ARTWORK_COLUMNS`]), each one's sort key
-/// next, then `total` (the page's count, or `NULL`). The ids are chosen first, so a sort
-/// that looks at every match carries ids, not whole rows; `CROSS JOIN` keeps the page
-/// the outer loop, so its order is the rows' order.
+/// or a chunk at most) with their artists ([`ARTWORK_COLUMNS`]), then `total` (the
+/// page's count, or `NULL`), then each one's sort key: the layout of every catalogue
+/// read ([`Total`], [`SortKey`]). The ids are chosen first, so a sort that looks at every
+/// match carries ids, not whole rows; `CROSS JOIN` keeps the page the outer loop, so its
+/// order is the rows' order.
 fn rows_of(ids: &str, total: &str) -> String {
     format!(
-        "SELECT {ARTWORK_COLUMNS}, p.sort_key, {total} FROM ({ids}) p CROSS JOIN artworks a ON a.id = p.id \
+        "SELECT {ARTWORK_COLUMNS}, {total}, p.sort_key FROM ({ids}) p CROSS JOIN artworks a ON a.id = p.id \
          CROSS JOIN members m ON m.id = a.artist_id"
     )
 }
 
-/// On one of SQLite's readers: the artworks `sql` ([`rows_of`]) reads, with their images
-/// (a second query), the sort key of the last and the total the rows carry.
-fn read_rows(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    binds: &Binds,
-    media: &Media,
-) -> anyhow::Result<(Vec<Artwork>, Option<Bind>, Option<i64>)> {
-    let (mut last_key, mut total) = (None, None);
-    let mut artworks = sqlite_reads::rows(conn, sql, binds, |row| {
-        last_key = Some(match row.get_ref(ARTWORK_WIDTH)? {
-            ValueRef::Integer(n) => Bind::Int(n),
-            _ => Bind::Text(row.get(ARTWORK_WIDTH)?),
-        });
-        if total.is_none() {
-            total = row.get(ARTWORK_WIDTH + 1)?;
-        }
-        artwork_from_row(row)
-    })?;
-    if !artworks.is_empty() {
-        let ids = artworks.iter().map(|a| Bind::Int(a.id)).collect();
-        let images = sqlite_reads::rows(conn, &images_query(artworks.len()), &ids, |row| ImageRow::from_row(row))?;
-        attach_images(&mut artworks, images, media);
+/// The count a page's rows carry after their [`ARTWORK_COLUMNS`].
+struct Total(Option<i64>);
+
+impl Tail for Total {
+    fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
+        row.optional_int(ARTWORK_WIDTH).map(Total)
     }
-    Ok((artworks, last_key, total))
+}
+
+/// The sort key a chunk's rows carry after their count (`NULL`).
+struct SortKey(Bind);
+
+impl Tail for SortKey {
+    fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
+        row.key(ARTWORK_WIDTH + 1).map(SortKey)
+    }
 }
 
 /// One page of the catalogue as the API's JSON array, and the catalogue's size under
@@ -397,9 +384,9 @@ pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i
     };
     let (list_sql, binds) = filter.page_query(Backend::Postgres, page, true);
     let mut conn = pool.acquire().await?;
-    let (artworks, rows) = read_pg(&mut conn, &state.media, &list_sql, &binds).await?;
-    let total = match rows.first() {
-        Some(row) => row.try_get(ARTWORK_WIDTH)?,
+    let (artworks, totals) = read_pg(&mut conn, &state.media, &list_sql, &binds).await?;
+    let total = match totals.first() {
+        Some(Total(total)) => total.unwrap_or_default(),
         None => {
             let (count_sql, count_binds) = filter.count_query(Backend::Postgres);
             count_binds
@@ -433,9 +420,9 @@ impl SqlitePage {
 
     /// The catalogue's size and the page.
     fn run(self, conn: &rusqlite::Connection) -> anyhow::Result<(i64, Vec<Artwork>)> {
-        let (artworks, _, total) = read_rows(conn, &self.sql, &self.binds, &self.media)?;
-        let total = match total {
-            Some(total) => total,
+        let (artworks, totals) = read_sqlite(conn, &self.media, &self.sql, &self.binds)?;
+        let total = match totals.first() {
+            Some(Total(total)) => total.unwrap_or_default(),
             // An empty page (past the end) has no row to carry the count.
             None => {
                 let (sql, binds) = &self.count;
@@ -451,10 +438,9 @@ impl SqlitePage {
 
 /// One page of the catalogue under `filter`, without counting the whole.
 pub async fn page_only(state: &AppState, filter: &Filter, page: Page) -> ApiResult<Vec<Artwork>> {
-    let mut conn = state.db.pool().acquire().await?;
     let (list_sql, binds) = filter.page_query(state.db.backend(), page, false);
-    let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
-    Ok(populate(&mut conn, &state.media, &rows).await?)
+    let (artworks, _) = read::<()>(state, list_sql, binds).await?;
+    Ok(artworks)
 }
 
 /// How many artworks match `filter`.
@@ -490,38 +476,18 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
             "NULL",
         ),
         Backend::Postgres => format!(
-            "SELECT {ARTWORK_COLUMNS}, {key} AS sort_key FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
+            "SELECT {ARTWORK_COLUMNS}, NULL::BIGINT, {key} AS sort_key FROM {tables} {artist_join} \
+             WHERE {condition} ORDER BY {order} {window}"
         ),
     };
-    let readers = match state.db.reads() {
-        Reads::Sqlite(readers) => readers,
-        Reads::Postgres(pool) => {
-            let mut conn = pool.acquire().await?;
-            let (artworks, rows) = read_pg(&mut conn, &state.media, &sql, &binds).await?;
-            let last = match rows.last() {
-                Some(row) => Some((sort_key(row)?, row.try_get("id")?)),
-                None => None,
-            };
-            return Ok((
-                artworks,
-                next_cursor(last.as_ref(), rows.len(), keyset.is_some(), &cursor),
-            ));
-        }
-    };
-    let media = state.media.clone();
-    let (artworks, last_key, _) = readers
-        .run_blocking(move |conn| read_rows(conn, &sql, &binds, &media))
-        .await?;
-    let last = artworks.last().map(|a| a.id).zip(last_key).map(|(id, key)| (key, id));
+    let (artworks, keys) = read::<SortKey>(state, sql, binds).await?;
+    let last = artworks
+        .last()
+        .map(|a| a.id)
+        .zip(keys.into_iter().last())
+        .map(|(id, SortKey(key))| (key, id));
     let next = next_cursor(last.as_ref(), artworks.len(), keyset.is_some(), &cursor);
     Ok((artworks, next))
-}
-
-/// A row's sort key, a number or a text.
-fn sort_key(row: &sqlx::postgres::PgRow) -> Result<Bind, sqlx::Error> {
-    row.try_get::<i64, _>("sort_key")
-        .map(Bind::Int)
-        .or_else(|_| row.try_get::<String, _>("sort_key").map(Bind::Text))
 }
 
 /// Where the whole list resumes after a chunk of `len` rows whose last row had `last`

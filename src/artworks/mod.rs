@@ -8,7 +8,6 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
-use sqlx::postgres::PgRow;
 use sqlx::{AnyConnection, PgConnection, Row};
 
 use crate::clock;
@@ -273,7 +272,8 @@ pub(crate) fn attach_images(artworks: &mut [Artwork], images: Vec<ImageRow>, med
     }
 }
 
-/// Turns artwork rows into populated artworks, loading all their images in one query.
+/// Turns artwork rows read in a transaction into populated artworks, loading all their
+/// images in one query on the same connection. Reads outside a transaction use [`read`].
 pub async fn populate(conn: &mut AnyConnection, media: &Media, rows: &[AnyRow]) -> Result<Vec<Artwork>, sqlx::Error> {
     let mut artworks = rows.iter().map(artwork_from_row).collect::<Result<Vec<_>, _>>()?;
     if artworks.is_empty() {
@@ -294,16 +294,64 @@ pub async fn populate(conn: &mut AnyConnection, media: &Media, rows: &[AnyRow]) 
     Ok(artworks)
 }
 
-/// On PostgreSQL's typed pool: the artworks `sql` reads (rows that start with
-/// [`ARTWORK_COLUMNS`]) with their images, a second query, and the rows for what else
-/// they hold.
-pub(crate) async fn read_pg(
+/// What a read of artworks takes from each row after its [`ARTWORK_COLUMNS`].
+pub(crate) trait Tail: Sized + Send + 'static {
+    fn read<R: Columns>(row: &R) -> Result<Self, R::Error>;
+}
+
+impl Tail for () {
+    fn read<R: Columns>(_: &R) -> Result<Self, R::Error> {
+        Ok(())
+    }
+}
+
+/// On the hot reads' connections ([`Reads`]): the artworks `sql` reads (rows that start
+/// with [`ARTWORK_COLUMNS`]) with their images, a second query, and what `T` reads from
+/// each row.
+pub(crate) async fn read<T: Tail>(state: &AppState, sql: String, binds: Binds) -> ApiResult<(Vec<Artwork>, Vec<T>)> {
+    match state.db.reads() {
+        Reads::Sqlite(readers) => {
+            let media = state.media.clone();
+            Ok(readers
+                .run_blocking(move |conn| read_sqlite(conn, &media, &sql, &binds))
+                .await?)
+        }
+        Reads::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            Ok(read_pg(&mut conn, &state.media, &sql, &binds).await?)
+        }
+    }
+}
+
+/// [`read`] on one of SQLite's readers.
+pub(crate) fn read_sqlite<T: Tail>(
+    conn: &rusqlite::Connection,
+    media: &Media,
+    sql: &str,
+    binds: &Binds,
+) -> anyhow::Result<(Vec<Artwork>, Vec<T>)> {
+    let mut tails = Vec::new();
+    let mut artworks = sqlite_reads::rows(conn, sql, binds, |row| {
+        tails.push(T::read(row)?);
+        artwork_from_row(row)
+    })?;
+    if !artworks.is_empty() {
+        let ids = artworks.iter().map(|a| Bind::Int(a.id)).collect();
+        let images = sqlite_reads::rows(conn, &images_query(artworks.len()), &ids, |row| ImageRow::from_row(row))?;
+        attach_images(&mut artworks, images, media);
+    }
+    Ok((artworks, tails))
+}
+
+/// [`read`] on a connection of PostgreSQL's typed pool.
+pub(crate) async fn read_pg<T: Tail>(
     conn: &mut PgConnection,
     media: &Media,
     sql: &str,
     binds: &Binds,
-) -> Result<(Vec<Artwork>, Vec<PgRow>), sqlx::Error> {
+) -> Result<(Vec<Artwork>, Vec<T>), sqlx::Error> {
     let rows = binds.apply(sqlx::query(sql)).fetch_all(&mut *conn).await?;
+    let tails = rows.iter().map(T::read).collect::<Result<Vec<_>, _>>()?;
     let mut artworks = rows.iter().map(artwork_from_row).collect::<Result<Vec<_>, _>>()?;
     if !artworks.is_empty() {
         // One statement for any number of artworks; each one's images found through the
@@ -325,7 +373,7 @@ pub(crate) async fn read_pg(
             .collect::<Result<Vec<_>, _>>()?;
         attach_images(&mut artworks, images, media);
     }
-    Ok((artworks, rows))
+    Ok((artworks, tails))
 }
 
 /// One visible (not withdrawn) artwork, populated.
@@ -434,8 +482,9 @@ pub async fn find_json(state: &AppState, id: i64) -> ApiResult<String> {
 
 /// One visible artwork, populated; 404 when there is none.
 pub async fn find(state: &AppState, id: i64) -> ApiResult<Artwork> {
-    let mut conn = state.db.pool().acquire().await?;
-    find_visible(&mut conn, &state.media, id).await?.ok_or_else(not_found)
+    let sql = format!("SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM} WHERE a.id = $1 AND a.archived_at IS NULL");
+    let (artworks, _) = read::<()>(state, sql, Binds::from([Bind::Int(id)])).await?;
+    artworks.into_iter().next().ok_or_else(not_found)
 }
 
 /// An image URL the client gives: http(s), at most 500 characters. The server never
