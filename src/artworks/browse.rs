@@ -67,11 +67,9 @@ impl Ordering {
     }
 }
 
-/// A filter's SQL: what the statement starts with (a search's matches, found once),
-/// the tables (artworks as `a`, and what the search needs), the join that adds each
-/// artwork's artist as `m`, the condition and the order.
+/// A filter's SQL: the tables (artworks as `a`, and what the search needs), the join
+/// that adds each artwork's artist as `m`, the condition and the order.
 struct Sql {
-    with: String,
     tables: &'static str,
     artist_join: &'static str,
     condition: String,
@@ -193,13 +191,8 @@ impl Filter {
             let condition = conditions.join(" AND ");
             return format!("SELECT COALESCE(SUM(artworks), 0) FROM catalogue_counts WHERE {condition}");
         }
-        let Sql {
-            with,
-            tables,
-            condition,
-            ..
-        } = self.to_sql(backend, binds);
-        format!("{with}SELECT COUNT(*) FROM {tables} WHERE {condition}")
+        let Sql { tables, condition, .. } = self.to_sql(backend, binds);
+        format!("SELECT COUNT(*) FROM {tables} WHERE {condition}")
     }
 
     /// `column IN (…)` for the filter's media.
@@ -213,40 +206,27 @@ impl Filter {
     }
 
     /// The query for one page of the artworks this filter shows, with its values.
-    /// When `counted`, each row also holds the count as `total`.
+    /// When `counted`, each row also holds the count as `total` (computed once: the
+    /// subquery does not depend on the row).
     pub fn page_query(&self, backend: Backend, page: Page, counted: bool) -> (String, Binds) {
         let mut binds = Binds::default();
-        let sql = self.to_sql(backend, &mut binds);
         let total = match counted {
-            true => format!(", {} AS total", self.total(backend, &sql, &mut binds)),
+            true => format!(", ({}) AS total", self.count_sql(backend, &mut binds)),
             false => String::new(),
         };
         let Sql {
-            with,
             tables,
             artist_join,
             condition,
             order,
-        } = sql;
+        } = self.to_sql(backend, &mut binds);
         let window = page.window(&mut binds);
         (
             format!(
-                "{with}SELECT {ARTWORK_COLUMNS}{total} FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
+                "SELECT {ARTWORK_COLUMNS}{total} FROM {tables} {artist_join} WHERE {condition} ORDER BY {order} {window}"
             ),
             binds,
         )
-    }
-
-    /// The expression of the count that each row of a page (`sql`) carries, computed
-    /// once. A search counts in the pass that finds its matches: SQLite counts the
-    /// matches it found for the page, PostgreSQL counts the rows it ranks (both had
-    /// searched twice, once for the count).
-    fn total(&self, backend: Backend, sql: &Sql, binds: &mut Binds) -> String {
-        match backend {
-            _ if self.words.is_empty() => format!("({})", self.count_sql(backend, binds)),
-            Backend::Sqlite => format!("(SELECT COUNT(*) FROM {} WHERE {})", sql.tables, sql.condition),
-            Backend::Postgres => "COUNT(*) OVER ()".to_owned(),
-        }
     }
 
     /// On SQLite, the query for one page of the artworks this filter shows
@@ -254,18 +234,16 @@ impl Filter {
     /// subquery does not depend on the row), and its values.
     fn page_rows_query(&self, page: Page) -> (String, Binds) {
         let mut binds = Binds::default();
-        let sql = self.to_sql(Backend::Sqlite, &mut binds);
-        let total = self.total(Backend::Sqlite, &sql, &mut binds);
+        let total = format!("({})", self.count_sql(Backend::Sqlite, &mut binds));
         let Sql {
-            with,
             tables,
             condition,
             order,
             ..
-        } = sql;
+        } = self.to_sql(Backend::Sqlite, &mut binds);
         let window = page.window(&mut binds);
         let ids = format!("SELECT a.id, a.id AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}");
-        (format!("{with}{}", rows_of(&ids, &total)), binds)
+        (rows_of(&ids, &total), binds)
     }
 
     /// The ordering the list follows, unless it is a search's relevance.
@@ -280,7 +258,6 @@ impl Filter {
     /// The tables (artworks as `a`, and what the search needs), the condition and the
     /// order for this filter on `backend`.
     fn to_sql(&self, backend: Backend, binds: &mut Binds) -> Sql {
-        let mut with = String::new();
         let mut tables = "artworks a";
         let mut artist_join = "JOIN members m ON m.id = a.artist_id";
         let mut conditions = vec!["a.archived_at IS NULL".to_owned()];
@@ -295,24 +272,16 @@ impl Filter {
                         .collect::<Vec<_>>()
                         .join(" ");
                     let p = binds.push(Bind::Text(phrase));
-                    // The matches are found once, with their relevance when the order is
-                    // theirs, for the page and for its count: ranking is most of a
-                    // search's cost (`bm25` reads each match's column sizes).
-                    // Title matters most, then the artist, the material, the description.
-                    let rank = match self.ordering {
-                        None => ", bm25(artworks_fts, 10.0, 1.0, 3.0, 5.0) AS relevance",
-                        Some(_) => "",
-                    };
-                    with = format!(
-                        "WITH found AS MATERIALIZED (SELECT rowid AS id{rank} FROM artworks_fts WHERE artworks_fts MATCH {p}) "
-                    );
-                    // The search drives the query: SQLite's CROSS JOIN keeps the matches
+                    // The search drives the query: SQLite's CROSS JOIN keeps the FTS table
                     // the outer loop. Left to itself the planner may walk an index of a
                     // filter (`for_sale`) and run the match once per artwork: seconds at
                     // 10,000 artworks instead of milliseconds.
-                    tables = "found CROSS JOIN artworks a ON a.id = found.id";
+                    tables = "artworks_fts CROSS JOIN artworks a ON a.id = artworks_fts.rowid";
                     artist_join = "CROSS JOIN members m ON m.id = a.artist_id";
-                    relevance = Some("found.relevance ASC, a.created_at DESC, a.id DESC".to_owned());
+                    conditions.push(format!("artworks_fts MATCH {p}"));
+                    // Title matters most, then the artist, the material, the description.
+                    relevance =
+                        Some("bm25(artworks_fts, 10.0, 1.0, 3.0, 5.0) ASC, a.created_at DESC, a.id DESC".to_owned());
                 }
                 Backend::Postgres => {
                     let p = binds.push(Bind::Text(self.words.join(" ")));
@@ -345,7 +314,6 @@ impl Filter {
             (None, None) => Ordering::CreatedDesc.sql().to_owned(),
         };
         Sql {
-            with,
             tables,
             artist_join,
             condition: conditions.join(" AND "),
@@ -491,7 +459,6 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
     let backend = state.db.backend();
     let mut binds = Binds::default();
     let Sql {
-        with,
         tables,
         artist_join,
         mut condition,
@@ -504,14 +471,12 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResu
     }
     let window = cursor.limit(&mut binds);
     let sql = match backend {
-        Backend::Sqlite => {
-            with + &rows_of(
-                &format!("SELECT a.id, {key} AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}"),
-                "NULL",
-            )
-        }
+        Backend::Sqlite => rows_of(
+            &format!("SELECT a.id, {key} AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}"),
+            "NULL",
+        ),
         Backend::Postgres => format!(
-            "{with}SELECT {ARTWORK_COLUMNS}, NULL::BIGINT, {key} AS sort_key FROM {tables} {artist_join} \
+            "SELECT {ARTWORK_COLUMNS}, NULL::BIGINT, {key} AS sort_key FROM {tables} {artist_join} \
              WHERE {condition} ORDER BY {order} {window}"
         ),
     };
@@ -599,10 +564,7 @@ mod tests {
         assert!(condition.contains("a.artist_id = $3") && condition.contains("a.year >= $4"));
         assert!(order.starts_with("ts_rank"));
         let mut binds = Binds::default();
-        let Sql {
-            with, tables, order, ..
-        } = f.to_sql(Backend::Sqlite, &mut binds);
-        assert!(with.contains("bm25(") && with.contains("artworks_fts MATCH $1"));
-        assert!(tables.starts_with("found CROSS JOIN") && order.starts_with("found.relevance"));
+        let Sql { tables, order, .. } = f.to_sql(Backend::Sqlite, &mut binds);
+        assert!(tables.starts_with("artworks_fts CROSS JOIN") && order.starts_with("bm25"));
     }
 }
