@@ -340,6 +340,22 @@ pub fn day(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%-d %B %Y").to_string()
 }
 
+/// A list page's query: its pairs (empty values left out) and the page it asks for (the
+/// first when absent or out of range).
+pub fn list_query(query: Option<&str>) -> (Vec<(String, String)>, i64) {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect();
+    let page = pairs
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .filter(|n| (1..=100_000).contains(n))
+        .unwrap_or(1);
+    (pairs, page)
+}
+
 /// Numbered pages: the links around the current one.
 pub struct Pager {
     pub current: i64,

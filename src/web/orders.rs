@@ -6,7 +6,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, Uri};
 
 use super::session::{Posted, Visitor};
-use super::{day, form_failure, holding, page, page_with, pounds, see, signed_in, Card, Layout, PageResult, Pager};
+use super::{
+    day, form_failure, holding, list_query, page, page_with, pounds, see, signed_in, Card, Layout, PageResult, Pager,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::galleries;
 use crate::members::Member;
@@ -16,6 +18,8 @@ use crate::paging::{Cursor, Page};
 use crate::state::AppState;
 
 const PER_PAGE: i64 = 20;
+/// Works a page of the gallery shows: four rows of a wide grid.
+const GALLERY_PAGE: i64 = 24;
 
 #[derive(Template)]
 #[template(path = "gallery.html")]
@@ -23,20 +27,37 @@ struct GalleryPage {
     layout: Layout,
     csrf: String,
     cards: Vec<Card>,
+    pager: Pager,
 }
 
-/// The collector's gallery of favourites.
-pub async fn gallery(State(state): State<AppState>, visitor: Visitor, uri: Uri) -> PageResult {
+/// The collector's gallery of favourites, oldest addition first, in numbered pages.
+pub async fn gallery(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+) -> PageResult {
     let member = signed_in(&visitor, &uri)?;
     let gallery = member
         .gallery_id
         .ok_or_else(|| ApiError::forbidden("Only collectors keep a gallery."))?;
-    let (entries, _) =
-        galleries::entries(&state, gallery, Some(Page { page: 1, per_page: 200 }), Cursor::Start).await?;
+    let (pairs, number) = list_query(query.as_deref());
+    let total = galleries::count(&state.db, gallery).await?;
+    let pager = Pager::new(total, number, GALLERY_PAGE, &pairs);
+    if number > pager.last {
+        // Past the end (works removed since the link was made): the last page.
+        return Ok(see(&format!("/gallery{}", pager.href(pager.last))));
+    }
+    let page_of = Page {
+        page: number,
+        per_page: GALLERY_PAGE,
+    };
+    let (entries, _) = galleries::entries(&state, gallery, Some(page_of), Cursor::Start).await?;
     let template = GalleryPage {
         layout: Layout::new(&state, &visitor, "My gallery — OpenStudio").in_section("gallery"),
         csrf: visitor.form_token(&state),
         cards: entries.into_iter().map(|entry| Card::from(entry.artwork)).collect(),
+        pager,
     };
     page(&state, &visitor, template)
 }
@@ -99,23 +120,12 @@ pub struct OrdersPage {
     pub link_orders: bool,
 }
 
-/// The list's status filter and page, from the query.
-fn list_query(query: Option<&str>) -> (Vec<(String, String)>, Option<OrderStatus>, i64) {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .into_owned()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .collect();
-    let status = pairs
+/// The list's status filter, from the query's pairs.
+fn status_of(pairs: &[(String, String)]) -> Option<OrderStatus> {
+    pairs
         .iter()
         .find(|(k, _)| k == "status")
-        .and_then(|(_, v)| OrderStatus::parse(v));
-    let page = pairs
-        .iter()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse::<i64>().ok())
-        .filter(|n| (1..=100_000).contains(n))
-        .unwrap_or(1);
-    (pairs, status, page)
+        .and_then(|(_, v)| OrderStatus::parse(v))
 }
 
 /// One list of orders: a party's (or, for staff, everyone's).
@@ -127,7 +137,8 @@ pub async fn list_page(
     texts: (&'static str, &'static str, &'static str, &'static str),
 ) -> PageResult {
     let (heading, other, action, section) = texts;
-    let (pairs, status, number) = list_query(query);
+    let (pairs, number) = list_query(query);
+    let status = status_of(&pairs);
     let total = orders::count(&state.db, listing, status).await?;
     let page_of = Page {
         page: number,

@@ -3,13 +3,15 @@
 
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartError};
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, RawQuery, Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::session::{check_token, fields_of, Posted, Visitor};
-use super::{form_failure, holding, page, page_with, pounds, see, FormView, Layout, PageResult, Refusal};
+use super::{
+    form_failure, holding, list_query, page, page_with, pounds, see, FormView, Layout, PageResult, Pager, Refusal,
+};
 use crate::artworks::browse::{self, Filter};
 use crate::artworks::{self, Artwork, ArtworkInput, Medium};
 use crate::error::{ApiError, ApiResult};
@@ -31,22 +33,42 @@ pub struct Listed {
     orders: i64,
 }
 
+/// Works a page of the studio lists.
+const PER_PAGE: i64 = 50;
+
 #[derive(Template)]
 #[template(path = "studio.html")]
 struct StudioPage {
     layout: Layout,
     csrf: String,
     works: Vec<Listed>,
+    pager: Pager,
 }
 
-/// The artist's artworks: stock, whether on sale, how many orders each has had.
-pub async fn artworks(State(state): State<AppState>, visitor: Visitor, uri: Uri) -> PageResult {
+/// The artist's artworks, newest first, in numbered pages: stock, whether on sale, how
+/// many orders each has had.
+pub async fn artworks(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+) -> PageResult {
     let member = holding(&visitor, &uri, Member::is_artist, "Only artists have a studio.")?;
     let filter = Filter {
         artist: Some(member.id),
         ..Filter::default()
     };
-    let (_, works) = browse::page(&state, &filter, Page { page: 1, per_page: 200 }).await?;
+    let (pairs, number) = list_query(query.as_deref());
+    let page_of = Page {
+        page: number,
+        per_page: PER_PAGE,
+    };
+    let (total, works) = browse::page(&state, &filter, page_of).await?;
+    let pager = Pager::new(total, number, PER_PAGE, &pairs);
+    if number > pager.last {
+        // Past the end (works withdrawn since the link was made): the last page.
+        return Ok(see(&format!("/studio{}", pager.href(pager.last))));
+    }
     let counts = orders::counts_by_artwork(&state.db, member.id).await?;
     let works = works
         .into_iter()
@@ -67,6 +89,7 @@ pub async fn artworks(State(state): State<AppState>, visitor: Visitor, uri: Uri)
         layout: Layout::new(&state, &visitor, "Your studio — OpenStudio").in_section("studio"),
         csrf: visitor.form_token(&state),
         works,
+        pager,
     };
     page(&state, &visitor, template)
 }

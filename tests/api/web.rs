@@ -913,3 +913,50 @@ async fn a_logout_ends_the_session_on_other_instances_within_a_second() {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(elsewhere.get("/account").await.status, 303, "there within a second");
 }
+
+/// The studio and the gallery show every work in numbered pages (they had stopped at
+/// 200 without a word), and a page past the end sends the visitor to the last one.
+#[tokio::test]
+async fn the_studio_and_the_gallery_page_through_every_work() {
+    let app = TestApp::spawn().await;
+    let (mut artist, artist_user) = member(&app, "artist").await;
+    let (mut collector, collector_user) = member(&app, "collector").await;
+    let mut ids = Vec::new();
+    for i in 0..51 {
+        ids.push(
+            app.artwork_with(&artist_user, json!({"title": format!("Study {i:02}")}))
+                .await,
+        );
+    }
+    let curate = format!("/api/galleries/{}/curate/", collector_user.gallery_id.unwrap());
+    for id in &ids[..25] {
+        app.post(&curate, Some(&collector_user.token), json!({"artwork": id}))
+            .await
+            .assert_status(201);
+    }
+    let rows = |page: &Page| page.html.matches("href=\"/studio/artworks/").count();
+
+    // The studio: newest first, 50 a page.
+    let first = artist.get("/studio").await;
+    assert!(first.html.contains("51 works listed · page 1 of 2"), "{}", first.html);
+    assert_eq!(rows(&first), 50);
+    assert!(first.html.contains("Study 50") && !first.html.contains("Study 00"));
+    assert!(first.html.contains("href=\"?page=2\""), "a link to the next page");
+    let second = artist.get("/studio?page=2").await;
+    assert_eq!(rows(&second), 1);
+    assert!(second.html.contains("Study 00") && !second.html.contains("Study 50"));
+    let past = artist.get("/studio?page=9").await;
+    assert_eq!((past.status, past.location()), (303, "/studio?page=2"));
+
+    // The gallery: oldest addition first, 24 a page.
+    let removes = |page: &Page| page.html.matches("aria-label=\"Remove ").count();
+    let first = collector.get("/gallery").await;
+    assert!(first.html.contains("25 works · page 1 of 2"), "{}", first.html);
+    assert_eq!(removes(&first), 24);
+    assert!(first.html.contains("Study 00") && !first.html.contains("Study 24"));
+    let second = collector.get("/gallery?page=2").await;
+    assert_eq!(removes(&second), 1);
+    assert!(second.html.contains("Study 24"));
+    let past = collector.get("/gallery?page=3").await;
+    assert_eq!((past.status, past.location()), (303, "/gallery?page=2"));
+}
