@@ -527,6 +527,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "catalogue counts",
         include_str!("../migrations/sqlite/0012_catalogue_counts.sql"),
     ),
+    (
+        13,
+        "artwork images column",
+        include_str!("../migrations/sqlite/0013_artwork_images_column.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -580,6 +585,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         12,
         "catalogue counts",
         include_str!("../migrations/postgres/0012_catalogue_counts.sql"),
+    ),
+    (
+        13,
+        "artwork images column",
+        include_str!("../migrations/postgres/0013_artwork_images_column.sql"),
     ),
 ];
 

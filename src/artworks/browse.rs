@@ -1,7 +1,7 @@
 //! Browsing the catalogue: filters, full-text search (SQLite FTS5, PostgreSQL tsvector),
-//! ordering and pages. A page costs two queries whatever its size: the artworks with their
-//! artists and the count, then all their images. The API's pages on SQLite are read
-//! outside sqlx (`sqlite_reads`), the page's ids chosen first.
+//! ordering and pages. A page costs one query whatever its size: the artworks with their
+//! artists, their images (each row carries them) and the count. The API's pages on SQLite
+//! are read outside sqlx (`sqlite_reads`), the page's ids chosen first.
 
 use axum::body::Bytes;
 use sqlx::Row;
@@ -354,8 +354,8 @@ impl Tail for SortKey {
 }
 
 /// One page of the catalogue as the API's JSON array, and the catalogue's size under
-/// `filter`: two queries, the rows with the count, then their images (the count alone
-/// when the page is empty). On SQLite both run on one of its readers, on the blocking
+/// `filter`: one query, the rows with their images and the count (then the count alone
+/// when the page is empty). On SQLite it runs on one of its readers, on the blocking
 /// pool, which writes the JSON too.
 pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Bytes)> {
     let Reads::Sqlite(readers) = state.db.reads() else {
@@ -373,7 +373,7 @@ pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResu
 }
 
 /// One page of the catalogue and the catalogue's size under `filter`, on one connection:
-/// the rows with the count, then their images (the count alone when the page is empty).
+/// the rows with their images and the count (then the count alone when the page is empty).
 pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Vec<Artwork>)> {
     let pool = match state.db.reads() {
         Reads::Sqlite(readers) => {

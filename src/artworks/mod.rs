@@ -1,7 +1,6 @@
 //! Artworks: the catalogue, and its artists' listing, editing and withdrawal. All of
 //! the artworks' SQL is here and in the modules below.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Utc};
@@ -11,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, PgConnection, Row};
 
 use crate::clock;
-use crate::db::{placeholders, Backend, Bind, Binds, Columns, Reads, Tx};
+use crate::db::{Backend, Bind, Binds, Columns, Reads, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{boolean, http_url, integer, measure, money, parsed, text, Fields, Parser};
 use crate::json_sql::JsonSql;
@@ -159,20 +158,21 @@ pub struct Artwork {
 pub const ARTWORK_COLUMNS: &str = "a.id, a.title, a.description, a.year, a.price_pence, a.quantity_for_sale, \
      a.listed, a.is_for_sale, a.medium, a.material, a.width_hundredths, a.depth_hundredths, a.height_hundredths, \
      a.weight_hundredths, a.created_at, a.updated_at, a.artist_id, m.username, m.first_name, m.last_name, m.bio, \
-     m.website, m.postcode";
+     m.website, m.postcode, a.images";
 
 /// How many columns [`ARTWORK_COLUMNS`] has: a query's own columns follow from here.
-pub(crate) const ARTWORK_WIDTH: usize = 23;
+pub(crate) const ARTWORK_WIDTH: usize = 24;
 
 /// An artwork joined with its artist.
 pub const ARTWORK_FROM: &str = "FROM artworks a JOIN members m ON m.id = a.artist_id";
 
 /// An artwork from a row whose first columns are [`ARTWORK_COLUMNS`], read by either
-/// driver; its images are attached by [`attach_images`].
-pub(crate) fn artwork_from_row<R: Columns>(row: &R) -> Result<Artwork, R::Error> {
+/// driver, with its images (the row carries them: `artworks.images`, which triggers keep)
+/// and their URLs made by `media`.
+pub(crate) fn artwork_from_row<R: Columns>(row: &R, media: &Media) -> Result<Artwork, R::Error> {
     let medium = row.text(8)?;
     let hundredths = |i| row.int(i).map(Measure::from_hundredths);
-    Ok(Artwork {
+    let mut artwork = Artwork {
         id: row.int(0)?,
         title: row.text(1)?,
         description: row.text(2)?,
@@ -199,99 +199,47 @@ pub(crate) fn artwork_from_row<R: Columns>(row: &R) -> Result<Artwork, R::Error>
             postcode: outward_code(&row.text(22)?).to_owned(),
         },
         artworks_images: Vec::new(),
-    })
-}
-
-/// The query for the images of `count` artworks (`$1`…), as [`ImageRow::from_row`]
-/// reads them.
-pub(crate) fn images_query(count: usize) -> String {
-    format!(
-        "SELECT i.artwork_id, i.id, i.image_url, u.key, u.thumbnail_key, u.width, u.height, i.position \
-         FROM artwork_images i LEFT JOIN uploads u ON u.id = i.upload_id \
-         WHERE i.artwork_id IN ({})",
-        placeholders(1, count)
-    )
-}
-
-/// An image as stored, before its artwork is known.
-pub(crate) struct ImageRow {
-    artwork_id: i64,
-    id: i64,
-    image_url: Option<String>,
-    key: Option<String>,
-    thumbnail_key: Option<String>,
-    width: Option<i64>,
-    height: Option<i64>,
-    position: i64,
-}
-
-impl ImageRow {
-    pub(crate) fn from_row<R: Columns>(row: &R) -> Result<Self, R::Error> {
-        Ok(Self {
-            artwork_id: row.int(0)?,
-            id: row.int(1)?,
-            image_url: row.optional_text(2)?,
-            key: row.optional_text(3)?,
-            thumbnail_key: row.optional_text(4)?,
-            width: row.optional_int(5)?,
-            height: row.optional_int(6)?,
-            position: row.int(7)?,
+    };
+    let mut images: Vec<StoredImage> = serde_json::from_str(&row.text(23)?).map_err(|e| row.invalid(23, e.into()))?;
+    images.sort_unstable_by_key(|image| (image.6, image.0));
+    artwork.artworks_images = images
+        .into_iter()
+        .map(|(id, image_url, key, thumbnail_key, width, height, _)| Image {
+            id,
+            // An upload's URLs are made from its keys now, so they follow PUBLIC_URL
+            // and MEDIA_BASE_URL; an external URL is served as given.
+            image_url: match &key {
+                Some(key) => media.url(key),
+                None => image_url.unwrap_or_default(),
+            },
+            thumbnail_url: thumbnail_key.map(|k| media.url(&k)),
+            width,
+            height,
+            artwork: ImageArtwork {
+                title: artwork.title.clone(),
+                artist: artwork.artist.id,
+            },
         })
-    }
+        .collect();
+    Ok(artwork)
 }
 
-/// Gives each artwork its images, in their order (position, then id), whatever order
-/// they were read in.
-pub(crate) fn attach_images(artworks: &mut [Artwork], images: Vec<ImageRow>, media: &Media) {
-    let mut by_artwork: HashMap<i64, Vec<ImageRow>> = HashMap::new();
-    for image in images {
-        by_artwork.entry(image.artwork_id).or_default().push(image);
-    }
-    for artwork in artworks {
-        let mut rows = by_artwork.remove(&artwork.id).unwrap_or_default();
-        rows.sort_unstable_by_key(|row| (row.position, row.id));
-        artwork.artworks_images = rows
-            .into_iter()
-            .map(|row| Image {
-                id: row.id,
-                // An upload's URLs are made from its keys now, so they follow PUBLIC_URL
-                // and MEDIA_BASE_URL; an external URL is served as given.
-                image_url: match &row.key {
-                    Some(key) => media.url(key),
-                    None => row.image_url.unwrap_or_default(),
-                },
-                thumbnail_url: row.thumbnail_key.map(|k| media.url(&k)),
-                width: row.width,
-                height: row.height,
-                artwork: ImageArtwork {
-                    title: artwork.title.clone(),
-                    artist: artwork.artist.id,
-                },
-            })
-            .collect();
-    }
-}
+/// An image as an artwork's row carries it: id, URL, upload key, thumbnail key, width,
+/// height, position.
+type StoredImage = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+);
 
-/// Turns artwork rows read in a transaction into populated artworks, loading all their
-/// images in one query on the same connection. Reads outside a transaction use [`read`].
-pub async fn populate(conn: &mut AnyConnection, media: &Media, rows: &[AnyRow]) -> Result<Vec<Artwork>, sqlx::Error> {
-    let mut artworks = rows.iter().map(artwork_from_row).collect::<Result<Vec<_>, _>>()?;
-    if artworks.is_empty() {
-        return Ok(artworks);
-    }
-    let sql = images_query(artworks.len());
-    let mut query = sqlx::query(&sql);
-    for artwork in &artworks {
-        query = query.bind(artwork.id);
-    }
-    let images = query
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(ImageRow::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    attach_images(&mut artworks, images, media);
-    Ok(artworks)
+/// Turns artwork rows read in a transaction into populated artworks. Reads outside a
+/// transaction use [`read`].
+pub fn populate(media: &Media, rows: &[AnyRow]) -> Result<Vec<Artwork>, sqlx::Error> {
+    rows.iter().map(|row| artwork_from_row(row, media)).collect()
 }
 
 /// What a read of artworks takes from each row after its [`ARTWORK_COLUMNS`].
@@ -306,8 +254,7 @@ impl Tail for () {
 }
 
 /// On the hot reads' connections ([`Reads`]): the artworks `sql` reads (rows that start
-/// with [`ARTWORK_COLUMNS`]) with their images, a second query, and what `T` reads from
-/// each row.
+/// with [`ARTWORK_COLUMNS`], each carrying its images) and what `T` reads from each row.
 pub(crate) async fn read<T: Tail>(state: &AppState, sql: String, binds: Binds) -> ApiResult<(Vec<Artwork>, Vec<T>)> {
     match state.db.reads() {
         Reads::Sqlite(readers) => {
@@ -331,15 +278,10 @@ pub(crate) fn read_sqlite<T: Tail>(
     binds: &Binds,
 ) -> anyhow::Result<(Vec<Artwork>, Vec<T>)> {
     let mut tails = Vec::new();
-    let mut artworks = sqlite_reads::rows(conn, sql, binds, |row| {
+    let artworks = sqlite_reads::rows(conn, sql, binds, |row| {
         tails.push(T::read(row)?);
-        artwork_from_row(row)
+        artwork_from_row(row, media)
     })?;
-    if !artworks.is_empty() {
-        let ids = artworks.iter().map(|a| Bind::Int(a.id)).collect();
-        let images = sqlite_reads::rows(conn, &images_query(artworks.len()), &ids, |row| ImageRow::from_row(row))?;
-        attach_images(&mut artworks, images, media);
-    }
     Ok((artworks, tails))
 }
 
@@ -352,27 +294,10 @@ pub(crate) async fn read_pg<T: Tail>(
 ) -> Result<(Vec<Artwork>, Vec<T>), sqlx::Error> {
     let rows = binds.apply(sqlx::query(sql)).fetch_all(&mut *conn).await?;
     let tails = rows.iter().map(T::read).collect::<Result<Vec<_>, _>>()?;
-    let mut artworks = rows.iter().map(artwork_from_row).collect::<Result<Vec<_>, _>>()?;
-    if !artworks.is_empty() {
-        // One statement for any number of artworks; each one's images found through the
-        // index (an `IN` list of 200 had PostgreSQL scan every image instead). The
-        // subquery's `ORDER BY` keeps PostgreSQL from flattening it into a hash join over
-        // every image; the order itself is `attach_images`'s.
-        const SQL: &str = "SELECT i.artwork_id, i.id, i.image_url, i.key, i.thumbnail_key, i.width, i.height, \
-             i.position FROM unnest($1::BIGINT[]) AS p (id) CROSS JOIN LATERAL ( \
-               SELECT i.artwork_id, i.id, i.image_url, u.key, u.thumbnail_key, u.width, u.height, i.position \
-               FROM artwork_images i LEFT JOIN uploads u ON u.id = i.upload_id \
-               WHERE i.artwork_id = p.id ORDER BY i.position, i.id) i";
-        let ids: Vec<i64> = artworks.iter().map(|a| a.id).collect();
-        let images = sqlx::query(SQL)
-            .bind(ids)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(ImageRow::from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        attach_images(&mut artworks, images, media);
-    }
+    let artworks = rows
+        .iter()
+        .map(|row| artwork_from_row(row, media))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((artworks, tails))
 }
 
@@ -384,7 +309,7 @@ pub async fn find_visible(conn: &mut AnyConnection, media: &Media, id: i64) -> R
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(populate(conn, media, &rows).await?.into_iter().next())
+    Ok(populate(media, &rows)?.into_iter().next())
 }
 
 fn not_found() -> ApiError {

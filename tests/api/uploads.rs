@@ -551,3 +551,109 @@ async fn the_database_writes_an_artwork_as_serde_does() {
     whole.assert_status(200);
     assert_eq!(whole.body, json!(newest_first), "the streamed whole list");
 }
+
+/// Lists read each artwork's images from its row (`artworks.images`, kept by triggers),
+/// the detail from the images themselves: after every kind of change to an artwork's
+/// images, both say the same, in the same order, with an upload's thumbnail and size.
+#[tokio::test]
+async fn every_change_to_an_artworks_images_shows_in_the_lists() {
+    let app = TestApp::spawn_with(|c| c.catalogue_cache_ms = 0).await;
+    let artist = app.artist().await;
+    let collector = app.collector().await;
+    let (_, body) = upload(&app, &artist, vec![("a.png", encoded(40, 20, ImageFormat::Png))]).await;
+    let uploaded = body[0]["image_url"].as_str().unwrap().to_owned();
+    let mut created = TestApp::artwork_body();
+    created["artworks_images"] = json!(["https://img.example/one.jpg", uploaded]);
+    let res = app.post("/api/artworks/", Some(&artist.token), created).await;
+    res.assert_status(201);
+    let id = res.body["id"].as_i64().unwrap();
+    let gallery = collector.gallery_id.unwrap();
+    app.post(
+        &format!("/api/galleries/{gallery}/curate/"),
+        Some(&collector.token),
+        json!({"artwork": id}),
+    )
+    .await
+    .assert_status(201);
+
+    let in_step = |step: &'static str| {
+        let app = &app;
+        let collector = &collector;
+        async move {
+            let detail = app.get(&format!("/api/artworks/{id}/"), None).await.body["artworks_images"].clone();
+            let lists = [
+                app.get("/api/artworks/?per_page=5", None).await.body[0]["artworks_images"].clone(),
+                app.get(&format!("/api/artists/{}/", app_artist_id(app, id).await), None)
+                    .await
+                    .body["artworks"][0]["artworks_images"]
+                    .clone(),
+                app.get(&format!("/api/galleries/{gallery}/artworks/"), Some(&collector.token))
+                    .await
+                    .body[0]["artwork"]["artworks_images"]
+                    .clone(),
+                app.get(&format!("/api/images/artwork/{id}/images/"), None)
+                    .await
+                    .body
+                    .clone(),
+            ];
+            for list in lists {
+                assert_eq!(list, detail, "{step}");
+            }
+            detail
+        }
+    };
+    let images = in_step("created").await;
+    assert_eq!(images.as_array().unwrap().len(), 2);
+    assert_eq!(
+        (images[1]["width"].as_i64(), images[1]["height"].as_i64()),
+        (Some(40), Some(20))
+    );
+    assert!(images[1]["thumbnail_url"].is_string(), "an upload's thumbnail");
+
+    // Added one at a time, then one removed.
+    let added = app
+        .post(
+            &format!("/api/images/artwork/{id}/images/"),
+            Some(&artist.token),
+            json!({"image_url": "https://img.example/three.jpg"}),
+        )
+        .await;
+    added.assert_status(201);
+    assert_eq!(in_step("added").await.as_array().unwrap().len(), 3);
+    let first = images[0]["id"].as_i64().unwrap();
+    app.delete(&format!("/api/images/image/{first}/"), Some(&artist.token))
+        .await
+        .assert_status(204);
+    let images = in_step("removed").await;
+    assert_eq!(images.as_array().unwrap().len(), 2);
+
+    // Reordered and replaced through an edit (an empty list keeps them); then all removed.
+    let reordered = json!([
+        images[1]["image_url"],
+        images[0]["image_url"],
+        "https://img.example/four.jpg"
+    ]);
+    app.patch(
+        &format!("/api/artworks/{id}/"),
+        Some(&artist.token),
+        json!({"artworks_images": reordered}),
+    )
+    .await
+    .assert_status(200);
+    let images = in_step("reordered").await;
+    assert_eq!(images[2]["image_url"], "https://img.example/four.jpg");
+    for image in images.as_array().unwrap() {
+        let image = image["id"].as_i64().unwrap();
+        app.delete(&format!("/api/images/image/{image}/"), Some(&artist.token))
+            .await
+            .assert_status(204);
+    }
+    assert_eq!(in_step("emptied").await, json!([]));
+}
+
+/// The artist of artwork `id`.
+async fn app_artist_id(app: &TestApp, id: i64) -> i64 {
+    app.get(&format!("/api/artworks/{id}/"), None).await.body["artist"]["id"]
+        .as_i64()
+        .unwrap()
+}
