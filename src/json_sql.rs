@@ -50,17 +50,6 @@ impl JsonSql {
         }
     }
 
-    /// An array of `element` over the rows of `from` (`FROM … WHERE …`) in `order`;
-    /// `[]` when there are none.
-    pub fn array(self, element: &str, from: &str, order: &str) -> String {
-        match self.0 {
-            // A value keeps its JSON type through a function call but not out of a
-            // subquery: json() marks the subquery's text as JSON again.
-            Backend::Sqlite => format!("json((SELECT json_group_array({element} ORDER BY {order}) {from}))"),
-            Backend::Postgres => format!("COALESCE((SELECT json_agg({element} ORDER BY {order}) {from}), '[]'::json)"),
-        }
-    }
-
     /// `expression` as text, for reading the JSON back as a string column.
     pub fn text(self, expression: &str) -> String {
         match self.0 {

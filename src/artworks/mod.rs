@@ -10,10 +10,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, PgConnection, Row};
 
 use crate::clock;
-use crate::db::{Backend, Bind, Binds, Columns, Reads, Tx};
+use crate::db::{Bind, Binds, Columns, Reads, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{boolean, http_url, integer, measure, money, parsed, text, Fields, Parser};
-use crate::json_sql::JsonSql;
 use crate::media::{self, Media};
 use crate::members::Member;
 use crate::money::{Measure, Money};
@@ -316,100 +315,30 @@ fn not_found() -> ApiError {
     ApiError::not_found("Artwork not found.")
 }
 
-/// The SQL expression that writes artwork `a`, with its artist `m` and its images, as
-/// the API's JSON: what serialising an [`Artwork`] writes (tests compare the two).
-/// `prefix` is the placeholder of the stored media's URL prefix ([`Media::url`] of "").
-pub fn artwork_json(backend: Backend, prefix: &str) -> String {
-    let j = JsonSql(backend);
-    let image = j.object(&[
-        ("id", "i.id".into()),
-        (
-            "image_url",
-            format!("CASE WHEN u.key IS NULL THEN i.image_url ELSE {prefix} || u.key END"),
-        ),
-        (
-            "thumbnail_url",
-            format!("CASE WHEN u.key IS NULL THEN NULL ELSE {prefix} || u.thumbnail_key END"),
-        ),
-        ("width", "u.width".into()),
-        ("height", "u.height".into()),
-        (
-            "artwork",
-            j.object(&[("title", "a.title".into()), ("artist", "a.artist_id".into())]),
-        ),
-    ]);
-    let images = j.array(
-        &image,
-        "FROM artwork_images i LEFT JOIN uploads u ON u.id = i.upload_id WHERE i.artwork_id = a.id",
-        "i.position, i.id",
-    );
-    let artist = j.object(&[
-        ("id", "m.id".into()),
-        ("username", "m.username".into()),
-        ("first_name", "m.first_name".into()),
-        ("last_name", "m.last_name".into()),
-        ("bio", "m.bio".into()),
-        ("website", "m.website".into()),
-        ("postcode", j.outward_code("m.postcode")),
-    ]);
-    j.text(&j.object(&[
-        ("id", "a.id".into()),
-        ("title", "a.title".into()),
-        ("description", "a.description".into()),
-        ("year", "a.year".into()),
-        ("price", j.hundredths("a.price_pence")),
-        ("quantity_for_sale", "a.quantity_for_sale".into()),
-        ("is_for_sale", j.boolean("a.is_for_sale")),
-        ("medium", "a.medium".into()),
-        ("material", "a.material".into()),
-        ("width", j.hundredths("a.width_hundredths")),
-        ("depth", j.hundredths("a.depth_hundredths")),
-        ("height", j.hundredths("a.height_hundredths")),
-        ("weight", j.hundredths("a.weight_hundredths")),
-        ("created_at", "a.created_at".into()),
-        ("updated_at", "a.updated_at".into()),
-        ("artist", artist),
-        ("artworks_images", images),
-    ]))
+/// One visible artwork as the API's JSON; 404 when there is none.
+pub async fn find_json(state: &AppState, id: i64) -> ApiResult<String> {
+    let artwork = find(state, id).await?;
+    serde_json::to_string(&artwork).map_err(|e| ApiError::Internal(e.into()))
 }
 
-/// One visible artwork as the API's JSON, written by the database in one query; 404
-/// when there is none.
-pub async fn find_json(state: &AppState, id: i64) -> ApiResult<String> {
-    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
-        Backend::ALL.map(|backend| {
-            format!(
-                "SELECT {} {ARTWORK_FROM} WHERE a.id = $2 AND a.archived_at IS NULL",
-                artwork_json(backend, "$1")
-            )
-        })
-    });
-    let sql = &SQL[state.db.backend() as usize];
-    let prefix = state.media.url("");
-    let found = match state.db.reads() {
+/// One visible artwork, populated; 404 when there is none. One query (the row carries
+/// the images), on SQLite on the request's thread.
+pub async fn find(state: &AppState, id: i64) -> ApiResult<Artwork> {
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM} WHERE a.id = $1 AND a.archived_at IS NULL"));
+    let binds = Binds::from([Bind::Int(id)]);
+    let (found, _) = match state.db.reads() {
         Reads::Sqlite(readers) => {
-            let binds = Binds::from([Bind::Text(prefix), Bind::Int(id)]);
-            let rows = readers
-                .run(|conn| sqlite_reads::rows(conn, sql, &binds, |row| row.get(0)))
-                .await?;
-            rows.into_iter().next()
-        }
-        Reads::Postgres(pool) => {
-            sqlx::query_scalar(sql)
-                .bind(&prefix)
-                .bind(id)
-                .fetch_optional(pool)
+            readers
+                .run(|conn| read_sqlite::<()>(conn, &state.media, &SQL, &binds))
                 .await?
         }
+        Reads::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            read_pg::<()>(&mut conn, &state.media, &SQL, &binds).await?
+        }
     };
-    found.ok_or_else(not_found)
-}
-
-/// One visible artwork, populated; 404 when there is none.
-pub async fn find(state: &AppState, id: i64) -> ApiResult<Artwork> {
-    let sql = format!("SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM} WHERE a.id = $1 AND a.archived_at IS NULL");
-    let (artworks, _) = read::<()>(state, sql, Binds::from([Bind::Int(id)])).await?;
-    artworks.into_iter().next().ok_or_else(not_found)
+    found.into_iter().next().ok_or_else(not_found)
 }
 
 /// An image URL the client gives: http(s), at most 500 characters. The server never

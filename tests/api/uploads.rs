@@ -552,9 +552,9 @@ async fn the_database_writes_an_artwork_as_serde_does() {
     assert_eq!(whole.body, json!(newest_first), "the streamed whole list");
 }
 
-/// Lists read each artwork's images from its row (`artworks.images`, kept by triggers),
-/// the detail from the images themselves: after every kind of change to an artwork's
-/// images, both say the same, in the same order, with an upload's thumbnail and size.
+/// Reads take each artwork's images from its row (`artworks.images`, kept by triggers):
+/// after every kind of change to an artwork's images, the detail and every list show
+/// what the images' own rows hold, in their order, with an upload's thumbnail and size.
 #[tokio::test]
 async fn every_change_to_an_artworks_images_shows_in_the_lists() {
     let app = TestApp::spawn_with(|c| c.catalogue_cache_ms = 0).await;
@@ -598,6 +598,40 @@ async fn every_change_to_an_artworks_images_shows_in_the_lists() {
             ];
             for list in lists {
                 assert_eq!(list, detail, "{step}");
+            }
+            // What the images' rows hold: id, URL or upload key, size.
+            let stored: Vec<Stored> = sqlx::query(
+                "SELECT i.id, i.image_url, u.key, u.width, u.height FROM artwork_images i \
+                 LEFT JOIN uploads u ON u.id = i.upload_id WHERE i.artwork_id = $1 ORDER BY i.position, i.id",
+            )
+            .bind(id)
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| {
+                use sqlx::Row;
+                let size = |c: &str| row.try_get::<Option<i64>, _>(c).unwrap();
+                let key: Option<String> = row.try_get("key").unwrap();
+                (
+                    row.try_get("id").unwrap(),
+                    row.try_get("image_url").unwrap(),
+                    key,
+                    size("width"),
+                    size("height"),
+                )
+            })
+            .collect();
+            let shown = detail.as_array().unwrap();
+            assert_eq!(shown.len(), stored.len(), "{step}: as many as stored");
+            for (image, (id, url, key, width, height)) in shown.iter().zip(&stored) {
+                assert_eq!(image["id"].as_i64(), Some(*id), "{step}: in their order");
+                let shown_url = image["image_url"].as_str().unwrap();
+                match key {
+                    Some(key) => assert!(shown_url.ends_with(key.as_str()), "{step}: {shown_url}"),
+                    None => assert_eq!(shown_url, url, "{step}"),
+                }
+                assert_eq!((image["width"].as_i64(), image["height"].as_i64()), (*width, *height));
             }
             detail
         }
@@ -650,6 +684,9 @@ async fn every_change_to_an_artworks_images_shows_in_the_lists() {
     }
     assert_eq!(in_step("emptied").await, json!([]));
 }
+
+/// An image as its row holds it: id, URL, upload key, width, height.
+type Stored = (i64, String, Option<String>, Option<i64>, Option<i64>);
 
 /// The artist of artwork `id`.
 async fn app_artist_id(app: &TestApp, id: i64) -> i64 {
