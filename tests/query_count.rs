@@ -1,6 +1,6 @@
 //! A read runs a fixed, small number of queries whatever its size: no query per artwork,
-//! artist or image (the first version's N+1). A catalogue page takes one query for the
-//! rows with their count and one for their images; an artwork, one.
+//! artist or image (the first version's N+1). A catalogue page takes one query, its rows
+//! carrying their images and their count; an artwork, one.
 //! Its own test binary, so that the process-wide count of statement events sees
 //! only this test's queries.
 

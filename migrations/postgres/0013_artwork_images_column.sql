@@ -10,13 +10,24 @@ CREATE FUNCTION artwork_images_json(artwork BIGINT) RETURNS TEXT LANGUAGE sql ST
     WHERE i.artwork_id = artwork
 $$;
 
+-- Rewrites one artwork's images. The artwork is locked first, and the images read by the
+-- next statement: two transactions changing one artwork's images at once take turns, and
+-- the second reads what the first committed (an UPDATE that waited for the row would
+-- recompute its value with the snapshot it started with, and write the first one's
+-- change away).
+CREATE FUNCTION artwork_images_rewrite(artwork BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM artworks WHERE id = artwork FOR UPDATE;
+    UPDATE artworks SET images = artwork_images_json(artwork) WHERE id = artwork;
+END $$;
+
 CREATE FUNCTION artwork_images_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE artworks SET images = artwork_images_json(OLD.artwork_id) WHERE id = OLD.artwork_id;
+        PERFORM artwork_images_rewrite(OLD.artwork_id);
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.artwork_id <> OLD.artwork_id) THEN
-        UPDATE artworks SET images = artwork_images_json(NEW.artwork_id) WHERE id = NEW.artwork_id;
+        PERFORM artwork_images_rewrite(NEW.artwork_id);
     END IF;
     RETURN NULL;
 END $$;
@@ -27,8 +38,8 @@ CREATE TRIGGER artwork_images_refresh AFTER INSERT OR UPDATE OR DELETE ON artwor
 -- An upload's keys and size do not change once stored, but should they, its images follow.
 CREATE FUNCTION uploads_images_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE artworks SET images = artwork_images_json(id)
-    WHERE id IN (SELECT artwork_id FROM artwork_images WHERE upload_id = NEW.id);
+    PERFORM artwork_images_rewrite(artwork_id)
+    FROM (SELECT DISTINCT artwork_id FROM artwork_images WHERE upload_id = NEW.id ORDER BY artwork_id) a;
     RETURN NULL;
 END $$;
 

@@ -61,18 +61,29 @@ pub async fn add(state: &AppState, member: &Member, id: i64, form: &Map<String, 
 pub async fn remove(state: &AppState, member: &Member, id: i64) -> ApiResult<()> {
     let mut tx = state.db.begin().await?;
     let row = sqlx::query(
-        "SELECT a.artist_id FROM artwork_images i JOIN artworks a ON a.id = i.artwork_id \
+        "SELECT a.id AS artwork_id, a.artist_id FROM artwork_images i JOIN artworks a ON a.id = i.artwork_id \
          WHERE i.id = $1 AND a.archived_at IS NULL",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| ApiError::not_found("Image not found."))?;
-    let artist_id: i64 = row.try_get("artist_id")?;
+    let (artwork_id, artist_id): (i64, i64) = (row.try_get("artwork_id")?, row.try_get("artist_id")?);
     if artist_id != member.id {
         return Err(ApiError::forbidden(
             "You can only remove images from your own artworks.",
         ));
+    }
+    // The artwork first, as every change to its images takes it: changes to one
+    // artwork's images take turns, in one order (no deadlock with an edit).
+    let locked = sqlx::query("UPDATE artworks SET updated_at = $1 WHERE id = $2 AND archived_at IS NULL")
+        .bind(crate::clock::to_db(state.clock.now()))
+        .bind(artwork_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if locked == 0 {
+        return Err(ApiError::not_found("Image not found."));
     }
     sqlx::query("DELETE FROM artwork_images WHERE id = $1")
         .bind(id)

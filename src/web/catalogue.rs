@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::session::{Posted, Visitor};
-use super::{form_failure, page, page_with, pounds, see, signed_in, Card, Layout, PageResult, Pager};
+use super::{form_failure, page, page_query, page_with, pounds, see, signed_in, Card, Layout, PageResult, Pager};
 use crate::artworks::artists::{self, ArtistPage, Featured};
 use crate::artworks::browse::{self, Filter};
 use crate::artworks::{self, quote, Artwork, Medium};
@@ -372,7 +372,8 @@ pub async fn toggle_gallery(
         _ => return Err(ApiError::BadRequest("Choose to add or to remove the artwork.".into()).into()),
     }
     let back = match fields.get("back").and_then(Value::as_str) {
-        Some("gallery") => "/gallery".to_owned(),
+        // Back to the page of the gallery the work was taken from.
+        Some("gallery") => format!("/gallery{}", page_query(&fields)),
         _ => format!("/artworks/{id}"),
     };
     Ok(see(&back))

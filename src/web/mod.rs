@@ -356,6 +356,19 @@ pub fn list_query(query: Option<&str>) -> (Vec<(String, String)>, i64) {
     (pairs, page)
 }
 
+/// `?page=N` for a form's `page` field when it names a page after the first, else
+/// nothing: where a list's form sends the visitor back to.
+pub fn page_query(fields: &serde_json::Map<String, serde_json::Value>) -> String {
+    match fields
+        .get("page")
+        .and_then(serde_json::Value::as_str)
+        .map(str::parse::<i64>)
+    {
+        Some(Ok(n)) if (2..=100_000).contains(&n) => format!("?page={n}"),
+        _ => String::new(),
+    }
+}
+
 /// Numbered pages: the links around the current one.
 pub struct Pager {
     pub current: i64,

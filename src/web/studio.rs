@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 
 use super::session::{check_token, fields_of, Posted, Visitor};
 use super::{
-    form_failure, holding, list_query, page, page_with, pounds, see, FormView, Layout, PageResult, Pager, Refusal,
+    form_failure, holding, list_query, page, page_query, page_with, pounds, see, FormView, Layout, PageResult, Pager,
+    Refusal,
 };
 use crate::artworks::browse::{self, Filter};
 use crate::artworks::{self, Artwork, ArtworkInput, Medium};
@@ -395,9 +396,10 @@ pub async fn withdraw(
     State(state): State<AppState>,
     uri: Uri,
     Id(id): Id,
-    Posted { visitor, .. }: Posted,
+    Posted { visitor, fields }: Posted,
 ) -> PageResult {
     let member = holding(&visitor, &uri, Member::is_artist, "Only artists have a studio.")?;
     artworks::withdraw(&state, &member, id).await?;
-    Ok(see("/studio"))
+    // Back to the page of the studio the work was withdrawn from.
+    Ok(see(&format!("/studio{}", page_query(&fields))))
 }

@@ -485,12 +485,12 @@ async fn sweeping_and_re_uploading_the_same_file_do_not_cross() {
     }
 }
 
-/// The API writes an artwork two ways: serde writes the typed artwork after a change
-/// (create, update), and the database writes it for every read (detail, list pages, the
-/// streamed whole list). Both must write the same thing for the same rows: amounts in
-/// every shape, stored and external images, text that needs escaping.
+/// An artwork is read two ways: inside the writing transaction after a change (create,
+/// update), and on the hot reads' connections for every read (detail, list pages, the
+/// streamed whole list). Both must give the same for the same rows: amounts in every
+/// shape, stored and external images, text that needs escaping.
 #[tokio::test]
-async fn the_database_writes_an_artwork_as_serde_does() {
+async fn an_artwork_reads_the_same_after_a_change_and_on_every_read() {
     let app = TestApp::spawn_with(|c| c.catalogue_cache_ms = 0).await;
     let artist = app.artist().await;
     let (status, uploaded) = upload(&app, &artist, vec![("c.jpg", jpeg_with_gps())]).await;
@@ -599,40 +599,7 @@ async fn every_change_to_an_artworks_images_shows_in_the_lists() {
             for list in lists {
                 assert_eq!(list, detail, "{step}");
             }
-            // What the images' rows hold: id, URL or upload key, size.
-            let stored: Vec<Stored> = sqlx::query(
-                "SELECT i.id, i.image_url, u.key, u.width, u.height FROM artwork_images i \
-                 LEFT JOIN uploads u ON u.id = i.upload_id WHERE i.artwork_id = $1 ORDER BY i.position, i.id",
-            )
-            .bind(id)
-            .fetch_all(app.state.db.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| {
-                use sqlx::Row;
-                let size = |c: &str| row.try_get::<Option<i64>, _>(c).unwrap();
-                let key: Option<String> = row.try_get("key").unwrap();
-                (
-                    row.try_get("id").unwrap(),
-                    row.try_get("image_url").unwrap(),
-                    key,
-                    size("width"),
-                    size("height"),
-                )
-            })
-            .collect();
-            let shown = detail.as_array().unwrap();
-            assert_eq!(shown.len(), stored.len(), "{step}: as many as stored");
-            for (image, (id, url, key, width, height)) in shown.iter().zip(&stored) {
-                assert_eq!(image["id"].as_i64(), Some(*id), "{step}: in their order");
-                let shown_url = image["image_url"].as_str().unwrap();
-                match key {
-                    Some(key) => assert!(shown_url.ends_with(key.as_str()), "{step}: {shown_url}"),
-                    None => assert_eq!(shown_url, url, "{step}"),
-                }
-                assert_eq!((image["width"].as_i64(), image["height"].as_i64()), (*width, *height));
-            }
+            assert_as_stored(app, id, &detail, step).await;
             detail
         }
     };
@@ -685,8 +652,109 @@ async fn every_change_to_an_artworks_images_shows_in_the_lists() {
     assert_eq!(in_step("emptied").await, json!([]));
 }
 
-/// An image as its row holds it: id, URL, upload key, width, height.
-type Stored = (i64, String, Option<String>, Option<i64>, Option<i64>);
+/// An image as its rows hold it: id, URL, upload key, thumbnail key, width, height.
+type Stored = (i64, String, Option<String>, Option<String>, Option<i64>, Option<i64>);
+
+/// `shown` (an artwork's `artworks_images`) is what the images' own rows hold for
+/// artwork `id`, in their order: ids, URLs (an upload's made from its keys), sizes.
+async fn assert_as_stored(app: &TestApp, id: i64, shown: &Value, step: &str) {
+    use sqlx::Row;
+    let stored: Vec<Stored> = sqlx::query(
+        "SELECT i.id, i.image_url, u.key, u.thumbnail_key, u.width, u.height FROM artwork_images i \
+         LEFT JOIN uploads u ON u.id = i.upload_id WHERE i.artwork_id = $1 ORDER BY i.position, i.id",
+    )
+    .bind(id)
+    .fetch_all(app.state.db.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| {
+        let size = |c: &str| row.try_get::<Option<i64>, _>(c).unwrap();
+        (
+            row.try_get("id").unwrap(),
+            row.try_get("image_url").unwrap(),
+            row.try_get("key").unwrap(),
+            row.try_get("thumbnail_key").unwrap(),
+            size("width"),
+            size("height"),
+        )
+    })
+    .collect();
+    let shown = shown.as_array().unwrap();
+    assert_eq!(shown.len(), stored.len(), "{step}: as many as stored");
+    for (image, (id, url, key, thumbnail, width, height)) in shown.iter().zip(&stored) {
+        assert_eq!(image["id"].as_i64(), Some(*id), "{step}: in their order");
+        let shown_url = image["image_url"].as_str().unwrap();
+        match key {
+            Some(key) => assert!(shown_url.ends_with(key.as_str()), "{step}: {shown_url}"),
+            None => assert_eq!(shown_url, url, "{step}"),
+        }
+        let shown_thumbnail = image["thumbnail_url"].as_str();
+        match thumbnail {
+            Some(thumbnail) => assert!(
+                shown_thumbnail.is_some_and(|t| t.ends_with(thumbnail.as_str())),
+                "{step}"
+            ),
+            None => assert_eq!(shown_thumbnail, None, "{step}"),
+        }
+        assert_eq!(
+            (image["width"].as_i64(), image["height"].as_i64()),
+            (*width, *height),
+            "{step}"
+        );
+    }
+}
+
+/// Many changes to one artwork's images at once (removals, additions) leave its row
+/// holding exactly what its images are: the triggers take the artwork in turn, and
+/// each reads what the one before committed.
+#[tokio::test]
+async fn concurrent_changes_to_one_artworks_images_all_show() {
+    let app = TestApp::spawn_with(|c| c.catalogue_cache_ms = 0).await;
+    let artist = app.artist().await;
+    for round in 0..3 {
+        let mut body = TestApp::artwork_body();
+        // Six, four removed and four added: never more than ten at once.
+        body["artworks_images"] = json!((0..6)
+            .map(|i| format!("https://img.example/{round}/{i}.jpg"))
+            .collect::<Vec<_>>());
+        let res = app.post("/api/artworks/", Some(&artist.token), body).await;
+        res.assert_status(201);
+        let id = res.body["id"].as_i64().unwrap();
+        let images: Vec<i64> = res.body["artworks_images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|image| image["id"].as_i64().unwrap())
+            .collect();
+        let (app, artist) = (&app, &artist);
+        let removals = images[..4].iter().map(|image| async move {
+            app.delete(&format!("/api/images/image/{image}/"), Some(&artist.token))
+                .await
+                .status
+        });
+        let additions = (0..4).map(|i| async move {
+            app.post(
+                &format!("/api/images/artwork/{id}/images/"),
+                Some(&artist.token),
+                json!({"image_url": format!("https://img.example/{round}/added-{i}.jpg")}),
+            )
+            .await
+            .status
+        });
+        let (removed, added) = futures::join!(
+            futures::future::join_all(removals),
+            futures::future::join_all(additions)
+        );
+        assert!(removed.iter().all(|s| *s == 204), "round {round}: {removed:?}");
+        assert!(added.iter().all(|s| *s == 201), "round {round}: {added:?}");
+        let detail = app.get(&format!("/api/artworks/{id}/"), None).await.body["artworks_images"].clone();
+        assert_eq!(detail.as_array().unwrap().len(), 6, "round {round}: 6 - 4 + 4");
+        assert_as_stored(app, id, &detail, &format!("round {round}")).await;
+        let listed = app.get("/api/artworks/?per_page=1", None).await.body[0]["artworks_images"].clone();
+        assert_eq!(listed, detail, "round {round}");
+    }
+}
 
 /// The artist of artwork `id`.
 async fn app_artist_id(app: &TestApp, id: i64) -> i64 {

@@ -959,4 +959,39 @@ async fn the_studio_and_the_gallery_page_through_every_work() {
     assert!(second.html.contains("Study 24"));
     let past = collector.get("/gallery?page=3").await;
     assert_eq!((past.status, past.location()), (303, "/gallery?page=2"));
+
+    // Taking a work out keeps the visitor on the page they were on.
+    assert!(
+        second.html.contains(r#"name="page" value="2""#),
+        "the form says its page"
+    );
+    let removed = collector
+        .post_with(
+            &format!("/artworks/{}/gallery", ids[24]),
+            &second.csrf(),
+            &[("action", "remove"), ("back", "gallery"), ("page", "2")],
+        )
+        .await;
+    assert_eq!((removed.status, removed.location()), (303, "/gallery?page=2"));
+    let studio = artist.get("/studio?page=2").await;
+    assert!(
+        studio.html.contains(r#"name="page" value="2""#),
+        "the form says its page"
+    );
+    let withdrawn = artist
+        .post_with(
+            &format!("/studio/artworks/{}/withdraw", ids[0]),
+            &studio.csrf(),
+            &[("page", "2")],
+        )
+        .await;
+    assert_eq!((withdrawn.status, withdrawn.location()), (303, "/studio?page=2"));
+    let odd = artist
+        .post_with(
+            &format!("/studio/artworks/{}/withdraw", ids[1]),
+            &studio.csrf(),
+            &[("page", "//evil.example")],
+        )
+        .await;
+    assert_eq!((odd.status, odd.location()), (303, "/studio"), "only a page number");
 }
