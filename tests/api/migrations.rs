@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, TestDatabase};
 
 #[tokio::test]
-async fn upgrading_from_the_first_schema_indexes_existing_artworks() {
+async fn upgrading_from_the_first_schema_indexes_existing_artworks_and_their_images() {
     let database = TestDatabase::new().await;
     let db = Db::connect(&database.url, 2).await.unwrap();
     db.migrate_to(1).await.unwrap();
@@ -29,12 +29,38 @@ async fn upgrading_from_the_first_schema_indexes_existing_artworks() {
     .execute(db.pool())
     .await
     .unwrap();
+    for (url, position) in [
+        ("https://img.example/cradle-detail.jpg", 1),
+        ("https://img.example/cradle.jpg", 0),
+    ] {
+        sqlx::query("INSERT INTO artwork_images (artwork_id, image_url, position, created_at) VALUES (1, $1, $2, $3)")
+            .bind(url)
+            .bind(position)
+            .bind(&now)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
     db.close().await;
 
     let app = TestApp::spawn_on(database, |_| {}).await;
     let found = app.get("/api/artworks/?q=cradle", None).await;
     found.assert_status(200);
     assert_eq!(found.body[0]["title"], "The Cradle");
+    // Its images, which its row carries since migration 13, in their order.
+    let urls: Vec<&str> = found.body[0]["artworks_images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|image| image["image_url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://img.example/cradle.jpg",
+            "https://img.example/cradle-detail.jpg"
+        ]
+    );
     assert_eq!(
         app.get("/api/artworks/?q=morisot", None)
             .await
