@@ -381,6 +381,39 @@ impl Db {
     }
 }
 
+/// Runs `read` on a connection of PostgreSQL's typed pool, and again on another when the
+/// connection turns out to have broken while it sat idle (its server process was
+/// killed or restarted): at most once for each connection the pool holds, then the
+/// error stands. A read changes nothing, so running it again is safe; a failure to
+/// connect, a timeout or any other error is not retried.
+pub async fn pg_read<T, F, Fut>(pool: &PgPool, mut read: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut(sqlx::pool::PoolConnection<sqlx::Postgres>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut tries = pool.size() + 1;
+    loop {
+        let conn = pool.acquire().await?;
+        match read(conn).await {
+            Err(error) if tries > 1 && broke_while_idle(&error) => tries -= 1,
+            done => return done,
+        }
+    }
+}
+
+/// Whether `error` says the connection itself is gone: the server ended it
+/// (`57P01`/`57P02`, a connection exception `08…`) or the socket failed.
+fn broke_while_idle(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            code.starts_with("08") || code == "57P01" || code == "57P02"
+        }
+        _ => false,
+    }
+}
+
 /// Whether `pool` hands out a connection that answers: each broken connection met on
 /// the way is closed, and a new one is opened when none is left idle.
 async fn answers<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> bool {

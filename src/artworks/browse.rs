@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use sqlx::Row;
 
 use super::{read, read_pg, read_sqlite, Artwork, Medium, Tail, ARTWORK_COLUMNS, ARTWORK_WIDTH};
-use crate::db::{Backend, Bind, Binds, Columns, Reads};
+use crate::db::{pg_read, Backend, Bind, Binds, Columns, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
@@ -383,20 +383,24 @@ pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i
         Reads::Postgres(pool) => pool,
     };
     let (list_sql, binds) = filter.page_query(Backend::Postgres, page, true);
-    let mut conn = pool.acquire().await?;
-    let (artworks, totals) = read_pg(&mut conn, &state.media, &list_sql, &binds).await?;
-    let total = match totals.first() {
-        Some(Total(total)) => total.unwrap_or_default(),
-        None => {
-            let (count_sql, count_binds) = filter.count_query(Backend::Postgres);
-            count_binds
-                .apply(sqlx::query(&count_sql))
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get(0)?
-        }
-    };
-    Ok((total, artworks))
+    let (list_sql, binds) = (&list_sql, &binds);
+    Ok(pg_read(pool, |mut conn| async move {
+        let (artworks, totals) = read_pg(&mut conn, &state.media, list_sql, binds).await?;
+        let total = match totals.first() {
+            Some(Total(total)) => total.unwrap_or_default(),
+            // An empty page (past the end) has no row to carry the count.
+            None => {
+                let (count_sql, count_binds) = filter.count_query(Backend::Postgres);
+                count_binds
+                    .apply(sqlx::query(&count_sql))
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get(0)?
+            }
+        };
+        Ok((total, artworks))
+    })
+    .await?)
 }
 
 /// A page of the catalogue as one of SQLite's readers reads it, with what it needs.

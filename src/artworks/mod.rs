@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, PgConnection, Row};
 
 use crate::clock;
-use crate::db::{Bind, Binds, Columns, Reads, Tx};
+use crate::db::{pg_read, Bind, Binds, Columns, Reads, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{boolean, http_url, integer, measure, money, parsed, text, Fields, Parser};
 use crate::media::{self, Media};
@@ -263,8 +263,11 @@ pub(crate) async fn read<T: Tail>(state: &AppState, sql: String, binds: Binds) -
                 .await?)
         }
         Reads::Postgres(pool) => {
-            let mut conn = pool.acquire().await?;
-            Ok(read_pg(&mut conn, &state.media, &sql, &binds).await?)
+            let (sql, binds) = (&sql, &binds);
+            Ok(pg_read(pool, |mut conn| async move {
+                read_pg(&mut conn, &state.media, sql, binds).await
+            })
+            .await?)
         }
     }
 }
@@ -334,8 +337,11 @@ pub async fn find(state: &AppState, id: i64) -> ApiResult<Artwork> {
                 .await?
         }
         Reads::Postgres(pool) => {
-            let mut conn = pool.acquire().await?;
-            read_pg::<()>(&mut conn, &state.media, &SQL, &binds).await?
+            let binds = &binds;
+            pg_read(pool, |mut conn| async move {
+                read_pg::<()>(&mut conn, &state.media, &SQL, binds).await
+            })
+            .await?
         }
     };
     found.into_iter().next().ok_or_else(not_found)
