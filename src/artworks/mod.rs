@@ -6,8 +6,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, PgConnection, Row};
+use sqlx::{AnyConnection, PgConnection, PgPool, Row};
 
 use crate::clock;
 use crate::db::{pg_read, Bind, Binds, Columns, Reads, Tx};
@@ -235,12 +234,6 @@ type StoredImage = (
     i64,
 );
 
-/// Turns artwork rows read in a transaction into populated artworks. Reads outside a
-/// transaction use [`read`].
-pub fn populate(media: &Media, rows: &[AnyRow]) -> Result<Vec<Artwork>, sqlx::Error> {
-    rows.iter().map(|row| artwork_from_row(row, media)).collect()
-}
-
 /// What a read of artworks takes from each row after its [`ARTWORK_COLUMNS`].
 pub(crate) trait Tail: Sized + Send + 'static {
     fn read<R: Columns>(row: &R) -> Result<Self, R::Error>;
@@ -262,14 +255,23 @@ pub(crate) async fn read<T: Tail>(state: &AppState, sql: String, binds: Binds) -
                 .run_blocking(move |conn| read_sqlite(conn, &media, &sql, &binds))
                 .await?)
         }
-        Reads::Postgres(pool) => {
-            let (sql, binds) = (&sql, &binds);
-            Ok(pg_read(pool, |mut conn| async move {
-                read_pg(&mut conn, &state.media, sql, binds).await
-            })
-            .await?)
-        }
+        Reads::Postgres(pool) => Ok(read_pooled(pool, &state.media, &sql, &binds).await?),
     }
+}
+
+/// [`read_pg`] on a connection of `pool`, again on another if it had broken while idle
+/// ([`pg_read`]).
+async fn read_pooled<T: Tail>(
+    pool: &PgPool,
+    media: &Media,
+    sql: &str,
+    binds: &Binds,
+) -> Result<(Vec<Artwork>, Vec<T>), sqlx::Error> {
+    pg_read(
+        pool,
+        |mut conn| async move { read_pg(&mut conn, media, sql, binds).await },
+    )
+    .await
 }
 
 /// [`read`] on one of SQLite's readers.
@@ -303,15 +305,16 @@ pub(crate) async fn read_pg<T: Tail>(
     Ok((artworks, tails))
 }
 
-/// One visible (not withdrawn) artwork, populated.
+/// One visible (not withdrawn) artwork, populated, read in a transaction (what it
+/// wrote); reads outside one use [`read`] or [`find`].
 pub async fn find_visible(conn: &mut AnyConnection, media: &Media, id: i64) -> Result<Option<Artwork>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
+    let row = sqlx::query(&format!(
         "SELECT {ARTWORK_COLUMNS} {ARTWORK_FROM} WHERE a.id = $1 AND a.archived_at IS NULL"
     ))
     .bind(id)
-    .fetch_all(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(populate(media, &rows)?.into_iter().next())
+    row.map(|row| artwork_from_row(&row, media)).transpose()
 }
 
 fn not_found() -> ApiError {
@@ -336,13 +339,7 @@ pub async fn find(state: &AppState, id: i64) -> ApiResult<Artwork> {
                 .run(|conn| read_sqlite::<()>(conn, &state.media, &SQL, &binds))
                 .await?
         }
-        Reads::Postgres(pool) => {
-            let binds = &binds;
-            pg_read(pool, |mut conn| async move {
-                read_pg::<()>(&mut conn, &state.media, &SQL, binds).await
-            })
-            .await?
-        }
+        Reads::Postgres(pool) => read_pooled::<()>(pool, &state.media, &SQL, &binds).await?,
     };
     found.into_iter().next().ok_or_else(not_found)
 }

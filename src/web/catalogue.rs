@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::session::{Posted, Visitor};
-use super::{form_failure, page, page_query, page_with, pounds, see, signed_in, Card, Layout, PageResult, Pager};
+use super::{
+    form_failure, page, page_number, page_query, page_with, pounds, see, signed_in, Card, Layout, PageResult, Pager,
+};
 use crate::artworks::artists::{self, ArtistPage, Featured};
 use crate::artworks::browse::{self, Filter};
 use crate::artworks::{self, quote, Artwork, Medium};
@@ -148,9 +150,9 @@ pub async fn marketplace(State(state): State<AppState>, visitor: Visitor, RawQue
     let mut problems = Vec::new();
     let number = match asked.iter().find(|(k, _)| k == "page") {
         None => 1,
-        Some((_, n)) => match n.parse::<i64>() {
-            Ok(n) if (1..=100_000).contains(&n) => n,
-            _ => {
+        Some((_, n)) => match page_number(n) {
+            Some(n) => n,
+            None => {
                 problems.push("Page: choose a page number from the list.".to_owned());
                 1
             }

@@ -340,6 +340,11 @@ pub fn day(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%-d %B %Y").to_string()
 }
 
+/// The page a query or a form names: a number from 1 to 100,000.
+pub fn page_number(text: &str) -> Option<i64> {
+    text.trim().parse().ok().filter(|n| (1..=100_000).contains(n))
+}
+
 /// A list page's query: its pairs (empty values left out) and the page it asks for (the
 /// first when absent or out of range).
 pub fn list_query(query: Option<&str>) -> (Vec<(String, String)>, i64) {
@@ -350,8 +355,7 @@ pub fn list_query(query: Option<&str>) -> (Vec<(String, String)>, i64) {
     let page = pairs
         .iter()
         .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse::<i64>().ok())
-        .filter(|n| (1..=100_000).contains(n))
+        .and_then(|(_, v)| page_number(v))
         .unwrap_or(1);
     (pairs, page)
 }
@@ -362,9 +366,9 @@ pub fn page_query(fields: &serde_json::Map<String, serde_json::Value>) -> String
     match fields
         .get("page")
         .and_then(serde_json::Value::as_str)
-        .map(str::parse::<i64>)
+        .and_then(page_number)
     {
-        Some(Ok(n)) if (2..=100_000).contains(&n) => format!("?page={n}"),
+        Some(n) if n > 1 => format!("?page={n}"),
         _ => String::new(),
     }
 }

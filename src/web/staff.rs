@@ -6,7 +6,7 @@ use axum::http::Uri;
 
 use super::orders::list_page;
 use super::session::Visitor;
-use super::{day, holding, page, Layout, PageResult, Pager};
+use super::{day, holding, list_query, page, Layout, PageResult, Pager};
 use crate::galleries::{self, GallerySummary};
 use crate::orders::Listing;
 use crate::paging::Page;
@@ -43,16 +43,8 @@ pub async fn galleries(
     RawQuery(query): RawQuery,
 ) -> PageResult {
     holding(&visitor, &uri, |m| m.is_staff, "Staff only.")?;
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
+    let (pairs, number) = list_query(query.as_deref());
     let only_with_works = pairs.iter().any(|(k, v)| k == "with_works" && v == "true");
-    let number = pairs
-        .iter()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse::<i64>().ok())
-        .filter(|n| (1..=100_000).contains(n))
-        .unwrap_or(1);
     let (total, found) = galleries::summaries(
         &state.db,
         Page {
