@@ -186,6 +186,27 @@ async fn search_matches_words_ranks_by_relevance_and_stays_in_step() {
     );
     let counted = app.get("/api/artworks/?q=harbour&per_page=1", None).await;
     assert_eq!(counted.header("x-total-count"), "2");
+    // A search's pages follow its ranking, or the ordering asked for, each with the count
+    // of every match; past the last page, the count still.
+    for (query, expected) in [
+        ("q=harbour", vec![in_title, in_description]),
+        ("q=harbour&ordering=-created", vec![in_description, in_title]),
+    ] {
+        for (page, id) in expected.iter().enumerate() {
+            let res = app
+                .get(&format!("/api/artworks/?{query}&per_page=1&page={}", page + 1), None)
+                .await;
+            res.assert_status(200);
+            assert_eq!(res.header("x-total-count"), "2", "{query}");
+            assert_eq!(res.body.as_array().unwrap().len(), 1, "{query}");
+            assert_eq!(res.body[0]["id"], *id, "{query}, page {}", page + 1);
+        }
+        let past = app
+            .get(&format!("/api/artworks/?{query}&per_page=1&page=3"), None)
+            .await;
+        assert_eq!(past.body, json!([]));
+        assert_eq!(past.header("x-total-count"), "2", "{query}");
+    }
     for hostile in ["%22", "harbour%22%20OR%20%22x", "NEAR(a%20b)", "*", "-", "'", "%5C"] {
         let res = app.get(&format!("/api/artworks/?q={hostile}"), None).await;
         res.assert_status(200);
