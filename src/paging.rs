@@ -255,42 +255,51 @@ pub fn json_array(items: &[RawJson]) -> Bytes {
 }
 
 /// A JSON array streamed chunk by chunk: `next` reads the items after a cursor and says
-/// where the following chunk starts, or `None` after the last. A failure half-way is
-/// logged and ends the body early, so the client sees a broken response, never a
-/// truncated list that looks whole.
+/// where the following chunk starts, or `None` after the last. The next chunk is read on
+/// its own task while this one is written, so the database and the serialiser work at
+/// once; at most one chunk is read ahead, and one read at a time holds a connection.
+/// A failure half-way is logged and ends the body early, so the client sees a broken
+/// response, never a truncated list that looks whole.
 pub fn stream_array<T, F, Fut>(headers: HeaderMap, next: F) -> Response
 where
-    T: JsonItem,
+    T: JsonItem + Send + 'static,
     F: FnMut(Cursor) -> Fut + Send + 'static,
-    Fut: Future<Output = ApiResult<(Vec<T>, Option<Cursor>)>> + Send,
+    Fut: Future<Output = ApiResult<(Vec<T>, Option<Cursor>)>> + Send + 'static,
 {
-    struct State<F> {
+    struct State<F, T> {
         next: F,
-        cursor: Option<Cursor>,
+        /// The first chunk's cursor, until it is read.
+        first: Option<Cursor>,
+        /// The read of the chunk after the one being written.
+        ahead: Option<ReadAhead<ApiResult<(Vec<T>, Option<Cursor>)>>>,
         opened: bool,
         empty: bool,
     }
     let state = State {
         next,
-        cursor: Some(Cursor::Start),
+        first: Some(Cursor::Start),
+        ahead: None,
         opened: false,
         empty: true,
     };
     let stream = futures::stream::unfold(state, |mut state| async move {
-        let Some(cursor) = state.cursor.take() else {
-            if state.opened {
+        let read = match (state.first.take(), state.ahead.take()) {
+            (Some(cursor), _) => (state.next)(cursor).await,
+            (None, Some(ahead)) => ahead.finish().await,
+            (None, None) if state.opened => {
                 state.opened = false;
                 return Some((Ok(Bytes::from_static(b"]")), state));
             }
-            return None;
+            (None, None) => return None,
         };
         let mut buffer = Vec::new();
         if !state.opened {
             state.opened = true;
             buffer.push(b'[');
         }
-        match (state.next)(cursor).await {
+        match read {
             Ok((items, cursor)) => {
+                state.ahead = cursor.map(|cursor| ReadAhead(tokio::spawn((state.next)(cursor))));
                 for item in &items {
                     if !std::mem::take(&mut state.empty) {
                         buffer.push(b',');
@@ -299,7 +308,6 @@ where
                         return Some((Err(std::io::Error::other(e)), stop(state)));
                     }
                 }
-                state.cursor = cursor;
                 Some((Ok(Bytes::from(buffer)), state))
             }
             Err(e) => {
@@ -308,8 +316,8 @@ where
             }
         }
     });
-    fn stop<F>(mut state: State<F>) -> State<F> {
-        state.cursor = None;
+    fn stop<F, T>(mut state: State<F, T>) -> State<F, T> {
+        state.ahead = None;
         state.opened = false;
         state
     }
@@ -318,12 +326,93 @@ where
     (headers, Body::from_stream(stream)).into_response()
 }
 
+/// A chunk being read on its own task; dropped (the client went away, or the list
+/// failed), the read is abandoned.
+struct ReadAhead<R>(tokio::task::JoinHandle<R>);
+
+impl<T> ReadAhead<ApiResult<T>> {
+    async fn finish(mut self) -> ApiResult<T> {
+        (&mut self.0).await.map_err(|e| ApiError::Internal(e.into()))?
+    }
+}
+
+impl<R> Drop for ReadAhead<R> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn pairs(q: &str) -> Vec<(String, String)> {
         query_pairs(&format!("/x?{q}").parse::<Uri>().unwrap())
+    }
+
+    /// The frames of a streamed list's body until it ends or breaks: the text, and
+    /// whether it broke.
+    async fn frames(response: Response) -> (String, bool) {
+        use futures::StreamExt;
+        let mut body = response.into_body().into_data_stream();
+        let mut text = String::new();
+        while let Some(frame) = body.next().await {
+            match frame {
+                Ok(bytes) => text.push_str(std::str::from_utf8(&bytes).unwrap()),
+                Err(_) => return (text, true),
+            }
+        }
+        (text, false)
+    }
+
+    #[tokio::test]
+    async fn a_streamed_list_is_whole_or_visibly_broken() {
+        let whole = stream_array(HeaderMap::new(), |cursor| async move {
+            Ok(match cursor {
+                Cursor::Start => (vec![1, 2], Some(Cursor::Offset(2))),
+                Cursor::Offset(2) => (vec![3], Some(Cursor::Offset(3))),
+                _ => (vec![], None),
+            })
+        });
+        assert_eq!(frames(whole).await, ("[1,2,3]".to_owned(), false));
+        let empty = stream_array(HeaderMap::new(), |_| async { Ok((Vec::<i32>::new(), None)) });
+        assert_eq!(frames(empty).await, ("[]".to_owned(), false));
+        let failing = stream_array(HeaderMap::new(), |cursor| async move {
+            match cursor {
+                Cursor::Start => Ok((vec![1], Some(Cursor::Offset(1)))),
+                Cursor::Offset(1) => Ok((vec![2], Some(Cursor::Offset(2)))),
+                _ => Err(ApiError::Internal(anyhow::anyhow!("the database went away"))),
+            }
+        });
+        assert_eq!(frames(failing).await, ("[1,2".to_owned(), true), "no closing bracket");
+    }
+
+    #[tokio::test]
+    async fn a_chunk_read_ahead_is_abandoned_with_its_response() {
+        use futures::StreamExt;
+        let (held, released) = tokio::sync::oneshot::channel::<()>();
+        let mut held = Some(held);
+        let response = stream_array(HeaderMap::new(), move |cursor| {
+            let held = match cursor {
+                Cursor::Start => None,
+                _ => held.take(),
+            };
+            async move {
+                match held {
+                    None => Ok((vec![1], Some(Cursor::Offset(1)))),
+                    // The second chunk's read never finishes while it is wanted.
+                    Some(_held) => std::future::pending::<ApiResult<(Vec<i32>, Option<Cursor>)>>().await,
+                }
+            }
+        });
+        let mut body = response.into_body().into_data_stream();
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"[1");
+        drop(body);
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(5), released).await;
+        assert!(
+            matches!(ended, Ok(Err(_))),
+            "the read ahead was dropped with the response"
+        );
     }
 
     #[test]
