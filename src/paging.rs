@@ -264,14 +264,14 @@ pub fn stream_array<T, F, Fut>(headers: HeaderMap, next: F) -> Response
 where
     T: JsonItem + Send + 'static,
     F: FnMut(Cursor) -> Fut + Send + 'static,
-    Fut: Future<Output = ApiResult<(Vec<T>, Option<Cursor>)>> + Send + 'static,
+    Fut: Future<Output = Chunk<T>> + Send + 'static,
 {
     struct State<F, T> {
         next: F,
         /// The first chunk's cursor, until it is read.
         first: Option<Cursor>,
         /// The read of the chunk after the one being written.
-        ahead: Option<ReadAhead<ApiResult<(Vec<T>, Option<Cursor>)>>>,
+        ahead: Option<ReadAhead<Chunk<T>>>,
         opened: bool,
         empty: bool,
     }
@@ -325,6 +325,10 @@ where
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     (headers, Body::from_stream(stream)).into_response()
 }
+
+/// A chunk of a streamed list as its reader gives it: the items, and where the next
+/// chunk starts.
+pub type Chunk<T> = ApiResult<(Vec<T>, Option<Cursor>)>;
 
 /// A chunk being read on its own task; dropped (the client went away, or the list
 /// failed), the read is abandoned.
@@ -401,7 +405,7 @@ mod tests {
                 match held {
                     None => Ok((vec![1], Some(Cursor::Offset(1)))),
                     // The second chunk's read never finishes while it is wanted.
-                    Some(_held) => std::future::pending::<ApiResult<(Vec<i32>, Option<Cursor>)>>().await,
+                    Some(_held) => std::future::pending::<Chunk<i32>>().await,
                 }
             }
         });
