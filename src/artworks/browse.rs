@@ -11,7 +11,7 @@ use crate::db::{pg_read, Backend, Bind, Binds, Columns, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
-use crate::paging::{Cursor, Direction, Page, CHUNK};
+use crate::paging::{Chunk, Cursor, Direction, Page, CHUNK};
 use crate::sqlite_reads;
 use crate::state::AppState;
 
@@ -207,7 +207,8 @@ impl Filter {
 
     /// The query for one page of the artworks this filter shows, with its values.
     /// When `counted`, each row also holds the count as `total` (computed once: the
-    /// subquery does not depend on the row).
+    /// subquery does not depend on the row; a search on PostgreSQL counts in the pass
+    /// that ranks, [`Self::ranked_page_sql`]).
     pub fn page_query(&self, backend: Backend, page: Page, counted: bool) -> (String, Binds) {
         let mut binds = Binds::default();
         if counted && backend == Backend::Postgres && !self.words.is_empty() {
@@ -484,7 +485,7 @@ pub async fn count(state: &AppState, filter: &Filter) -> ApiResult<i64> {
 
 /// The chunk of the whole list after `cursor`, with the cursor of the next: by keyset,
 /// or by position for a search's relevance, which has no key to resume from.
-pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> ApiResult<(Vec<Artwork>, Option<Cursor>)> {
+pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> Chunk<Artwork> {
     let backend = state.db.backend();
     let mut binds = Binds::default();
     let Sql {
