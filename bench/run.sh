@@ -197,7 +197,9 @@ run_engine() {
     postgres)
       psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS openstudio_bench WITH (FORCE)" >/dev/null
       psql "$PG_ADMIN" -qc "CREATE DATABASE openstudio_bench" >/dev/null
-      url="${PG_ADMIN%/*}/openstudio_bench"
+      # PG_ADMIN's parameters (say ?sslmode=prefer) carry over to the server's URL.
+      local base=${PG_ADMIN%%\?*}
+      url="${base%/*}/openstudio_bench${PG_ADMIN#"$base"}"
       ;;
     *) echo "unknown engine $ENGINE" >&2; exit 2 ;;
   esac
