@@ -596,6 +596,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "artwork images column",
         include_str!("../migrations/sqlite/0013_artwork_images_column.sql"),
     ),
+    (
+        14,
+        "drop the unfiltered created index",
+        include_str!("../migrations/sqlite/0014_drop_unfiltered_created_index.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -654,6 +659,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         13,
         "artwork images column",
         include_str!("../migrations/postgres/0013_artwork_images_column.sql"),
+    ),
+    (
+        14,
+        "drop the unfiltered created index",
+        include_str!("../migrations/postgres/0014_drop_unfiltered_created_index.sql"),
     ),
 ];
 

@@ -141,10 +141,8 @@ async fn a_postgres_on_this_machine_is_reached_without_tls() {
     let app = TestApp::spawn().await;
     let sql = "SELECT current_setting('ssl') = 'on', \
                (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())";
-    let (server_has_ssl, any_pool_ssl): (bool, bool) = sqlx::query_as(sql)
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap();
+    let (server_has_ssl, any_pool_ssl): (bool, bool) =
+        sqlx::query_as(sql).fetch_one(app.state.db.pool()).await.unwrap();
     if !server_has_ssl {
         eprintln!("skipped: this PostgreSQL has SSL off, so nothing would be encrypted anyway");
         return;
