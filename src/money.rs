@@ -46,13 +46,13 @@ macro_rules! hundredths {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}", self.to_decimal().normalize())
+                write_hundredths(self.0, f)
             }
         }
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serialize_decimal(self.to_decimal(), serializer)
+                serialize_hundredths(self.0, serializer)
             }
         }
     };
@@ -66,6 +66,30 @@ hundredths!(
     /// A physical measure (cm or kg) with two decimals, held as integer hundredths.
     Measure
 );
+
+/// Writes a count of hundredths as decimal text without trailing zeros (`1250.5`,
+/// `12`, `-0.05`): integer arithmetic only, as a list writes five of them per artwork.
+fn write_hundredths(hundredths: i64, out: &mut impl fmt::Write) -> fmt::Result {
+    let sign = if hundredths < 0 { "-" } else { "" };
+    let abs = hundredths.unsigned_abs();
+    let (whole, fraction) = (abs / 100, abs % 100);
+    match fraction {
+        0 => write!(out, "{sign}{whole}"),
+        f if f % 10 == 0 => write!(out, "{sign}{whole}.{}", f / 10),
+        f => write!(out, "{sign}{whole}.{f:02}"),
+    }
+}
+
+/// Writes a count of hundredths as a JSON number without trailing zeros.
+fn serialize_hundredths<S: Serializer>(hundredths: i64, serializer: S) -> Result<S::Ok, S::Error> {
+    if hundredths % 100 == 0 {
+        return serializer.serialize_i64(hundredths / 100);
+    }
+    let mut text = String::with_capacity(24);
+    write_hundredths(hundredths, &mut text).map_err(serde::ser::Error::custom)?;
+    let number = serde_json::Number::from_str(&text).map_err(serde::ser::Error::custom)?;
+    number.serialize(serializer)
+}
 
 /// Writes a decimal as a JSON number without trailing zeros (`1250.5`, `12`).
 pub fn serialize_decimal<S: Serializer>(value: Decimal, serializer: S) -> Result<S::Ok, S::Error> {
@@ -102,6 +126,18 @@ mod tests {
         assert_eq!(Money::from_hundredths(9999999).to_string(), "99999.99");
         assert_eq!(Money::from_hundredths(1200).to_string(), "12");
         assert_eq!(Money::from_hundredths(1).to_string(), "0.01");
+    }
+
+    #[test]
+    fn hundredths_read_as_their_exact_decimal() {
+        let mut values: Vec<i64> = (-1_000..=1_000).collect();
+        values.extend([i64::MIN, i64::MIN + 1, i64::MAX, 123_456_789_012, -99_999_999_900]);
+        for n in values {
+            let decimal = Decimal::new(n, 2).normalize().to_string();
+            assert_eq!(Money::from_hundredths(n).to_string(), decimal, "{n}");
+            let json = serde_json::to_string(&Measure::from_hundredths(n)).unwrap();
+            assert_eq!(json, decimal, "{n}");
+        }
     }
 
     #[test]
