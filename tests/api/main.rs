@@ -19,5 +19,6 @@ mod notifications;
 mod openapi;
 mod orders;
 mod production;
+mod rows;
 mod uploads;
 mod web;
