@@ -355,7 +355,10 @@ impl Db {
     /// the answer is about the database, not about a stale socket.
     pub async fn ping(&self) -> bool {
         let reads = match &self.0.reads {
-            Reads::Sqlite(_) => true,
+            Reads::Sqlite(readers) => readers
+                .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
+                .await
+                .is_ok(),
             Reads::Postgres(pool) => answers(pool).await,
         };
         reads && answers(&self.0.read).await

@@ -327,3 +327,22 @@ async fn a_statement_past_the_request_deadline_is_stopped_on_both_engines() {
             .assert_status(200);
     }
 }
+
+#[tokio::test]
+async fn readiness_asks_the_hot_reads_connections_too() {
+    if !is_sqlite() {
+        eprintln!("skipped on PostgreSQL: its hot reads' pool is probed like the other (the outage test)");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    app.get("/health/ready", None).await.assert_status(200);
+    let openstudio::db::Reads::Sqlite(readers) = app.state.db.reads() else {
+        panic!("a SQLite database reads on its own readers");
+    };
+    // The catalogue's reads cannot be served, though sqlx's pool still answers.
+    readers.close();
+    app.get("/api/artworks/?per_page=5", None).await.assert_status(503);
+    let ready = app.get("/health/ready", None).await;
+    ready.assert_status(503);
+    assert_eq!(ready.body["detail"], "The database is not reachable.");
+}
