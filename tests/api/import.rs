@@ -379,3 +379,57 @@ async fn a_failure_half_way_imports_nothing() {
     assert_eq!(app.scalar("SELECT COUNT(*) FROM orders WHERE id > $1", 0).await, 7);
     drop_database(&name).await;
 }
+
+/// The server is live while `--copy-images` runs: an image its artist changes after the
+/// copy read it keeps the artist's change, and the copy is reported, not attached.
+#[tokio::test]
+async fn an_image_changed_while_it_is_copied_keeps_the_change() {
+    use axum::routing::get;
+    let db: std::sync::Arc<tokio::sync::OnceCell<openstudio::db::Db>> = Default::default();
+    let jpeg = encoded(40, 30, image::ImageFormat::Jpeg);
+    let png = encoded(30, 40, image::ImageFormat::Png);
+    let changing = db.clone();
+    let images = axum::Router::new()
+        .route(
+            "/blue-1.jpg",
+            get(move || async move {
+                // The artist points the image elsewhere while its file is on its way.
+                let db = changing.get().expect("the server is up before the copy starts");
+                sqlx::query("UPDATE artwork_images SET image_url = 'https://elsewhere.example/new.jpg' WHERE id = 100")
+                    .execute(db.pool())
+                    .await
+                    .unwrap();
+                jpeg
+            }),
+        )
+        .route("/blue-2.jpg", get(move || async move { png }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, images).await });
+    let Some((from, name)) = django_database(&base).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let _ = db.set(app.state.db.clone());
+    let out = import_with(&app, &from, &["--copy-images", "--image-timeout-secs", "1"]).await;
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("images copied into this server's store: 1"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "artwork images 100: {base}/blue-1.jpg was changed or removed on this server while it was copied"
+        )),
+        "{report}"
+    );
+    let artwork = app.get("/api/artworks/10/", None).await;
+    let images = artwork.body["artworks_images"].as_array().unwrap();
+    assert_eq!(images[0]["id"], 100);
+    assert_eq!(
+        images[0]["image_url"], "https://elsewhere.example/new.jpg",
+        "the artist's change"
+    );
+    assert!(images[0]["thumbnail_url"].is_null(), "{}", images[0]);
+    let copied = images[1]["image_url"].as_str().unwrap();
+    assert!(copied.starts_with(&format!("{}/media/", app.base)), "{copied}");
+    drop_database(&name).await;
+}

@@ -45,7 +45,7 @@ pub async fn copy(state: &AppState, fetching: Fetching) -> anyhow::Result<(usize
         .timeout(fetching.timeout)
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()?;
-    let outcomes: Vec<(i64, String, Result<(), String>)> = futures::stream::iter(images)
+    let outcomes: Vec<(i64, String, Result<(), Failure>)> = futures::stream::iter(images)
         .map(|(id, artist, url)| {
             let client = client.clone();
             async move {
@@ -61,16 +61,31 @@ pub async fn copy(state: &AppState, fetching: Fetching) -> anyhow::Result<(usize
     for (id, url, outcome) in outcomes {
         match outcome {
             Ok(()) => copied += 1,
-            Err(why) => failures.push(Anomaly {
+            Err(Failure::NotCopied(why)) => failures.push(Anomaly {
                 table: "artwork images",
                 id,
                 found: format!("{url} could not be copied: {why}"),
                 done: "the external URL is kept".into(),
             }),
+            Err(Failure::ChangedMeanwhile) => failures.push(Anomaly {
+                table: "artwork images",
+                id,
+                found: format!("{url} was changed or removed on this server while it was copied"),
+                done: "the change is kept; the copy is not used (the sweep of unused uploads removes it)".into(),
+            }),
         }
     }
     failures.sort();
     Ok((copied, failures))
+}
+
+/// Why an image was not copied.
+enum Failure {
+    /// The download, the upload pipeline or the write failed: the external URL stays.
+    NotCopied(String),
+    /// The server is live while the copy runs: the artist replaced or removed the image
+    /// after it was read, and their change wins.
+    ChangedMeanwhile,
 }
 
 async fn copy_one(
@@ -80,22 +95,35 @@ async fn copy_one(
     id: i64,
     artist: i64,
     url: &str,
-) -> Result<(), String> {
-    let bytes = download(client, fetching, url, state.media.max_upload_bytes).await?;
+) -> Result<(), Failure> {
+    let bytes = download(client, fetching, url, state.media.max_upload_bytes)
+        .await
+        .map_err(Failure::NotCopied)?;
     let upload = media::store_upload(state, artist, bytes)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Failure::NotCopied(e.to_string()))?;
+    // Attached only if the row is still the external image that was downloaded.
     let attach = async {
         let mut tx = state.db.begin().await?;
-        sqlx::query("UPDATE artwork_images SET upload_id = $1, image_url = $2 WHERE id = $3")
-            .bind(upload.id)
-            .bind(&upload.image_url)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
+        let attached = sqlx::query(
+            "UPDATE artwork_images SET upload_id = $1, image_url = $2 \
+             WHERE id = $3 AND upload_id IS NULL AND image_url = $4",
+        )
+        .bind(upload.id)
+        .bind(&upload.image_url)
+        .bind(id)
+        .bind(url)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(attached == 1)
     };
-    attach.await.map_err(|e| format!("recording the copy failed: {e}"))
+    match attach.await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Failure::ChangedMeanwhile),
+        Err(e) => Err(Failure::NotCopied(format!("recording the copy failed: {e}"))),
+    }
 }
 
 /// The file at `url`, at most `max` bytes; retried after a failure that may pass (no
