@@ -10,6 +10,9 @@
 #   DURATION=20s bench/run.sh    # longer runs
 #   BENCH_ARTWORKS=50000 bench/run.sh   # a larger catalogue
 #   ONLY='detail|whole' bench/run.sh     # only the cases whose names match
+#   PG_ADMIN='postgres://postgres@127.0.0.1:5432/postgres?sslmode=prefer' bench/run.sh postgres
+#                                # the server's URL takes PG_ADMIN's parameters (here
+#                                # sqlx's default: TLS when the server offers it)
 #
 # Needs wrk (installed from Debian's packages if missing) and, for PostgreSQL, the local
 # server on 127.0.0.1:5432 (user postgres, trust auth).
@@ -21,7 +24,8 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 PORT=${BENCH_PORT:-18931}
-PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
+# Without TLS, as README recommends for a PostgreSQL on the same machine.
+PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 PASSWORD=bench-lantern-harbour-42
 
 if ! command -v wrk >/dev/null; then

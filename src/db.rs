@@ -209,7 +209,7 @@ impl Db {
                         Ok(())
                     })
                 })
-                .connect(&postgres_url(url))
+                .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
             let pg_reads = PgPoolOptions::new()
@@ -223,7 +223,7 @@ impl Db {
                         Ok(())
                     })
                 })
-                .connect_lazy(&postgres_url(url))
+                .connect_lazy(url)
                 .context("reading DATABASE_URL for PostgreSQL's read pool")?;
             Ok(Self(Arc::new(Pools {
                 read: pool.clone(),
@@ -352,11 +352,13 @@ impl Db {
     ///
     /// A connection that broke while idle (its server backend was killed or restarted)
     /// does not count against the database: it is closed and the next one is tried, so
-    /// the answer is about the database, not about a stale socket.
+    /// the answer is about the database, not about a stale socket. SQLite's hot reads
+    /// are asked too: a reader whose read fails is closed, and the next read opens one.
     pub async fn ping(&self) -> bool {
         let reads = match &self.0.reads {
             Reads::Sqlite(readers) => readers
-                .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
+                // Reads the file's header: `SELECT 1` would answer without the file.
+                .run(|conn| Ok(conn.query_row("PRAGMA schema_version", [], |row| row.get::<_, i64>(0))?))
                 .await
                 .is_ok(),
             Reads::Postgres(pool) => answers(pool).await,
@@ -447,37 +449,6 @@ fn restrict_sqlite_files(url: &str) {
             }
         }
     }
-}
-
-/// The URL to connect to PostgreSQL with. sqlx's default, `sslmode=prefer`, encrypts
-/// every round trip when the server has SSL on (as Debian's has). To a server on this
-/// machine that protects nothing and costs a third of a point read's speed (`pgbench`
-/// on the detail's query: 10.4k statements/s with TLS on 127.0.0.1, 15.6k without), so
-/// a loopback URL that does not choose its own `sslmode` connects in the clear. Any
-/// other URL is left as it is.
-pub fn postgres_url(url: &str) -> Cow<'_, str> {
-    let Ok(mut parsed) = url::Url::parse(url) else {
-        return Cow::Borrowed(url);
-    };
-    // A `postgres:` URL is not a special scheme: its IPv4 hosts are read as names.
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(name)) => {
-            name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        }
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    // `host=` in the query (a Unix socket's directory, or another host) wins over the
-    // URL's host in sqlx; `sslmode` chosen by the operator is kept.
-    let chosen = parsed
-        .query_pairs()
-        .any(|(key, _)| key == "sslmode" || key == "ssl-mode" || key == "host");
-    if !loopback || chosen {
-        return Cow::Borrowed(url);
-    }
-    parsed.query_pairs_mut().append_pair("sslmode", "disable");
-    Cow::Owned(parsed.into())
 }
 
 /// The file path in a `sqlite:` URL, unless it is in memory.
@@ -771,7 +742,8 @@ sqlx_columns!(AnyRow, Flag);
 /// PostgreSQL's typed rows. sqlx's `try_get` checks that a column's type suits the Rust
 /// type by building and comparing six type descriptions for a `String`: a tenth of the
 /// server's time in a page of the catalogue (`Row::try_get` in `bench/profile.sh`). Here
-/// the check compares the column's type OID with the few that each read accepts.
+/// the check compares the column's type OID with the few that each read accepts: the
+/// schema's BIGINT (and any narrower integer), TEXT (and VARCHAR) and BOOLEAN.
 impl Columns for PgRow {
     type Error = sqlx::Error;
 
@@ -796,9 +768,14 @@ impl Columns for PgRow {
     }
 
     fn key(&self, i: usize) -> Result<Bind, sqlx::Error> {
-        match pg_get(self, i, PG_INTEGERS) {
-            Ok(Some(key)) => Ok(Bind::Int(key)),
-            _ => required(i, pg_get(self, i, PG_TEXTS)?).map(Bind::Text),
+        let integer = self
+            .try_get_raw(i)?
+            .type_info()
+            .oid()
+            .is_some_and(|oid| PG_INTEGERS.contains(&oid.0));
+        match integer {
+            true => self.int(i).map(Bind::Int),
+            false => self.text(i).map(Bind::Text),
         }
     }
 
@@ -889,31 +866,5 @@ mod tests {
     fn placeholders_count_from_start() {
         assert_eq!(placeholders(3, 3), "$3, $4, $5");
         assert_eq!(placeholders(1, 0), "");
-    }
-
-    #[test]
-    fn a_postgres_on_this_machine_is_reached_without_tls_unless_asked() {
-        for url in [
-            "postgres://postgres@127.0.0.1:5432/studio",
-            "postgres://postgres@localhost/studio",
-            "postgresql://me:pw@[::1]:5433/studio",
-        ] {
-            let chosen = postgres_url(url);
-            assert!(chosen.ends_with("?sslmode=disable"), "{url} -> {chosen}");
-        }
-        assert_eq!(
-            postgres_url("postgres://u@127.0.0.1/db?application_name=x"),
-            "postgres://u@127.0.0.1/db?application_name=x&sslmode=disable"
-        );
-        for kept in [
-            "postgres://u@127.0.0.1/db?sslmode=require",
-            "postgres://u@localhost/db?ssl-mode=verify-full",
-            "postgres://u@localhost/db?host=/var/run/postgresql",
-            "postgres://u@db.example.com/db",
-            "postgres://u@10.0.0.7/db",
-            "not a url",
-        ] {
-            assert_eq!(postgres_url(kept), kept);
-        }
     }
 }

@@ -91,13 +91,6 @@ fn serialize_hundredths<S: Serializer>(hundredths: i64, serializer: S) -> Result
     number.serialize(serializer)
 }
 
-/// Writes a decimal as a JSON number without trailing zeros (`1250.5`, `12`).
-pub fn serialize_decimal<S: Serializer>(value: Decimal, serializer: S) -> Result<S::Ok, S::Error> {
-    let text = value.normalize().to_string();
-    let number = serde_json::Number::from_str(&text).map_err(serde::ser::Error::custom)?;
-    number.serialize(serializer)
-}
-
 /// Parses decimal text exactly: `12`, `12.5`, `-3.25`, `1e3`. Rejects anything else.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
     let text = text.trim();

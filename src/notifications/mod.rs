@@ -270,7 +270,7 @@ pub async fn run_fanout(state: AppState) {
 /// it, to catch up) after a dropped connection.
 async fn listen(state: AppState) {
     loop {
-        match sqlx::postgres::PgListener::connect(&crate::db::postgres_url(&state.config.database_url)).await {
+        match sqlx::postgres::PgListener::connect(&state.config.database_url).await {
             Ok(mut listener) => {
                 if let Err(e) = listener.listen(CHANNEL).await {
                     tracing::warn!(error = %e, "LISTEN failed; retrying");

@@ -126,31 +126,3 @@ async fn stopping_is_bounded_by_the_grace_period_not_by_slow_clients() {
     assert!(closed_within(&mut idle, Duration::from_secs(1)).await);
     assert!(TcpStream::connect(address).await.is_err(), "no longer accepting");
 }
-
-#[tokio::test]
-async fn a_postgres_on_this_machine_is_reached_without_tls() {
-    let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
-        eprintln!("skipped on SQLite: TLS to the database is PostgreSQL's case");
-        return;
-    };
-    let host = url::Url::parse(&admin).unwrap();
-    if !matches!(host.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) {
-        eprintln!("skipped: TEST_DATABASE_URL is not on this machine ({admin})");
-        return;
-    }
-    let app = TestApp::spawn().await;
-    let sql = "SELECT current_setting('ssl') = 'on', \
-               (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())";
-    let (server_has_ssl, any_pool_ssl): (bool, bool) =
-        sqlx::query_as(sql).fetch_one(app.state.db.pool()).await.unwrap();
-    if !server_has_ssl {
-        eprintln!("skipped: this PostgreSQL has SSL off, so nothing would be encrypted anyway");
-        return;
-    }
-    let openstudio::db::Reads::Postgres(reads) = app.state.db.reads() else {
-        panic!("a PostgreSQL database reads on PostgreSQL's own pool");
-    };
-    let (_, reads_ssl): (bool, bool) = sqlx::query_as(sql).fetch_one(reads).await.unwrap();
-    assert!(!any_pool_ssl, "the write pool's connection is encrypted");
-    assert!(!reads_ssl, "the hot reads' connection is encrypted");
-}

@@ -13,7 +13,7 @@ async fn a_postgres_row_reads_each_column_as_its_type_and_nothing_else() {
     let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
     let row = sqlx::query(
         "SELECT 'x'::text, 7::int4, TRUE, NULL::bigint, 5::bigint, 'v'::varchar, 'é'::text, 2::int2, \
-         'key'::text, NULL::text, 1.5::numeric",
+         'key'::text, NULL::text, 1.5::numeric, (-3)::int4",
     )
     .fetch_one(&mut conn)
     .await
@@ -26,6 +26,7 @@ async fn a_postgres_row_reads_each_column_as_its_type_and_nothing_else() {
     assert_eq!(row.text(5).unwrap(), "v");
     assert_eq!(row.text(6).unwrap(), "é");
     assert_eq!(row.int(7).unwrap(), 2);
+    assert_eq!(row.int(11).unwrap(), -3);
     assert_eq!(row.optional_text(9).unwrap(), None);
     assert!(matches!(row.key(4).unwrap(), Bind::Int(5)));
     assert!(matches!(row.key(8).unwrap(), Bind::Text(k) if k == "key"));
@@ -41,5 +42,6 @@ async fn a_postgres_row_reads_each_column_as_its_type_and_nothing_else() {
     assert!(row.int(10).is_err());
     assert!(row.text(10).is_err());
     assert!(row.key(2).is_err());
-    assert!(row.int(11).is_err(), "past the last column");
+    assert!(row.key(3).is_err(), "a NULL key");
+    assert!(row.int(12).is_err(), "past the last column");
 }
