@@ -1,10 +1,11 @@
 //! `import-django --copy-images`: each external image of the imported artworks downloaded
 //! (a few at a time, each with a timeout and retries) and passed through this server's
 //! own upload pipeline (checked, stripped of metadata, resized, stored), then its
-//! artwork points at the stored copy. It runs after the import has committed, one image
-//! at a time: a failed download or a file that is not an image keeps the external URL
-//! and is reported, and running the import's copy again (it skips stored images) tries
-//! the failed ones once more.
+//! artwork points at the stored copy. It runs after the import has committed, and each
+//! image stands alone: a failed download or a file that is not an image keeps the
+//! external URL and is reported, and running the import's copy again (it skips stored
+//! images) tries the failed ones once more. The server may be live meanwhile: a copy is
+//! attached only if its image is still the one downloaded.
 
 use std::time::Duration;
 
