@@ -575,6 +575,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "drop the unfiltered created index",
         include_str!("../migrations/sqlite/0014_drop_unfiltered_created_index.sql"),
     ),
+    (
+        15,
+        "filter indexes end with the id",
+        include_str!("../migrations/sqlite/0015_filter_indexes_end_with_id.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -638,6 +643,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         14,
         "drop the unfiltered created index",
         include_str!("../migrations/postgres/0014_drop_unfiltered_created_index.sql"),
+    ),
+    (
+        15,
+        "filter indexes end with the id",
+        include_str!("../migrations/postgres/0015_filter_indexes_end_with_id.sql"),
     ),
 ];
 
