@@ -278,6 +278,22 @@ fn encoded(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Serves `images` on 127.0.0.1 for the first version's image URLs; returns its base.
+async fn serve_images(images: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, images).await });
+    base
+}
+
+/// Imports `from` with `--copy-images` (one second per image), which must succeed;
+/// returns its report.
+async fn import_copying_images(app: &TestApp, from: &str) -> String {
+    let out = import_with(app, from, &["--copy-images", "--image-timeout-secs", "1"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// `--copy-images` against a server on 127.0.0.1 that serves a JPEG, a PNG, a file that
 /// is not an image, and one that never answers in time: two are stored here through the
 /// upload pipeline, two keep their URLs and are reported.
@@ -297,16 +313,12 @@ async fn copy_images_stores_what_it_can_and_reports_the_rest() {
             }),
         )
         .route("/bowl-2.jpg", get(|| async { "this is not an image" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, images).await });
+    let base = serve_images(images).await;
     let Some((from, name)) = django_database(&base).await else {
         return;
     };
     let app = TestApp::spawn().await;
-    let out = import_with(&app, &from, &["--copy-images", "--image-timeout-secs", "1"]).await;
-    let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = import_copying_images(&app, &from).await;
     assert!(report.contains("images copied into this server's store: 2"), "{report}");
     assert!(
         report.contains(&format!(
@@ -403,17 +415,13 @@ async fn an_image_changed_while_it_is_copied_keeps_the_change() {
             }),
         )
         .route("/blue-2.jpg", get(move || async move { png }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, images).await });
+    let base = serve_images(images).await;
     let Some((from, name)) = django_database(&base).await else {
         return;
     };
     let app = TestApp::spawn().await;
     let _ = db.set(app.state.db.clone());
-    let out = import_with(&app, &from, &["--copy-images", "--image-timeout-secs", "1"]).await;
-    let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = import_copying_images(&app, &from).await;
     assert!(report.contains("images copied into this server's store: 1"), "{report}");
     assert!(
         report.contains(&format!(
