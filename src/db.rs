@@ -704,50 +704,49 @@ impl<'r> Decode<'r, Any> for Flag {
     }
 }
 
-/// [`Columns`] for a sqlx row type whose flags decode as `$flag` (then made a `bool`).
-macro_rules! sqlx_columns {
-    ($row:ty, $flag:ty) => {
-        impl Columns for $row {
-            type Error = sqlx::Error;
+/// Rows read through the `Any` driver. SQLite has no boolean type: through `Any` a flag
+/// is an integer or a boolean ([`Flag`]).
+impl Columns for AnyRow {
+    type Error = sqlx::Error;
 
-            fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
-                self.try_get(i)
-            }
+    fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
+        self.try_get(i)
+    }
 
-            fn optional_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
-                self.try_get(i)
-            }
+    fn optional_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(i)
+    }
 
-            fn text(&self, i: usize) -> Result<String, sqlx::Error> {
-                self.try_get(i)
-            }
+    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+        self.try_get(i)
+    }
 
-            fn optional_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-                self.try_get(i)
-            }
+    fn optional_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(i)
+    }
 
-            fn flag(&self, i: usize) -> Result<bool, sqlx::Error> {
-                self.try_get::<$flag, _>(i).map(bool::from)
-            }
+    fn flag(&self, i: usize) -> Result<bool, sqlx::Error> {
+        self.try_get::<Flag, _>(i).map(bool::from)
+    }
 
-            fn key(&self, i: usize) -> Result<Bind, sqlx::Error> {
-                self.try_get::<i64, _>(i)
-                    .map(Bind::Int)
-                    .or_else(|_| self.try_get::<String, _>(i).map(Bind::Text))
-            }
+    fn key(&self, i: usize) -> Result<Bind, sqlx::Error> {
+        self.try_get::<i64, _>(i)
+            .map(Bind::Int)
+            .or_else(|_| self.try_get::<String, _>(i).map(Bind::Text))
+    }
 
-            fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
-                sqlx::Error::ColumnDecode {
-                    index: i.to_string(),
-                    source: why,
-                }
-            }
-        }
-    };
+    fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
+        column_error(i, why)
+    }
 }
 
-// SQLite has no boolean type: through `Any` a flag is an integer or a boolean.
-sqlx_columns!(AnyRow, Flag);
+/// The error for column `i`, which could not be read as asked.
+fn column_error(i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: i.to_string(),
+        source: why,
+    }
+}
 
 /// PostgreSQL's typed rows. sqlx's `try_get` checks that a column's type suits the Rust
 /// type by building and comparing six type descriptions for a `String`: a tenth of the
@@ -790,10 +789,7 @@ impl Columns for PgRow {
     }
 
     fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> sqlx::Error {
-        sqlx::Error::ColumnDecode {
-            index: i.to_string(),
-            source: why,
-        }
+        column_error(i, why)
     }
 }
 
@@ -811,23 +807,15 @@ fn pg_get<'r, T: Decode<'r, sqlx::Postgres>>(row: &'r PgRow, i: usize, oids: &[u
     }
     let type_info = value.type_info();
     if !type_info.oid().is_some_and(|oid| oids.contains(&oid.0)) {
-        return Err(sqlx::Error::ColumnDecode {
-            index: i.to_string(),
-            source: format!("a {type_info} column cannot be read as {}", std::any::type_name::<T>()).into(),
-        });
+        let why = format!("a {type_info} column cannot be read as {}", std::any::type_name::<T>());
+        return Err(column_error(i, why.into()));
     }
-    T::decode(value).map(Some).map_err(|source| sqlx::Error::ColumnDecode {
-        index: i.to_string(),
-        source,
-    })
+    T::decode(value).map(Some).map_err(|why| column_error(i, why))
 }
 
 /// The value of column `i`, which must not be NULL.
 fn required<T>(i: usize, value: Option<T>) -> Result<T, sqlx::Error> {
-    value.ok_or_else(|| sqlx::Error::ColumnDecode {
-        index: i.to_string(),
-        source: Box::new(sqlx::error::UnexpectedNullError),
-    })
+    value.ok_or_else(|| column_error(i, Box::new(sqlx::error::UnexpectedNullError)))
 }
 
 impl From<Flag> for bool {
