@@ -34,6 +34,37 @@ pub fn serialize_stored<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S)
     serializer.serialize_str(&to_db(*at))
 }
 
+/// A stored timestamp with its text in the stored form, which is what the API writes:
+/// the stored text itself when it has that form (every write leaves it so), else the
+/// text written again.
+pub struct Stored<'a> {
+    pub at: DateTime<Utc>,
+    text: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> Stored<'a> {
+    pub fn read(text: &'a str) -> Result<Self, chrono::ParseError> {
+        const FORM: &[u8; 27] = b"0000-00-00T00:00:00.000000Z";
+        let at = from_db(text)?;
+        let same = text.len() == FORM.len()
+            && text
+                .bytes()
+                .zip(FORM)
+                .all(|(b, f)| if *f == b'0' { b.is_ascii_digit() } else { b == *f });
+        let text = match same {
+            true => std::borrow::Cow::Borrowed(text),
+            false => std::borrow::Cow::Owned(to_db(at)),
+        };
+        Ok(Self { at, text })
+    }
+}
+
+impl serde::Serialize for Stored<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
 /// Reads the stored form back.
 pub fn from_db(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc))
@@ -42,6 +73,28 @@ pub fn from_db(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_text_is_passed_through_only_in_the_stored_form() {
+        let stored = to_db(Utc::now());
+        let read = Stored::read(&stored).unwrap();
+        assert!(matches!(read.text, std::borrow::Cow::Borrowed(s) if s == stored));
+        for other in [
+            "2026-11-26T10:35:28+00:00",
+            "2026-11-26T11:35:28.5+01:00",
+            "2026-11-26T10:35:28.123Z",
+        ] {
+            let read = Stored::read(other).unwrap();
+            assert!(matches!(read.text, std::borrow::Cow::Owned(_)), "{other}");
+            assert_eq!(read.text, to_db(from_db(other).unwrap()), "{other}");
+            assert_eq!(read.at, from_db(other).unwrap());
+        }
+        assert!(Stored::read("yesterday").is_err());
+        assert!(
+            Stored::read("2026-13-26T10:35:28.123456Z").is_err(),
+            "the stored form, but no date"
+        );
+    }
 
     #[test]
     fn stored_form_round_trips_and_sorts() {

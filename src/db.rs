@@ -717,11 +717,11 @@ impl Columns for AnyRow {
         self.try_get(i)
     }
 
-    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+    fn str(&self, i: usize) -> Result<&str, sqlx::Error> {
         self.try_get(i)
     }
 
-    fn optional_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+    fn optional_str(&self, i: usize) -> Result<Option<&str>, sqlx::Error> {
         self.try_get(i)
     }
 
@@ -764,11 +764,11 @@ impl Columns for PgRow {
         pg_get(self, i, PG_INTEGERS)
     }
 
-    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+    fn str(&self, i: usize) -> Result<&str, sqlx::Error> {
         required(i, pg_get(self, i, PG_TEXTS)?)
     }
 
-    fn optional_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+    fn optional_str(&self, i: usize) -> Result<Option<&str>, sqlx::Error> {
         pg_get(self, i, PG_TEXTS)
     }
 

@@ -71,8 +71,9 @@ pub trait Columns {
     type Error;
     fn int(&self, i: usize) -> Result<i64, Self::Error>;
     fn optional_int(&self, i: usize) -> Result<Option<i64>, Self::Error>;
-    fn text(&self, i: usize) -> Result<String, Self::Error>;
-    fn optional_text(&self, i: usize) -> Result<Option<String>, Self::Error>;
+    /// A text, borrowed from the row.
+    fn str(&self, i: usize) -> Result<&str, Self::Error>;
+    fn optional_str(&self, i: usize) -> Result<Option<&str>, Self::Error>;
     /// A flag: SQLite's 0 or 1, PostgreSQL's boolean.
     fn flag(&self, i: usize) -> Result<bool, Self::Error>;
     /// A sort key: an integer, or else a text.
@@ -80,9 +81,16 @@ pub trait Columns {
     /// The error for column `i`, whose value does not mean anything here.
     fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> Self::Error;
 
+    fn text(&self, i: usize) -> Result<String, Self::Error> {
+        self.str(i).map(str::to_owned)
+    }
+
+    fn optional_text(&self, i: usize) -> Result<Option<String>, Self::Error> {
+        self.optional_str(i).map(|text| text.map(str::to_owned))
+    }
+
     /// A stored timestamp (`clock::to_db`'s form).
     fn timestamp(&self, i: usize) -> Result<chrono::DateTime<chrono::Utc>, Self::Error> {
-        let text = self.text(i)?;
-        crate::clock::from_db(&text).map_err(|e| self.invalid(i, e.into()))
+        crate::clock::from_db(self.str(i)?).map_err(|e| self.invalid(i, e.into()))
     }
 }

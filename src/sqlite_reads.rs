@@ -186,12 +186,12 @@ impl Columns for rusqlite::Row<'_> {
         self.get(i)
     }
 
-    fn text(&self, i: usize) -> rusqlite::Result<String> {
-        self.get(i)
+    fn str(&self, i: usize) -> rusqlite::Result<&str> {
+        self.get_ref(i)?.as_str().map_err(|e| self.invalid(i, e.into()))
     }
 
-    fn optional_text(&self, i: usize) -> rusqlite::Result<Option<String>> {
-        self.get(i)
+    fn optional_str(&self, i: usize) -> rusqlite::Result<Option<&str>> {
+        self.get_ref(i)?.as_str_or_null().map_err(|e| self.invalid(i, e.into()))
     }
 
     fn flag(&self, i: usize) -> rusqlite::Result<bool> {
@@ -256,6 +256,18 @@ mod tests {
         })
         .unwrap();
         assert_eq!(rows, vec![("b7".to_owned(), 14, 1)]);
+    }
+
+    #[test]
+    fn a_text_is_borrowed_and_nothing_else_reads_as_one() {
+        let conn = Connection::open_in_memory().unwrap();
+        let read = rows(&conn, "SELECT 'é', NULL, 7", &Binds::default(), |row| {
+            assert_eq!((row.str(0)?, row.optional_str(0)?), ("é", Some("é")));
+            assert_eq!(row.optional_str(1)?, None);
+            assert!(row.str(1).is_err() && row.str(2).is_err() && row.optional_str(2).is_err());
+            Ok(())
+        });
+        assert!(read.is_ok());
     }
 
     #[test]

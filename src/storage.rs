@@ -27,6 +27,21 @@ pub struct Media {
     pub(crate) memory_budget_mib: u32,
 }
 
+/// A stored object's absolute URL ([`Media::url_of`]).
+pub struct MediaUrl<'a> {
+    media: &'a Media,
+    key: &'a str,
+}
+
+impl std::fmt::Display for MediaUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.media.base_url {
+            Some(base) => write!(f, "{base}{}", self.key),
+            None => write!(f, "{}/media/{}", self.media.public_url, self.key),
+        }
+    }
+}
+
 impl std::fmt::Debug for Media {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Media")
@@ -84,10 +99,12 @@ impl Media {
 
     /// The absolute URL a stored object is served at.
     pub fn url(&self, key: &str) -> String {
-        match &self.base_url {
-            Some(base) => format!("{base}{key}"),
-            None => format!("{}/media/{key}", self.public_url),
-        }
+        self.url_of(key).to_string()
+    }
+
+    /// The URL a stored object is served at, written where it is displayed.
+    pub fn url_of<'a>(&'a self, key: &'a str) -> MediaUrl<'a> {
+        MediaUrl { media: self, key }
     }
 
     /// What an image URL refers to, however it is spelled. Repeated slashes and dot

@@ -3,15 +3,18 @@
 //! artists, their images (each row carries them) and the count. The API's pages on SQLite
 //! are read outside sqlx (`sqlite_reads`), the page's ids chosen first.
 
-use axum::body::Bytes;
-use sqlx::Row;
+use std::sync::Arc;
 
-use super::{read, read_pg, read_sqlite, Artwork, Medium, Tail, ARTWORK_COLUMNS, ARTWORK_WIDTH};
+use axum::body::Bytes;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use super::{artwork_from_row, read, read_sqlite, Artwork, ArtworkRow, Medium, Tail, ARTWORK_COLUMNS, ARTWORK_WIDTH};
 use crate::db::{pg_read, Backend, Bind, Binds, Columns, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
-use crate::paging::{Chunk, Cursor, Direction, Page, CHUNK};
+use crate::paging::{Chunk, Cursor, Direction, JsonItem, Page, CHUNK};
 use crate::sqlite_reads;
 use crate::state::AppState;
 
@@ -381,21 +384,28 @@ impl Tail for SortKey {
 
 /// One page of the catalogue as the API's JSON array, and the catalogue's size under
 /// `filter`: one query, the rows with their images and the count (then the count alone
-/// when the page is empty). On SQLite it runs on one of its readers, on the blocking
-/// pool, which writes the JSON too.
+/// when the page is empty). The JSON is written from the rows' text ([`ArtworkRow`]); on
+/// SQLite on one of its readers, on the blocking pool.
 pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Bytes)> {
-    let Reads::Sqlite(readers) = state.db.reads() else {
-        let (total, artworks) = self::page(state, filter, page).await?;
-        let body = serde_json::to_vec(&artworks).map_err(|e| ApiError::Internal(e.into()))?;
-        return Ok((total, Bytes::from(body)));
+    let pool = match state.db.reads() {
+        Reads::Sqlite(readers) => {
+            let read = SqlitePage::new(state, filter, page);
+            return Ok(readers.run_blocking(move |conn| read.json(conn)).await?);
+        }
+        Reads::Postgres(pool) => pool,
     };
-    let read = SqlitePage::new(state, filter, page);
-    Ok(readers
-        .run_blocking(move |conn| {
-            let (total, artworks) = read.run(conn)?;
-            Ok((total, Bytes::from(serde_json::to_vec(&artworks)?)))
-        })
-        .await?)
+    let media = &state.media;
+    Ok(pg_read(pool, |mut conn| async move {
+        let (total, rows) = pg_page(&mut conn, filter, page).await?;
+        let mut body = Vec::with_capacity(rows.len() * 1024 + 2);
+        write_array(&mut body, &rows, |row, out| {
+            ArtworkRow::read(row, media)?
+                .write_json(out)
+                .map_err(|e| row.invalid(0, e.into()))
+        })?;
+        Ok((total, Bytes::from(body)))
+    })
+    .await?)
 }
 
 /// One page of the catalogue and the catalogue's size under `filter`, on one connection:
@@ -408,25 +418,49 @@ pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i
         }
         Reads::Postgres(pool) => pool,
     };
-    let (list_sql, binds) = filter.page_query(Backend::Postgres, page, true);
-    let (list_sql, binds) = (&list_sql, &binds);
+    let media = &state.media;
     Ok(pg_read(pool, |mut conn| async move {
-        let (artworks, totals) = read_pg(&mut conn, &state.media, list_sql, binds).await?;
-        let total = match totals.first() {
-            Some(Total(total)) => total.unwrap_or_default(),
-            // An empty page (past the end) has no row to carry the count.
-            None => {
-                let (count_sql, count_binds) = filter.count_query(Backend::Postgres);
-                count_binds
-                    .apply(sqlx::query(&count_sql))
-                    .fetch_one(&mut *conn)
-                    .await?
-                    .try_get(0)?
-            }
-        };
-        Ok((total, artworks))
+        let (total, rows) = pg_page(&mut conn, filter, page).await?;
+        let artworks = rows.iter().map(|row| artwork_from_row(row, media));
+        Ok((total, artworks.collect::<Result<Vec<_>, _>>()?))
     })
     .await?)
+}
+
+/// On PostgreSQL, a page's rows and the catalogue's size under `filter`.
+async fn pg_page(conn: &mut PgConnection, filter: &Filter, page: Page) -> Result<(i64, Vec<PgRow>), sqlx::Error> {
+    let (list_sql, binds) = filter.page_query(Backend::Postgres, page, true);
+    let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
+    let total = match rows.first() {
+        Some(row) => Total::read(row)?.0.unwrap_or_default(),
+        // An empty page (past the end) has no row to carry the count.
+        None => {
+            let (count_sql, count_binds) = filter.count_query(Backend::Postgres);
+            count_binds
+                .apply(sqlx::query(&count_sql))
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?
+        }
+    };
+    Ok((total, rows))
+}
+
+/// `rows` as a JSON array in `out`, each written by `write`.
+fn write_array<R, E>(
+    out: &mut Vec<u8>,
+    rows: &[R],
+    mut write: impl FnMut(&R, &mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
+    out.push(b'[');
+    for (n, row) in rows.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write(row, out)?;
+    }
+    out.push(b']');
+    Ok(())
 }
 
 /// A page of the catalogue as one of SQLite's readers reads it, with what it needs.
@@ -451,18 +485,37 @@ impl SqlitePage {
     /// The catalogue's size and the page.
     fn run(self, conn: &rusqlite::Connection) -> anyhow::Result<(i64, Vec<Artwork>)> {
         let (artworks, totals) = read_sqlite(conn, &self.media, &self.sql, &self.binds)?;
-        let total = match totals.first() {
-            Some(Total(total)) => total.unwrap_or_default(),
-            // An empty page (past the end) has no row to carry the count.
-            None => {
-                let (sql, binds) = &self.count;
-                sqlite_reads::rows(conn, sql, binds, |row| row.get(0))?
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default()
+        Ok((self.total(conn, totals.first())?, artworks))
+    }
+
+    /// The catalogue's size and the page as the API's JSON array, written from the rows.
+    fn json(self, conn: &rusqlite::Connection) -> anyhow::Result<(i64, Bytes)> {
+        let mut body = vec![b'['];
+        let mut first = None;
+        sqlite_reads::rows(conn, &self.sql, &self.binds, |row| {
+            match first {
+                None => first = Some(Total::read(row)?),
+                Some(_) => body.push(b','),
             }
-        };
-        Ok((total, artworks))
+            ArtworkRow::read(row, &self.media)?
+                .write_json(&mut body)
+                .map_err(|e| row.invalid(0, e.into()))
+        })?;
+        body.push(b']');
+        Ok((self.total(conn, first.as_ref())?, Bytes::from(body)))
+    }
+
+    /// The count the page's first row carries; past the end, which has no row to carry
+    /// it, the count alone.
+    fn total(&self, conn: &rusqlite::Connection, first: Option<&Total>) -> anyhow::Result<i64> {
+        if let Some(Total(total)) = first {
+            return Ok(total.unwrap_or_default());
+        }
+        let (sql, binds) = &self.count;
+        Ok(sqlite_reads::rows(conn, sql, binds, |row| row.get(0))?
+            .into_iter()
+            .next()
+            .unwrap_or_default())
     }
 }
 
@@ -483,9 +536,31 @@ pub async fn count(state: &AppState, filter: &Filter) -> ApiResult<i64> {
         .try_get(0)?)
 }
 
+/// An artwork of the streamed whole list, on its way to the response.
+pub enum Listed {
+    /// Written as JSON by SQLite's reader, where it was read.
+    Json(Vec<u8>),
+    /// PostgreSQL's row, written as JSON by the stream while the next chunk is read.
+    Row(PgRow, Arc<Media>),
+}
+
+impl JsonItem for Listed {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Self::Json(json) => {
+                out.extend_from_slice(json);
+                Ok(())
+            }
+            Self::Row(row, media) => ArtworkRow::read(row, media)
+                .map_err(serde::ser::Error::custom)?
+                .write_json(out),
+        }
+    }
+}
+
 /// The chunk of the whole list after `cursor`, with the cursor of the next: by keyset,
 /// or by position for a search's relevance, which has no key to resume from.
-pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> Chunk<Artwork> {
+pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> Chunk<Listed> {
     let backend = state.db.backend();
     let mut binds = Binds::default();
     let Sql {
@@ -500,22 +575,46 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> Chunk<A
         condition = format!("{condition} AND {after}");
     }
     let window = cursor.limit(&mut binds);
-    let sql = match backend {
-        Backend::Sqlite => rows_of(
-            &format!("SELECT a.id, {key} AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}"),
-            "NULL",
-        ),
-        Backend::Postgres => format!(
-            "SELECT {ARTWORK_COLUMNS}, NULL::BIGINT, {key} AS sort_key FROM {tables} {artist_join} \
-             WHERE {condition} ORDER BY {order} {window}"
-        ),
+    let media = state.media.clone();
+    let (artworks, last) = match state.db.reads() {
+        Reads::Sqlite(readers) => {
+            let sql = rows_of(
+                &format!("SELECT a.id, {key} AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}"),
+                "NULL",
+            );
+            readers
+                .run_blocking(move |conn| {
+                    let mut last = None;
+                    let artworks = sqlite_reads::rows(conn, &sql, &binds, |row| {
+                        last = Some((SortKey::read(row)?.0, row.int(0)?));
+                        let mut json = Vec::with_capacity(1024);
+                        ArtworkRow::read(row, &media)?
+                            .write_json(&mut json)
+                            .map_err(|e| row.invalid(0, e.into()))?;
+                        Ok(Listed::Json(json))
+                    })?;
+                    Ok((artworks, last))
+                })
+                .await?
+        }
+        Reads::Postgres(pool) => {
+            let sql = format!(
+                "SELECT {ARTWORK_COLUMNS}, NULL::BIGINT, {key} AS sort_key FROM {tables} {artist_join} \
+                 WHERE {condition} ORDER BY {order} {window}"
+            );
+            let (sql, binds) = (&sql, &binds);
+            let rows = pg_read(pool, |mut conn| async move {
+                binds.apply(sqlx::query(sql)).fetch_all(&mut *conn).await
+            })
+            .await?;
+            let last = match rows.last() {
+                Some(row) => Some((SortKey::read(row)?.0, row.int(0)?)),
+                None => None,
+            };
+            let artworks = rows.into_iter().map(|row| Listed::Row(row, media.clone()));
+            (artworks.collect::<Vec<_>>(), last)
+        }
     };
-    let (artworks, keys) = read::<SortKey>(state, sql, binds).await?;
-    let last = artworks
-        .last()
-        .map(|a| a.id)
-        .zip(keys.into_iter().last())
-        .map(|(id, SortKey(key))| (key, id));
     let next = next_cursor(last.as_ref(), artworks.len(), keyset.is_some(), &cursor);
     Ok((artworks, next))
 }

@@ -16,7 +16,6 @@ use crate::media::{self, Media};
 use crate::members::Member;
 use crate::money::{Measure, Money};
 use crate::orders::{self, rules::OrderStatus};
-use crate::postcode::outward_code;
 use crate::sqlite_reads;
 use crate::state::AppState;
 
@@ -24,6 +23,9 @@ pub mod artists;
 pub mod browse;
 pub mod images;
 pub mod quote;
+mod row;
+
+pub(crate) use row::ArtworkRow;
 
 pub const MAX_IMAGES: usize = 10;
 const MAX_PRICE: Money = Money::from_hundredths(9_999_999);
@@ -168,71 +170,8 @@ pub const ARTWORK_FROM: &str = "FROM artworks a JOIN members m ON m.id = a.artis
 /// driver, with its images (the row carries them: `artworks.images`, which triggers keep)
 /// and their URLs made by `media`.
 pub(crate) fn artwork_from_row<R: Columns>(row: &R, media: &Media) -> Result<Artwork, R::Error> {
-    let medium = row.text(8)?;
-    let hundredths = |i| row.int(i).map(Measure::from_hundredths);
-    let mut artwork = Artwork {
-        id: row.int(0)?,
-        title: row.text(1)?,
-        description: row.text(2)?,
-        year: row.int(3)?,
-        price: Money::from_hundredths(row.int(4)?),
-        quantity_for_sale: row.int(5)?,
-        listed: row.flag(6)?,
-        is_for_sale: row.flag(7)?,
-        medium: Medium::parse(&medium).map_err(|e| row.invalid(8, e.into()))?,
-        material: row.text(9)?,
-        width: hundredths(10)?,
-        depth: hundredths(11)?,
-        height: hundredths(12)?,
-        weight: hundredths(13)?,
-        created_at: row.timestamp(14)?,
-        updated_at: row.timestamp(15)?,
-        artist: ArtistSummary {
-            id: row.int(16)?,
-            username: row.text(17)?,
-            first_name: row.text(18)?,
-            last_name: row.text(19)?,
-            bio: row.text(20)?,
-            website: row.text(21)?,
-            postcode: outward_code(&row.text(22)?).to_owned(),
-        },
-        artworks_images: Vec::new(),
-    };
-    let mut images: Vec<StoredImage> = serde_json::from_str(&row.text(23)?).map_err(|e| row.invalid(23, e.into()))?;
-    images.sort_unstable_by_key(|image| (image.6, image.0));
-    artwork.artworks_images = images
-        .into_iter()
-        .map(|(id, image_url, key, thumbnail_key, width, height, _)| Image {
-            id,
-            // An upload's URLs are made from its keys now, so they follow PUBLIC_URL
-            // and MEDIA_BASE_URL; an external URL is served as given.
-            image_url: match &key {
-                Some(key) => media.url(key),
-                None => image_url.unwrap_or_default(),
-            },
-            thumbnail_url: thumbnail_key.map(|k| media.url(&k)),
-            width,
-            height,
-            artwork: ImageArtwork {
-                title: artwork.title.clone(),
-                artist: artwork.artist.id,
-            },
-        })
-        .collect();
-    Ok(artwork)
+    ArtworkRow::read(row, media).map(|artwork| artwork.owned())
 }
-
-/// An image as an artwork's row carries it: id, URL, upload key, thumbnail key, width,
-/// height, position.
-type StoredImage = (
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    i64,
-);
 
 /// What a read of artworks takes from each row after its [`ARTWORK_COLUMNS`].
 pub(crate) trait Tail: Sized + Send + 'static {

@@ -28,6 +28,8 @@ async fn a_postgres_row_reads_each_column_as_its_type_and_nothing_else() {
     assert_eq!(row.int(7).unwrap(), 2);
     assert_eq!(row.int(11).unwrap(), -3);
     assert_eq!(row.optional_text(9).unwrap(), None);
+    assert_eq!((row.str(6).unwrap(), row.optional_str(5).unwrap()), ("é", Some("v")));
+    assert_eq!(row.optional_str(9).unwrap(), None);
     assert!(matches!(row.key(4).unwrap(), Bind::Int(5)));
     assert!(matches!(row.key(8).unwrap(), Bind::Text(k) if k == "key"));
 
@@ -38,6 +40,7 @@ async fn a_postgres_row_reads_each_column_as_its_type_and_nothing_else() {
     assert!(row.int(0).is_err());
     assert!(row.int(3).is_err());
     assert!(row.text(9).is_err());
+    assert!(row.str(9).is_err() && row.str(1).is_err() && row.optional_str(10).is_err());
     assert!(row.flag(1).is_err());
     assert!(row.int(10).is_err());
     assert!(row.text(10).is_err());
