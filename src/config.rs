@@ -31,6 +31,8 @@ pub struct Config {
     pub database_acquire_timeout_ms: u64,
     /// How long a public catalogue page may be served from memory; 0 turns it off.
     pub catalogue_cache_ms: u64,
+    /// Rows a whole (unpaged) list reads from the database at once.
+    pub list_chunk_rows: i64,
     /// The server's own address as clients reach it, for absolute media URLs.
     pub public_url: String,
     /// Where media URLs point instead (a CDN or a bucket's public address), ending in `/`.
@@ -213,6 +215,7 @@ impl Config {
             database_max_connections: u32::try_from(number("DATABASE_MAX_CONNECTIONS", 10, 1, 1000)?)?,
             database_acquire_timeout_ms: u64::try_from(number("DATABASE_ACQUIRE_TIMEOUT_MS", 3000, 100, 60_000)?)?,
             catalogue_cache_ms: u64::try_from(number("CATALOGUE_CACHE_MS", 1000, 0, 60_000)?)?,
+            list_chunk_rows: number("LIST_CHUNK_ROWS", crate::paging::DEFAULT_CHUNK_ROWS, 1, 10_000)?,
             public_url,
             media_base_url,
             storage_url,
@@ -293,6 +296,7 @@ impl Config {
             database_max_connections: 10,
             database_acquire_timeout_ms: 3000,
             catalogue_cache_ms: 1000,
+            list_chunk_rows: crate::paging::DEFAULT_CHUNK_ROWS,
             public_url: "http://127.0.0.1:8000".into(),
             media_base_url: None,
             storage_url: None,
@@ -479,6 +483,9 @@ mod tests {
         assert!(config(&[("SECRET_KEY", "k"), ("STORAGE_URL", "gs://bucket")]).is_err());
         assert!(config(&[("SECRET_KEY", "k"), ("MAX_UPLOAD_BYTES", "-1")]).is_err());
         assert!(config(&[("SECRET_KEY", "k"), ("LOG_FORMAT", "xml")]).is_err());
+        assert!(config(&[("SECRET_KEY", "k"), ("LIST_CHUNK_ROWS", "0")]).is_err());
+        let chunked = config(&[("SECRET_KEY", "k"), ("LIST_CHUNK_ROWS", "64")]).unwrap();
+        assert_eq!((c.list_chunk_rows, chunked.list_chunk_rows), (500, 64));
         assert!(config(&[("SECRET_KEY", "k"), ("TRUSTED_PROXIES", "10.0.0.0/99")]).is_err());
         assert_eq!(
             config(&[("SECRET_KEY", "k"), ("LOG_FORMAT", "JSON")])

@@ -9,7 +9,7 @@ use crate::artworks::{self, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM, ARTWORK_WIDT
 use crate::clock;
 use crate::db::{timestamp, Bind, Binds, Columns, Db};
 use crate::error::{ApiError, ApiResult};
-use crate::paging::{Cursor, Direction, Page, CHUNK};
+use crate::paging::{Cursor, Direction, Page};
 use crate::state::AppState;
 
 /// An artwork in a gallery, with when it was added.
@@ -92,12 +92,9 @@ pub async fn entries(
          WHERE {condition} ORDER BY ga.added_at, a.id {window}"
     );
     let (artworks, added) = artworks::read::<AddedAt>(state, sql, binds).await?;
-    let next = match (added.last(), artworks.last()) {
-        (Some(AddedAt(at)), Some(artwork)) if artworks.len() as i64 == CHUNK => {
-            Some(Cursor::After(Bind::Text(at.clone()), artwork.id))
-        }
-        _ => None,
-    };
+    let last = added.last().zip(artworks.last());
+    let last = last.map(|(AddedAt(at), artwork)| (Bind::Text(at.clone()), artwork.id));
+    let next = cursor.after(artworks.len(), last);
     let entries = artworks
         .into_iter()
         .zip(added)

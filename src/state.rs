@@ -74,4 +74,9 @@ impl AppState {
             limits,
         })))
     }
+
+    /// The start of a whole list, read in chunks of the configured size.
+    pub fn first_chunk(&self) -> crate::paging::Cursor {
+        crate::paging::Cursor::start(self.config.list_chunk_rows)
+    }
 }

@@ -49,10 +49,14 @@ pub(crate) async fn list_artworks(
 /// cached.
 async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Response> {
     let total = browse::count(&state, &filter).await?;
-    Ok(stream_array(Paging::Whole.headers(uri, total), move |cursor| {
-        let (state, filter) = (state.clone(), filter.clone());
-        async move { browse::chunk(&state, &filter, cursor).await }
-    }))
+    Ok(stream_array(
+        Paging::Whole.headers(uri, total),
+        state.first_chunk(),
+        move |cursor| {
+            let (state, filter) = (state.clone(), filter.clone());
+            async move { browse::chunk(&state, &filter, cursor).await }
+        },
+    ))
 }
 
 /// Lists a new artwork for the calling artist (collectors are refused).

@@ -40,7 +40,7 @@ pub(crate) async fn get_my_gallery(
         .ok_or_else(|| ApiError::not_found("Gallery not found for this user."))?;
     let page = Page::from_pairs(&query_pairs(&uri))?;
     let total = galleries::count(&state.db, id).await?;
-    let (entries, _) = galleries::entries(&state, id, Some(page), Cursor::Start).await?;
+    let (entries, _) = galleries::entries(&state, id, Some(page), Cursor::default()).await?;
     let artworks = entries.into_iter().map(|entry| entry.artwork).collect();
     let (page_number, per_page) = (page.page, page.per_page);
     let view = GalleryView {
@@ -69,10 +69,10 @@ pub(crate) async fn list_gallery_artworks(
     let headers = paging.headers(&uri, total);
     match paging {
         Paging::Page(page) => {
-            let (entries, _) = galleries::entries(&state, gallery_id, Some(page), Cursor::Start).await?;
+            let (entries, _) = galleries::entries(&state, gallery_id, Some(page), Cursor::default()).await?;
             Ok((headers, Json(entries)).into_response())
         }
-        Paging::Whole => Ok(stream_array(headers, move |cursor| {
+        Paging::Whole => Ok(stream_array(headers, state.first_chunk(), move |cursor| {
             let state = state.clone();
             async move { galleries::entries(&state, gallery_id, None, cursor).await }
         })),

@@ -172,10 +172,12 @@ async fn order_list(state: AppState, uri: &axum::http::Uri, listing: Listing, vi
     };
     match paging {
         Paging::Page(page) => {
-            let (views, _) = read(state, crate::paging::Cursor::Start, Some(page)).await?;
+            let (views, _) = read(state, crate::paging::Cursor::default(), Some(page)).await?;
             Ok(json_response(headers, json_array(&views)))
         }
-        Paging::Whole => Ok(stream_array(headers, move |cursor| read(state.clone(), cursor, None))),
+        Paging::Whole => Ok(stream_array(headers, state.first_chunk(), move |cursor| {
+            read(state.clone(), cursor, None)
+        })),
     }
 }
 

@@ -14,7 +14,7 @@ use crate::db::{pg_read, Backend, Bind, Binds, Columns, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
-use crate::paging::{Chunk, Cursor, Direction, JsonItem, Page, CHUNK};
+use crate::paging::{Chunk, Cursor, Direction, JsonItem, Page};
 use crate::sqlite_reads;
 use crate::state::AppState;
 
@@ -615,20 +615,11 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> Chunk<L
             (artworks.collect::<Vec<_>>(), last)
         }
     };
-    let next = next_cursor(last.as_ref(), artworks.len(), keyset.is_some(), &cursor);
+    let next = match keyset {
+        Some(_) => cursor.after(artworks.len(), last),
+        None => cursor.past(artworks.len()),
+    };
     Ok((artworks, next))
-}
-
-/// Where the whole list resumes after a chunk of `len` rows whose last row had `last`
-/// (its sort key and id): after that key when the order has one, else by position.
-fn next_cursor(last: Option<&(Bind, i64)>, len: usize, keyed: bool, cursor: &Cursor) -> Option<Cursor> {
-    match (last, cursor) {
-        _ if len as i64 != CHUNK => None,
-        (Some((key, id)), _) if keyed => Some(Cursor::After(key.clone(), *id)),
-        (Some(_), Cursor::Offset(n)) => Some(Cursor::Offset(n + CHUNK)),
-        (Some(_), _) => Some(Cursor::Offset(CHUNK)),
-        (None, _) => None,
-    }
 }
 
 #[cfg(test)]

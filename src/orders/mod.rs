@@ -20,7 +20,7 @@ use crate::input::{parsed, Fields};
 use crate::json_sql::JsonSql;
 use crate::members::{Member, UserType};
 use crate::money::{Measure, Money};
-use crate::paging::{Cursor, Direction, Page, RawJson, CHUNK};
+use crate::paging::{Cursor, Direction, Page, RawJson};
 use crate::postcode::outward_code;
 use crate::shipping::{self, Parcel};
 use crate::sqlite_reads;
@@ -739,7 +739,7 @@ pub enum Listing {
 impl Listing {
     /// What follows `FROM` in a list's query: its condition, newest first, and the page,
     /// or the chunk after `cursor`.
-    fn rest(self, status: Option<OrderStatus>, cursor: Cursor, page: Option<Page>, binds: &mut Binds) -> String {
+    fn rest(self, status: Option<OrderStatus>, cursor: &Cursor, page: Option<Page>, binds: &mut Binds) -> String {
         let mut condition = self.condition(status, binds);
         if let Some(after) = cursor.condition("o.created_at", "o.id", Direction::Desc, binds) {
             condition = format!("{condition} AND {after}");
@@ -788,16 +788,12 @@ pub async fn list(
     page: Option<Page>,
 ) -> ApiResult<(Vec<Order>, Option<Cursor>)> {
     let mut binds = Binds::default();
-    let rest = listing.rest(status, cursor, page, &mut binds);
+    let rest = listing.rest(status, &cursor, page, &mut binds);
     let sql = format!("SELECT {ORDER_COLUMNS} {ORDER_FROM} {rest}");
     let rows = binds.apply(sqlx::query(&sql)).fetch_all(db.pool()).await?;
     let orders = rows.iter().map(order_from_row).collect::<Result<Vec<_>, _>>()?;
-    let next = match orders.last() {
-        Some(last) if orders.len() as i64 == CHUNK => {
-            Some(Cursor::After(Bind::Text(clock::to_db(last.created_at)), last.id))
-        }
-        _ => None,
-    };
+    let last = orders.last().map(|o| (Bind::Text(clock::to_db(o.created_at)), o.id));
+    let next = cursor.after(orders.len(), last).filter(|_| page.is_none());
     Ok((orders, next))
 }
 
@@ -899,7 +895,7 @@ pub async fn list_json(
     };
     let mut binds = Binds::default();
     let kept_after = binds.push(Bind::Text(clock::to_db(now - DELIVERY_KEPT)));
-    let rest = listing.rest(None, cursor, page, &mut binds);
+    let rest = listing.rest(None, &cursor, page, &mut binds);
     let json = order_json(Backend::Sqlite, viewer, &kept_after);
     let sql = format!("SELECT {json} AS view, o.created_at, o.id {ORDER_FROM} {rest}");
     let rows: Vec<(RawJson, String, i64)> = readers
@@ -909,12 +905,10 @@ pub async fn list_json(
             })
         })
         .await?;
-    let next = match rows.last() {
-        Some((_, created_at, id)) if page.is_none() && rows.len() as i64 == CHUNK => {
-            Some(Cursor::After(Bind::Text(created_at.clone()), *id))
-        }
-        _ => None,
-    };
+    let last = rows
+        .last()
+        .map(|(_, created_at, id)| (Bind::Text(created_at.clone()), *id));
+    let next = cursor.after(rows.len(), last).filter(|_| page.is_none());
     Ok((rows.into_iter().map(|(view, ..)| view).collect(), next))
 }
 

@@ -52,7 +52,7 @@ pub async fn gallery(
         page: number,
         per_page: GALLERY_PAGE,
     };
-    let (entries, _) = galleries::entries(&state, gallery, Some(page_of), Cursor::Start).await?;
+    let (entries, _) = galleries::entries(&state, gallery, Some(page_of), Cursor::default()).await?;
     let template = GalleryPage {
         layout: Layout::new(&state, &visitor, "My gallery — OpenStudio").in_section("gallery"),
         csrf: visitor.form_token(&state),
@@ -144,7 +144,7 @@ pub async fn list_page(
         page: number,
         per_page: PER_PAGE,
     };
-    let (found, _) = orders::list(&state.db, listing, status, Cursor::Start, Some(page_of)).await?;
+    let (found, _) = orders::list(&state.db, listing, status, Cursor::default(), Some(page_of)).await?;
     let side = match listing {
         Listing::Buyer(_) => Viewer::Buyer,
         Listing::Seller(_) => Viewer::Seller,
