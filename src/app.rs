@@ -12,14 +12,13 @@ use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::normalize_path::NormalizePathLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::input::JSON_LIMIT;
-use crate::layers::{self, Guard, RequestId};
+use crate::layers::{self, Guard};
 use crate::state::AppState;
 use crate::{media, members, orders};
 
@@ -75,49 +74,22 @@ pub fn router(state: AppState) -> Router {
     let guard = Guard {
         timeout: Duration::from_millis(state.config.request_timeout_ms),
         slots: Arc::new(tokio::sync::Semaphore::new(state.config.max_concurrent_requests)),
+        db: state.db.clone(),
     };
     let (api, _) = crate::api::routes().split_for_parts();
     api.merge(crate::web::routes())
         .fallback(|| async { ApiError::not_found("No such route.") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
-        .layer(middleware::from_fn_with_state(state.db.clone(), layers::note_faults))
         .layer(middleware::from_fn_with_state(guard, layers::guard))
         .layer(cors)
-        .layer(middleware::from_fn_with_state(
-            state.config.environment,
-            layers::security_headers,
-        ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    // Method, path and request id only: never the query (it may hold
-                    // tokens), bodies or headers.
-                    let id = req
-                        .extensions()
-                        .get::<RequestId>()
-                        .map(|id| id.0.as_str())
-                        .unwrap_or_default();
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                })
-                .on_request(())
-                .on_response(
-                    |res: &axum::response::Response, latency: Duration, _span: &tracing::Span| {
-                        tracing::info!(
-                            status = res.status().as_u16(),
-                            latency_ms = latency.as_secs_f64() * 1000.0,
-                            "response"
-                        );
-                    },
-                ),
-        )
-        .layer(middleware::from_fn(layers::request_id))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             // A bug, never a client's doing: answer like any internal error.
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
         }))
-        // The browser's routes answer errors with pages; the API keeps problem+json.
-        .layer(middleware::from_fn(crate::web::html_errors))
+        // The request's id, span and log line, error pages on the browser's routes, and
+        // the security headers (see `layers`).
+        .layer(middleware::from_fn_with_state(state.config.environment, layers::frame))
         .layer(Extension(state.clone()))
         .with_state(state)
 }

@@ -1,11 +1,16 @@
 //! What wraps every request: an id that follows it through the logs, a deadline, a cap
-//! on how many run at once, and the security headers on every response.
+//! on how many run at once, and the security headers on every response. Two middleware
+//! functions in all ([`frame`] outside, [`guard`] inside the CORS layer): each one
+//! clones what it wraps and boxes a future for every request, and with one function per
+//! concern (seven layers) the layers cost a third of an artwork's detail (BENCHMARKS.md).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use tracing::Instrument;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
@@ -18,12 +23,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::config::Environment;
 use crate::db::{Db, Fault};
 use crate::error::ApiError;
+use crate::web;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The request's id: the client's `X-Request-Id` when it is sensible, else a new one.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 fn acceptable_id(value: &HeaderValue) -> Option<String> {
     let text = value.to_str().ok()?;
@@ -32,41 +34,71 @@ fn acceptable_id(value: &HeaderValue) -> Option<String> {
 }
 
 fn new_id() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes: [u8; 16] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut id = String::with_capacity(32);
+    for b in bytes {
+        id.push(char::from(HEX[usize::from(b >> 4)]));
+        id.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    id
 }
 
-/// Gives every request an id (kept in its extensions, so the trace span can log it) and
-/// returns it in the response.
-pub async fn request_id(mut request: Request, next: Next) -> Response {
+/// The outside of every request: gives it an id (the client's `X-Request-Id` when it
+/// is sensible), returned in the response and carried by its span, whose last event
+/// logs the status and latency; on the browser's routes turns an error into a page
+/// ([`web::as_page`]); and sets the security headers on every response.
+pub async fn frame(State(environment): State<Environment>, request: Request, next: Next) -> Response {
     let id = request
         .headers()
         .get(&X_REQUEST_ID)
         .and_then(acceptable_id)
         .unwrap_or_else(new_id);
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
+    let authenticated = request.headers().contains_key(header::AUTHORIZATION);
+    let path = request.uri().path().to_owned();
+    // Method, path and request id only: never the query (it may hold tokens), bodies or
+    // headers.
+    let span = tracing::info_span!("request", method = %request.method(), path = %path, request_id = %id);
+    let response = async move {
+        let started = Instant::now();
+        let response = next.run(request).await;
+        let (status, latency_ms) = (response.status(), started.elapsed().as_secs_f64() * 1000.0);
+        match status.is_server_error() {
+            true => tracing::error!(status = status.as_u16(), latency_ms, "response"),
+            false => tracing::info!(status = status.as_u16(), latency_ms, "response"),
+        }
+        response
+    }
+    .instrument(span)
+    .await;
+    let mut response = web::as_page(&path, response).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }
+    security_headers(response.headers_mut(), authenticated, environment);
     response
 }
 
-/// Limits on every request: how long it may take and how many may run at once.
+/// Limits on every request: how long it may take and how many may run at once; and the
+/// database handle, told when storage is full.
 #[derive(Debug, Clone)]
 pub struct Guard {
     pub timeout: Duration,
     pub slots: Arc<Semaphore>,
+    pub db: Db,
 }
 
 /// Refuses work beyond the cap (503, at once, rather than queueing without bound) and
 /// ends a request that outlives the deadline (503 as well: try again). A streamed body
 /// keeps its slot and its deadline until its last byte: a client reading slowly holds
-/// a slot like any other request, and no longer than the deadline.
+/// a slot like any other request, and no longer than the deadline. Tells the database
+/// handle when an answer says storage is full, so that readiness reports it until
+/// writes succeed again.
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     let Ok(slot) = guard.slots.clone().try_acquire_owned() else {
         return ApiError::Unavailable("The server is busy; please try again.".into()).into_response();
     };
+    let write = request.method() != axum::http::Method::GET;
     let mut deadline = Box::pin(tokio::time::sleep(guard.timeout));
     let response = tokio::select! {
         response = next.run(request) => response,
@@ -74,6 +106,11 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             return ApiError::Unavailable("The request took too long and was stopped.".into()).into_response()
         }
     };
+    if response.extensions().get::<Fault>() == Some(&Fault::StorageFull) {
+        guard.db.note_storage_full();
+    } else if write && response.status().is_success() {
+        guard.db.clear_storage_full();
+    }
     // An event stream is long-lived by design: it has caps of its own (see `live`), and
     // neither holds a request slot nor meets the request deadline.
     let streaming = response
@@ -126,12 +163,9 @@ impl HttpBody for Guarded {
 }
 
 /// Security headers on every response: no sniffing, no framing, no referrer leaks, a
-/// CSP that lets a JSON response run nothing, HSTS in production, and `no-store` on
-/// anything answered to a token.
-pub async fn security_headers(State(environment): State<Environment>, request: Request, next: Next) -> Response {
-    let authenticated = request.headers().contains_key(header::AUTHORIZATION);
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+/// CSP that lets a JSON response run nothing (a page sets its own), HSTS in production,
+/// and `no-store` on anything answered to a token.
+fn security_headers(headers: &mut HeaderMap, authenticated: bool, environment: Environment) {
     // What a member sees with their token (emails, addresses) is theirs alone: no
     // shared or browser cache may keep it.
     if authenticated {
@@ -152,18 +186,4 @@ pub async fn security_headers(State(environment): State<Environment>, request: R
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    response
-}
-
-/// Tells the database handle when an answer says storage is full, so that readiness
-/// reports it until writes succeed again.
-pub async fn note_faults(State(db): State<Db>, request: Request, next: Next) -> Response {
-    let write = request.method() != axum::http::Method::GET;
-    let response = next.run(request).await;
-    if response.extensions().get::<Fault>() == Some(&Fault::StorageFull) {
-        db.note_storage_full();
-    } else if write && response.status().is_success() {
-        db.clear_storage_full();
-    }
-    response
 }

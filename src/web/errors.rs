@@ -3,18 +3,17 @@
 
 use askama::Template;
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::{Layout, PAGE_CSP};
 
 /// The API's own paths: they keep answering problem+json.
 fn is_api(path: &str) -> bool {
-    ["/api", "/media", "/health"]
-        .iter()
-        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+    ["/api", "/media", "/health"].iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }
 
 #[derive(Template)]
@@ -28,12 +27,12 @@ struct ErrorPage {
 /// The largest problem document read to find its `detail`.
 const PROBLEM_LIMIT: usize = 16 * 1024;
 
-/// Turns a problem+json answer on a browser route into an HTML page.
-pub async fn html_errors(request: Request, next: Next) -> Response {
-    if is_api(request.uri().path()) {
-        return next.run(request).await;
+/// On a browser's route (not the API's own paths), a problem+json answer as an HTML
+/// page; any other answer as it is.
+pub async fn as_page(path: &str, response: Response) -> Response {
+    if is_api(path) {
+        return response;
     }
-    let response = next.run(request).await;
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -95,5 +94,20 @@ fn wording(status: StatusCode) -> (&'static str, &'static str) {
             "Something went wrong",
             "Something went wrong on our side. Nothing you did caused it; please try again.",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_apis_own_paths_are_whole_segments() {
+        for api in ["/api", "/api/artworks", "/media/a.jpg", "/health/ready"] {
+            assert!(is_api(api), "{api}");
+        }
+        for page in ["/", "/apiary", "/artworks", "/mediaeval", "/healthy"] {
+            assert!(!is_api(page), "{page}");
+        }
     }
 }
