@@ -9,7 +9,10 @@ use axum::body::Bytes;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use super::{artwork_from_row, read, read_sqlite, Artwork, ArtworkRow, Medium, Tail, ARTWORK_COLUMNS, ARTWORK_WIDTH};
+use super::{
+    artwork_from_row, read, read_sqlite, write_artwork, Artwork, ArtworkRow, Medium, Tail, ARTWORK_COLUMNS,
+    ARTWORK_WIDTH,
+};
 use crate::db::{pg_read, Backend, Bind, Binds, Columns, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
@@ -398,11 +401,7 @@ pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResu
     Ok(pg_read(pool, |mut conn| async move {
         let (total, rows) = pg_page(&mut conn, filter, page).await?;
         let mut body = Vec::with_capacity(rows.len() * 1024 + 2);
-        write_array(&mut body, &rows, |row, out| {
-            ArtworkRow::read(row, media)?
-                .write_json(out)
-                .map_err(|e| row.invalid(0, e.into()))
-        })?;
+        write_array(&mut body, &rows, |row, out| write_artwork(row, media, out))?;
         Ok((total, Bytes::from(body)))
     })
     .await?)
@@ -497,9 +496,7 @@ impl SqlitePage {
                 None => first = Some(Total::read(row)?),
                 Some(_) => body.push(b','),
             }
-            ArtworkRow::read(row, &self.media)?
-                .write_json(&mut body)
-                .map_err(|e| row.invalid(0, e.into()))
+            write_artwork(row, &self.media, &mut body)
         })?;
         body.push(b']');
         Ok((self.total(conn, first.as_ref())?, Bytes::from(body)))
@@ -588,9 +585,7 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> Chunk<L
                     let artworks = sqlite_reads::rows(conn, &sql, &binds, |row| {
                         last = Some((SortKey::read(row)?.0, row.int(0)?));
                         let mut json = Vec::with_capacity(1024);
-                        ArtworkRow::read(row, &media)?
-                            .write_json(&mut json)
-                            .map_err(|e| row.invalid(0, e.into()))?;
+                        write_artwork(row, &media, &mut json)?;
                         Ok(Listed::Json(json))
                     })?;
                     Ok((artworks, last))

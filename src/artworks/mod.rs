@@ -25,7 +25,7 @@ pub mod images;
 pub mod quote;
 mod row;
 
-pub(crate) use row::ArtworkRow;
+pub(crate) use row::{write_artwork, ArtworkRow};
 
 pub const MAX_IMAGES: usize = 10;
 const MAX_PRICE: Money = Money::from_hundredths(9_999_999);

@@ -164,6 +164,13 @@ impl Serialize for Images<'_> {
     }
 }
 
+/// The API's JSON for the artwork in `row` ([`ArtworkRow`]), appended to `out`.
+pub(crate) fn write_artwork<R: Columns>(row: &R, media: &Media, out: &mut Vec<u8>) -> Result<(), R::Error> {
+    ArtworkRow::read(row, media)?
+        .write_json(out)
+        .map_err(|e| row.invalid(0, e.into()))
+}
+
 impl<'r> ArtworkRow<'r> {
     /// The artwork in a row whose first columns are [`ARTWORK_COLUMNS`](super::ARTWORK_COLUMNS), read by either
     /// driver, with its images' URLs made by `media`.
