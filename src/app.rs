@@ -1,26 +1,27 @@
 //! The application: the routes of every face behind the shared layers, and serving it.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method};
-use axum::middleware;
-use axum::response::IntoResponse;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::normalize_path::NormalizePathLayer;
+use tracing::Instrument;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, Environment};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::input::JSON_LIMIT;
 use crate::layers::{self, Guard};
 use crate::state::AppState;
-use crate::{media, members, orders};
+use crate::{media, members, orders, web};
 
 /// Connects to the database and, unless disabled, migrates it.
 pub async fn connect(config: Config, clock: Clock) -> anyhow::Result<AppState> {
@@ -88,10 +89,41 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
         }))
         // The request's id, span and log line, error pages on the browser's routes, and
-        // the security headers (see `layers`).
-        .layer(middleware::from_fn_with_state(state.config.environment, layers::frame))
+        // the security headers ([`frame`]).
+        .layer(middleware::from_fn_with_state(state.config.environment, frame))
         .layer(Extension(state.clone()))
         .with_state(state)
+}
+
+/// The outside of every request: gives it an id (the client's `X-Request-Id` when it
+/// is sensible), returned in the response and carried by its span, whose last event
+/// logs the status and latency; on the browser's routes turns an error into a page
+/// ([`web::as_page`]); and sets the security headers on every response.
+async fn frame(State(environment): State<Environment>, request: Request, next: Next) -> Response {
+    let id = layers::request_id(request.headers());
+    let authenticated = request.headers().contains_key(axum::http::header::AUTHORIZATION);
+    let path = request.uri().path().to_owned();
+    // Method, path and request id only: never the query (it may hold tokens), bodies or
+    // headers.
+    let span = tracing::info_span!("request", method = %request.method(), path = %path, request_id = %id);
+    let response = async move {
+        let started = Instant::now();
+        let response = next.run(request).await;
+        let (status, latency_ms) = (response.status(), started.elapsed().as_secs_f64() * 1000.0);
+        match status.is_server_error() {
+            true => tracing::error!(status = status.as_u16(), latency_ms, "response"),
+            false => tracing::info!(status = status.as_u16(), latency_ms, "response"),
+        }
+        response
+    }
+    .instrument(span)
+    .await;
+    let mut response = web::as_page(&path, response).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(layers::X_REQUEST_ID.clone(), value);
+    }
+    layers::security_headers(response.headers_mut(), authenticated, environment);
+    response
 }
 
 /// The whole application: every route answers with and without a trailing slash,

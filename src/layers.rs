@@ -1,13 +1,11 @@
 //! What wraps every request: an id that follows it through the logs, a deadline, a cap
 //! on how many run at once, and the security headers on every response. Two middleware
-//! functions in all ([`frame`] outside, [`guard`] inside the CORS layer): each one
+//! functions in all (`app::frame` outside, [`guard`] inside the CORS layer): each one
 //! clones what it wraps and boxes a future for every request, and with one function per
 //! concern (seven layers) the layers cost a third of an artwork's detail (BENCHMARKS.md).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use tracing::Instrument;
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
@@ -23,7 +21,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::config::Environment;
 use crate::db::{Db, Fault};
 use crate::error::ApiError;
-use crate::web;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -44,39 +41,12 @@ fn new_id() -> String {
     id
 }
 
-/// The outside of every request: gives it an id (the client's `X-Request-Id` when it
-/// is sensible), returned in the response and carried by its span, whose last event
-/// logs the status and latency; on the browser's routes turns an error into a page
-/// ([`web::as_page`]); and sets the security headers on every response.
-pub async fn frame(State(environment): State<Environment>, request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
+/// The request's id: the client's `X-Request-Id` when it is sensible, else a new one.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
         .get(&X_REQUEST_ID)
         .and_then(acceptable_id)
-        .unwrap_or_else(new_id);
-    let authenticated = request.headers().contains_key(header::AUTHORIZATION);
-    let path = request.uri().path().to_owned();
-    // Method, path and request id only: never the query (it may hold tokens), bodies or
-    // headers.
-    let span = tracing::info_span!("request", method = %request.method(), path = %path, request_id = %id);
-    let response = async move {
-        let started = Instant::now();
-        let response = next.run(request).await;
-        let (status, latency_ms) = (response.status(), started.elapsed().as_secs_f64() * 1000.0);
-        match status.is_server_error() {
-            true => tracing::error!(status = status.as_u16(), latency_ms, "response"),
-            false => tracing::info!(status = status.as_u16(), latency_ms, "response"),
-        }
-        response
-    }
-    .instrument(span)
-    .await;
-    let mut response = web::as_page(&path, response).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(X_REQUEST_ID.clone(), value);
-    }
-    security_headers(response.headers_mut(), authenticated, environment);
-    response
+        .unwrap_or_else(new_id)
 }
 
 /// Limits on every request: how long it may take and how many may run at once; and the
@@ -165,7 +135,7 @@ impl HttpBody for Guarded {
 /// Security headers on every response: no sniffing, no framing, no referrer leaks, a
 /// CSP that lets a JSON response run nothing (a page sets its own), HSTS in production,
 /// and `no-store` on anything answered to a token.
-fn security_headers(headers: &mut HeaderMap, authenticated: bool, environment: Environment) {
+pub fn security_headers(headers: &mut HeaderMap, authenticated: bool, environment: Environment) {
     // What a member sees with their token (emails, addresses) is theirs alone: no
     // shared or browser cache may keep it.
     if authenticated {
