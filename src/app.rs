@@ -106,6 +106,7 @@ async fn frame(State(environment): State<Environment>, request: Request, next: N
     // Method, path and request id only: never the query (it may hold tokens), bodies or
     // headers.
     let span = tracing::info_span!("request", method = %request.method(), path = %path, request_id = %id);
+    let body_span = span.clone();
     let response = async move {
         let started = Instant::now();
         let response = next.run(request).await;
@@ -123,7 +124,8 @@ async fn frame(State(environment): State<Environment>, request: Request, next: N
         response.headers_mut().insert(layers::X_REQUEST_ID.clone(), value);
     }
     layers::security_headers(response.headers_mut(), authenticated, environment);
-    response
+    // What a streamed body logs (a list failing half-way, the deadline) names its request.
+    layers::in_span(response, body_span)
 }
 
 /// The whole application: every route answers with and without a trailing slash,

@@ -94,7 +94,7 @@ pub async fn entries(
     let (artworks, added) = artworks::read::<AddedAt>(state, sql, binds).await?;
     let last = added.last().zip(artworks.last());
     let last = last.map(|(AddedAt(at), artwork)| (Bind::Text(at.clone()), artwork.id));
-    let next = cursor.after(artworks.len(), last);
+    let next = cursor.after(artworks.len(), last).filter(|_| page.is_none());
     let entries = artworks
         .into_iter()
         .zip(added)

@@ -132,6 +132,42 @@ impl HttpBody for Guarded {
     }
 }
 
+/// `response`, whose body is polled in `span` when it is streamed (of no known length).
+pub fn in_span(response: Response, span: tracing::Span) -> Response {
+    if response.body().size_hint().exact().is_some() || span.is_disabled() {
+        return response;
+    }
+    response.map(|inner| Body::new(InSpan { inner, span }))
+}
+
+/// A response body polled inside its request's span.
+struct InSpan {
+    inner: Body,
+    span: tracing::Span,
+}
+
+impl HttpBody for InSpan {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        let _entered = this.span.enter();
+        Pin::new(&mut this.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// Security headers on every response: no sniffing, no framing, no referrer leaks, a
 /// CSP that lets a JSON response run nothing (a page sets its own), HSTS in production,
 /// and `no-store` on anything answered to a token.
@@ -155,5 +191,57 @@ pub fn security_headers(headers: &mut HeaderMap, authenticated: bool, environmen
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Log lines, kept.
+    #[derive(Clone, Default)]
+    struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+        type Writer = Logs;
+        fn make_writer(&'a self) -> Logs {
+            self.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_logs_in_its_requests_span() {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let body = |said: &'static str| {
+            Body::from_stream(futures::stream::poll_fn(move |_| {
+                tracing::warn!("{said}");
+                Poll::Ready(None::<Result<Bytes, std::io::Error>>)
+            }))
+        };
+        let streamed = in_span(
+            Response::new(body("streamed")),
+            tracing::info_span!("request", request_id = %"r-42"),
+        );
+        let read = axum::body::to_bytes(streamed.into_body(), 1024).await;
+        assert!(read.is_ok());
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let line = text.lines().find(|l| l.contains("streamed")).unwrap_or_default();
+        assert!(line.contains("request{request_id=r-42}"), "{text}");
     }
 }

@@ -88,9 +88,4 @@ pub trait Columns {
     fn optional_text(&self, i: usize) -> Result<Option<String>, Self::Error> {
         self.optional_str(i).map(|text| text.map(str::to_owned))
     }
-
-    /// A stored timestamp (`clock::to_db`'s form).
-    fn timestamp(&self, i: usize) -> Result<chrono::DateTime<chrono::Utc>, Self::Error> {
-        crate::clock::from_db(self.str(i)?).map_err(|e| self.invalid(i, e.into()))
-    }
 }

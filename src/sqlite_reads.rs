@@ -187,11 +187,13 @@ impl Columns for rusqlite::Row<'_> {
     }
 
     fn str(&self, i: usize) -> rusqlite::Result<&str> {
-        self.get_ref(i)?.as_str().map_err(|e| self.invalid(i, e.into()))
+        let value = self.get_ref(i)?;
+        value.as_str().map_err(|e| text_error(self, i, value, e))
     }
 
     fn optional_str(&self, i: usize) -> rusqlite::Result<Option<&str>> {
-        self.get_ref(i)?.as_str_or_null().map_err(|e| self.invalid(i, e.into()))
+        let value = self.get_ref(i)?;
+        value.as_str_or_null().map_err(|e| text_error(self, i, value, e))
     }
 
     fn flag(&self, i: usize) -> rusqlite::Result<bool> {
@@ -207,6 +209,23 @@ impl Columns for rusqlite::Row<'_> {
 
     fn invalid(&self, i: usize, why: sqlx::error::BoxDynError) -> rusqlite::Error {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, why)
+    }
+}
+
+/// Why column `i` (`value`) is not a text, as `Row::get` says it: its name and type, or
+/// bytes that are not UTF-8.
+fn text_error(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+    value: ValueRef<'_>,
+    error: rusqlite::types::FromSqlError,
+) -> rusqlite::Error {
+    match error {
+        rusqlite::types::FromSqlError::InvalidType => {
+            let name = row.as_ref().column_name(i).unwrap_or_default().to_owned();
+            rusqlite::Error::InvalidColumnType(i, name, value.data_type())
+        }
+        other => rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(other)),
     }
 }
 

@@ -14,8 +14,9 @@ use crate::money::{Measure, Money};
 use crate::postcode::outward_code;
 use crate::storage::{Media, MediaUrl};
 
-/// An artwork borrowed from its row. Serialised, it writes what [`Artwork`] writes, field
-/// for field (`tests/api/uploads.rs` compares the two on both engines).
+/// An artwork borrowed from its row. Serialised, it writes what [`Artwork`] writes, byte
+/// for byte (a test below; `tests/api/uploads.rs` compares both with the detail on both
+/// engines).
 #[derive(Serialize)]
 pub(crate) struct ArtworkRow<'r> {
     id: i64,
@@ -168,7 +169,7 @@ impl Serialize for Images<'_> {
 pub(crate) fn write_artwork<R: Columns>(row: &R, media: &Media, out: &mut Vec<u8>) -> Result<(), R::Error> {
     ArtworkRow::read(row, media)?
         .write_json(out)
-        .map_err(|e| row.invalid(0, e.into()))
+        .map_err(|e| row.invalid(0, format!("the artwork could not be written as JSON: {e}").into()))
 }
 
 impl<'r> ArtworkRow<'r> {
@@ -270,6 +271,48 @@ impl<'r> ArtworkRow<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artworks::artwork_from_row;
+    use crate::db::Binds;
+
+    #[test]
+    fn the_view_writes_what_the_owned_artwork_writes_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::config::Config::for_database("sqlite::memory:", "k");
+        config.data_dir = dir.path().to_owned();
+        config.media_base_url = Some("https://cdn.example/m/".into());
+        let media = Media::from_config(&config).unwrap();
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let sql = r#"SELECT 7, 'Quote " and \ back', 'line' || char(10) || 'next é 🎨' || char(1), 2021, 125050, 2, 1, 1,
+            'painting', 'oil', 1, 0, 999999, 250, '2026-11-26T10:35:28.123456Z', '2026-11-26T11:35:28+01:00',
+            3, 'ada', 'Ada', 'L', 'bio', 'https://ada.example', 'SW1A 1AA',
+            '[[5, null, "k/b.jpg", "k/b_t.jpg", 4, 3, 1], [4, "https://img.example/a\"b.jpg", null, null, null, null, 0],
+              [6, "https://img.example/c.jpg", null, null, null, null, 1]]'"#;
+        let written = crate::sqlite_reads::rows(&conn, sql, &Binds::default(), |row| {
+            let mut view = Vec::new();
+            write_artwork(row, &media, &mut view)?;
+            let owned = serde_json::to_vec(&artwork_from_row(row, &media)?).unwrap();
+            Ok((String::from_utf8(view).unwrap(), String::from_utf8(owned).unwrap()))
+        });
+        let (view, owned) = written.unwrap().remove(0);
+        assert_eq!(view, owned);
+        for part in [
+            r#""title":"Quote \" and \\ back""#,
+            r#""description":"line\nnext é 🎨\u0001""#,
+            r#""price":1250.5"#,
+            r#""width":0.01,"depth":0,"height":9999.99,"weight":2.5"#,
+            r#""created_at":"2026-11-26T10:35:28.123456Z","updated_at":"2026-11-26T10:35:28.000000Z""#,
+            r#""postcode":"SW1A"}"#,
+            r#"[{"id":4,"image_url":"https://img.example/a\"b.jpg","thumbnail_url":null"#,
+            r#"{"id":5,"image_url":"https://cdn.example/m/k/b.jpg","thumbnail_url":"https://cdn.example/m/k/b_t.jpg","width":4,"height":3"#,
+            r#""artwork":{"title":"Quote \" and \\ back","artist":3}"#,
+        ] {
+            assert!(view.contains(part), "{part} in {view}");
+        }
+        assert!(
+            view.find(r#""id":5,"#) < view.find(r#""id":6,"#),
+            "by position, then id"
+        );
+    }
 
     #[test]
     fn the_images_texts_are_borrowed_unless_written_with_escapes() {
