@@ -1,5 +1,6 @@
 //! The application: the routes of every face behind the shared layers, and serving it.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,8 +9,8 @@ use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
+use futures::FutureExt;
 use tower::Layer;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::normalize_path::NormalizePathLayer;
 use tracing::Instrument;
@@ -84,12 +85,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(middleware::from_fn_with_state(guard, layers::guard))
         .layer(cors)
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            // A bug, never a client's doing: answer like any internal error.
-            ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
-        }))
-        // The request's id, span and log line, error pages on the browser's routes, and
-        // the security headers ([`frame`]).
+        // The request's id, span and log line, a panic's 500, error pages on the
+        // browser's routes, and the security headers ([`frame`]).
         .layer(middleware::from_fn_with_state(state.config.environment, frame))
         .layer(Extension(state.clone()))
         .with_state(state)
@@ -97,7 +94,8 @@ pub fn router(state: AppState) -> Router {
 
 /// The outside of every request: gives it an id (the client's `X-Request-Id` when it
 /// is sensible), returned in the response and carried by its span, whose last event
-/// logs the status and latency; on the browser's routes turns an error into a page
+/// logs the status and latency; answers a handler's panic (a bug, never a client's
+/// doing) like any internal error; on the browser's routes turns an error into a page
 /// ([`web::as_page`]); and sets the security headers on every response.
 async fn frame(State(environment): State<Environment>, request: Request, next: Next) -> Response {
     let id = layers::request_id(request.headers());
@@ -109,7 +107,10 @@ async fn frame(State(environment): State<Environment>, request: Request, next: N
     let body_span = span.clone();
     let response = async move {
         let started = Instant::now();
-        let response = next.run(request).await;
+        let response = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+            Ok(response) => response,
+            Err(_) => ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response(),
+        };
         let (status, latency_ms) = (response.status(), started.elapsed().as_secs_f64() * 1000.0);
         match status.is_server_error() {
             true => tracing::error!(status = status.as_u16(), latency_ms, "response"),
@@ -245,5 +246,41 @@ pub async fn run_sweeps(state: AppState, interval: Duration) {
         if let Err(e) = crate::members::sessions::purge(&state.db, state.clock.now()).await {
             tracing::warn!(error = %e, "purging ended web sessions failed; retrying at the next tick");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_like_any_internal_error() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let app = Router::new()
+            .route("/api/boom", get(boom))
+            .route("/boom", get(boom))
+            .layer(middleware::from_fn_with_state(Environment::Dev, frame));
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        let api = app.clone().oneshot(get("/api/boom")).await.unwrap();
+        assert_eq!(api.status(), 500);
+        assert_eq!(api.headers()["content-type"], "application/problem+json");
+        assert_eq!(api.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(api.headers()["x-request-id"].len(), 32);
+        let body = axum::body::to_bytes(api.into_body(), 4096).await.unwrap();
+        assert!(
+            !String::from_utf8_lossy(&body).contains("a bug"),
+            "the cause is never sent"
+        );
+        let page = app.oneshot(get("/boom")).await.unwrap();
+        assert_eq!(page.status(), 500);
+        assert!(page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
     }
 }
