@@ -100,10 +100,11 @@ pub fn router(state: AppState) -> Router {
 async fn frame(State(environment): State<Environment>, request: Request, next: Next) -> Response {
     let id = layers::request_id(request.headers());
     let authenticated = request.headers().contains_key(axum::http::header::AUTHORIZATION);
-    let path = request.uri().path().to_owned();
+    let page = web::is_page(request.uri().path());
     // Method, path and request id only: never the query (it may hold tokens), bodies or
     // headers.
-    let span = tracing::info_span!("request", method = %request.method(), path = %path, request_id = %id);
+    let span =
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id);
     let body_span = span.clone();
     let response = async move {
         let started = Instant::now();
@@ -120,7 +121,10 @@ async fn frame(State(environment): State<Environment>, request: Request, next: N
     }
     .instrument(span)
     .await;
-    let mut response = web::as_page(&path, response).await;
+    let mut response = match page {
+        true => web::as_page(response).await,
+        false => response,
+    };
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(layers::X_REQUEST_ID.clone(), value);
     }

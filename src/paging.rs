@@ -294,15 +294,30 @@ impl JsonItem for RawJson {
 /// A JSON array of items the database wrote as JSON, in one buffer of the right size.
 pub fn json_array(items: &[RawJson]) -> Bytes {
     let mut body = Vec::with_capacity(2 + items.iter().map(|i| i.0.len() + 1).sum::<usize>());
-    body.push(b'[');
+    let written = write_array(&mut body, items, |item, out| {
+        out.extend_from_slice(item.0.as_bytes());
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match written {
+        Ok(()) => Bytes::from(body),
+    }
+}
+
+/// `items` as a JSON array at the end of `out`, each written by `write`.
+pub fn write_array<T, E>(
+    out: &mut Vec<u8>,
+    items: &[T],
+    mut write: impl FnMut(&T, &mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
+    out.push(b'[');
     for (n, item) in items.iter().enumerate() {
         if n > 0 {
-            body.push(b',');
+            out.push(b',');
         }
-        body.extend_from_slice(item.0.as_bytes());
+        write(item, out)?;
     }
-    body.push(b']');
-    Bytes::from(body)
+    out.push(b']');
+    Ok(())
 }
 
 /// A JSON array streamed chunk by chunk: `next` reads the items after a cursor (the

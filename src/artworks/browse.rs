@@ -17,7 +17,7 @@ use crate::db::{pg_read, Backend, Bind, Binds, Columns, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
-use crate::paging::{Chunk, Cursor, Direction, JsonItem, Page};
+use crate::paging::{write_array, Chunk, Cursor, Direction, JsonItem, Page};
 use crate::sqlite_reads;
 use crate::state::AppState;
 
@@ -443,23 +443,6 @@ async fn pg_page(conn: &mut PgConnection, filter: &Filter, page: Page) -> Result
         }
     };
     Ok((total, rows))
-}
-
-/// `rows` as a JSON array in `out`, each written by `write`.
-fn write_array<R, E>(
-    out: &mut Vec<u8>,
-    rows: &[R],
-    mut write: impl FnMut(&R, &mut Vec<u8>) -> Result<(), E>,
-) -> Result<(), E> {
-    out.push(b'[');
-    for (n, row) in rows.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        write(row, out)?;
-    }
-    out.push(b']');
-    Ok(())
 }
 
 /// A page of the catalogue as one of SQLite's readers reads it, with what it needs.

@@ -8,7 +8,12 @@ use axum::response::Response;
 
 use super::{Layout, PAGE_CSP};
 
-/// The API's own paths: they keep answering problem+json.
+/// Whether `path` is a browser's route, whose errors are pages; the API's own paths
+/// keep answering problem+json.
+pub fn is_page(path: &str) -> bool {
+    !is_api(path)
+}
+
 fn is_api(path: &str) -> bool {
     ["/api", "/media", "/health"].iter().any(|prefix| {
         path.strip_prefix(prefix)
@@ -27,12 +32,9 @@ struct ErrorPage {
 /// The largest problem document read to find its `detail`.
 const PROBLEM_LIMIT: usize = 16 * 1024;
 
-/// On a browser's route (not the API's own paths), a problem+json answer as an HTML
-/// page; any other answer as it is.
-pub async fn as_page(path: &str, response: Response) -> Response {
-    if is_api(path) {
-        return response;
-    }
+/// A problem+json answer as an HTML page ([`is_page`] says where); any other answer as
+/// it is.
+pub async fn as_page(response: Response) -> Response {
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)

@@ -29,7 +29,7 @@ use crate::members::Member;
 use crate::money::Money;
 use crate::state::AppState;
 
-pub use errors::as_page;
+pub use errors::{as_page, is_page};
 use session::Visitor;
 
 /// Pages: scripts, styles and fonts from here only; images from here or any https host
