@@ -1,16 +1,18 @@
 //! The application: the routes of every face behind the shared layers, and serving it.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use futures::FutureExt;
-use tower::Layer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::normalize_path::NormalizePathLayer;
 use tracing::Instrument;
@@ -69,72 +71,22 @@ fn cors(config: &Config) -> CorsLayer {
     .max_age(Duration::from_secs(3600))
 }
 
-/// The API router, before path normalisation.
+/// The routes of every face, with their state, before the layers ([`app`]).
 pub fn router(state: AppState) -> Router {
-    let cors = cors(&state.config);
-
-    let guard = Guard {
-        timeout: Duration::from_millis(state.config.request_timeout_ms),
-        slots: Arc::new(tokio::sync::Semaphore::new(state.config.max_concurrent_requests)),
-        db: state.db.clone(),
-    };
     let (api, _) = crate::api::routes().split_for_parts();
     api.merge(crate::web::routes())
         .fallback(|| async { ApiError::not_found("No such route.") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
-        .layer(middleware::from_fn_with_state(guard, layers::guard))
-        .layer(cors)
-        // The request's id, span and log line, a panic's 500, error pages on the
-        // browser's routes, and the security headers ([`frame`]).
-        .layer(middleware::from_fn_with_state(state.config.environment, frame))
         .layer(Extension(state.clone()))
         .with_state(state)
 }
 
-/// The outside of every request: gives it an id (the client's `X-Request-Id` when it
-/// is sensible), returned in the response and carried by its span, whose last event
-/// logs the status and latency; answers a handler's panic (a bug, never a client's
-/// doing) like any internal error; on the browser's routes turns an error into a page
-/// ([`web::as_page`]); and sets the security headers on every response.
-async fn frame(State(environment): State<Environment>, request: Request, next: Next) -> Response {
-    let id = layers::request_id(request.headers());
-    let authenticated = request.headers().contains_key(axum::http::header::AUTHORIZATION);
-    let page = web::is_page(request.uri().path());
-    // Method, path and request id only: never the query (it may hold tokens), bodies or
-    // headers.
-    let span =
-        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id);
-    let body_span = span.clone();
-    let response = async move {
-        let started = Instant::now();
-        let response = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
-            Ok(response) => response,
-            Err(_) => ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response(),
-        };
-        let (status, latency_ms) = (response.status(), started.elapsed().as_secs_f64() * 1000.0);
-        match status.is_server_error() {
-            true => tracing::error!(status = status.as_u16(), latency_ms, "response"),
-            false => tracing::info!(status = status.as_u16(), latency_ms, "response"),
-        }
-        response
-    }
-    .instrument(span)
-    .await;
-    let mut response = match page {
-        true => web::as_page(response).await,
-        false => response,
-    };
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(layers::X_REQUEST_ID.clone(), value);
-    }
-    layers::security_headers(response.headers_mut(), authenticated, environment);
-    // What a streamed body logs (a list failing half-way, the deadline) names its request.
-    layers::in_span(response, body_span)
-}
-
 /// The whole application: every route answers with and without a trailing slash,
-/// directly (no redirect).
+/// directly (no redirect); each request has its id, span and log line, a panic's 500,
+/// error pages on the browser's routes and the security headers ([`Frame`]), then CORS,
+/// then the cap and the deadline ([`Guard`]). The layers wrap the router once, not each
+/// route.
 pub fn app(
     state: AppState,
 ) -> impl tower::Service<
@@ -145,7 +97,94 @@ pub fn app(
 > + Clone
        + Send
        + 'static {
-    NormalizePathLayer::trim_trailing_slash().layer(router(state))
+    let guard = Guard {
+        timeout: Duration::from_millis(state.config.request_timeout_ms),
+        slots: Arc::new(tokio::sync::Semaphore::new(state.config.max_concurrent_requests)),
+        db: state.db.clone(),
+    };
+    let (cors, environment) = (cors(&state.config), state.config.environment);
+    tower::ServiceBuilder::new()
+        .layer(NormalizePathLayer::trim_trailing_slash())
+        .layer(tower::layer::layer_fn(move |inner| Frame { inner, environment }))
+        .layer(cors)
+        .layer(guard)
+        .service(router(state))
+}
+
+/// The outside of every request: gives it an id (the client's `X-Request-Id` when it
+/// is sensible), returned in the response and carried by its span, whose last event
+/// logs the status and latency; answers a handler's panic (a bug, never a client's
+/// doing) like any internal error; on the browser's routes turns an error into a page
+/// ([`web::as_page`]); and sets the security headers on every response.
+///
+/// A service rather than a middleware function: the inner service is called at once,
+/// where `from_fn` clones it and boxes it again for every request.
+#[derive(Debug, Clone)]
+pub struct Frame<S> {
+    inner: S,
+    environment: Environment,
+}
+
+impl<S> tower::Service<Request> for Frame<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let id = layers::request_id(request.headers());
+        let authenticated = request.headers().contains_key(axum::http::header::AUTHORIZATION);
+        let page = web::is_page(request.uri().path());
+        // Method, path and request id only: never the query (it may hold tokens), bodies
+        // or headers.
+        let span =
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id);
+        let answer = {
+            let _entered = span.enter();
+            std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
+        };
+        let environment = self.environment;
+        Box::pin(async move {
+            let body_span = span.clone();
+            let response = async move {
+                let answered = match answer {
+                    Ok(answer) => AssertUnwindSafe(answer).catch_unwind().await.ok(),
+                    Err(_) => None,
+                };
+                let response = match answered {
+                    Some(Ok(response)) => response,
+                    None => ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response(),
+                };
+                let (status, latency_ms) = (response.status(), started.elapsed().as_secs_f64() * 1000.0);
+                match status.is_server_error() {
+                    true => tracing::error!(status = status.as_u16(), latency_ms, "response"),
+                    false => tracing::info!(status = status.as_u16(), latency_ms, "response"),
+                }
+                response
+            }
+            .instrument(span)
+            .await;
+            let mut response = match page {
+                true => web::as_page(response).await,
+                false => response,
+            };
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert(layers::X_REQUEST_ID.clone(), value);
+            }
+            layers::security_headers(response.headers_mut(), authenticated, environment);
+            // What a streamed body logs (a list failing half-way, the deadline) names its
+            // request.
+            Ok(layers::in_span(response, body_span))
+        })
+    }
 }
 
 /// Serves until SIGTERM or Ctrl-C; in-flight requests finish first, for at most the
@@ -265,10 +304,10 @@ mod tests {
         async fn boom() -> &'static str {
             panic!("a bug")
         }
-        let app = Router::new()
-            .route("/api/boom", get(boom))
-            .route("/boom", get(boom))
-            .layer(middleware::from_fn_with_state(Environment::Dev, frame));
+        let app = Frame {
+            inner: Router::new().route("/api/boom", get(boom)).route("/boom", get(boom)),
+            environment: Environment::Dev,
+        };
         let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
         let api = app.clone().oneshot(get("/api/boom")).await.unwrap();
         assert_eq!(api.status(), 500);

@@ -1,16 +1,17 @@
 //! What wraps every request: an id that follows it through the logs, a deadline, a cap
-//! on how many run at once, and the security headers on every response. Two middleware
-//! functions in all (`app::frame` outside, [`guard`] inside the CORS layer): each one
-//! clones what it wraps and boxes a future for every request, and with one function per
-//! concern (seven layers) the layers cost a third of an artwork's detail (BENCHMARKS.md).
+//! on how many run at once, and the security headers on every response. Two services
+//! in all (`app::Frame` outside, [`Guarding`] inside the CORS layer), around the router
+//! rather than each route: with one middleware function per concern (seven layers, each
+//! cloning what it wraps and boxing a future for every request) the layers cost a third
+//! of an artwork's detail (BENCHMARKS.md).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -58,28 +59,79 @@ pub struct Guard {
     pub db: Db,
 }
 
-/// Refuses work beyond the cap (503, at once, rather than queueing without bound) and
-/// ends a request that outlives the deadline (503 as well: try again). A streamed body
-/// keeps its slot and its deadline until its last byte: a client reading slowly holds
-/// a slot like any other request, and no longer than the deadline. Tells the database
-/// handle when an answer says storage is full, so that readiness reports it until
-/// writes succeed again.
-pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    let Ok(slot) = guard.slots.clone().try_acquire_owned() else {
-        return ApiError::Unavailable("The server is busy; please try again.".into()).into_response();
-    };
-    let write = request.method() != axum::http::Method::GET;
-    let mut deadline = Box::pin(tokio::time::sleep(guard.timeout));
-    let response = tokio::select! {
-        response = next.run(request) => response,
-        () = deadline.as_mut() => {
-            return ApiError::Unavailable("The request took too long and was stopped.".into()).into_response()
+impl<S> tower::Layer<S> for Guard {
+    type Service = Guarding<S>;
+
+    fn layer(&self, inner: S) -> Guarding<S> {
+        Guarding {
+            inner,
+            guard: self.clone(),
         }
-    };
+    }
+}
+
+/// A service behind the [`Guard`]: refuses work beyond the cap (503, at once, rather
+/// than queueing without bound) and ends a request that outlives the deadline (503 as
+/// well: try again). A streamed body keeps its slot and its deadline until its last
+/// byte: a client reading slowly holds a slot like any other request, and no longer
+/// than the deadline. Tells the database handle when an answer says storage is full,
+/// so that readiness reports it until writes succeed again.
+///
+/// Written as a service rather than a middleware function: the inner service is called
+/// at once, where `from_fn` clones it and boxes it again for every request.
+#[derive(Debug, Clone)]
+pub struct Guarding<S> {
+    inner: S,
+    guard: Guard,
+}
+
+impl<S> tower::Service<Request> for Guarding<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let Ok(slot) = self.guard.slots.clone().try_acquire_owned() else {
+            let busy = ApiError::Unavailable("The server is busy; please try again.".into()).into_response();
+            return Box::pin(std::future::ready(Ok(busy)));
+        };
+        let write = request.method() != axum::http::Method::GET;
+        let answer = self.inner.call(request);
+        let (timeout, db) = (self.guard.timeout, self.guard.db.clone());
+        Box::pin(async move {
+            let mut deadline = Box::pin(tokio::time::sleep(timeout));
+            let Ok(response) = tokio::select! {
+                response = answer => response,
+                () = deadline.as_mut() => {
+                    return Ok(ApiError::Unavailable("The request took too long and was stopped.".into()).into_response())
+                }
+            };
+            Ok(guarded(response, slot, deadline, write, &db))
+        })
+    }
+}
+
+/// `response`, whose body keeps `slot` and ends at `deadline`; tells `db` what the
+/// response says about storage.
+fn guarded(
+    response: Response,
+    slot: OwnedSemaphorePermit,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    write: bool,
+    db: &Db,
+) -> Response {
     if response.extensions().get::<Fault>() == Some(&Fault::StorageFull) {
-        guard.db.note_storage_full();
+        db.note_storage_full();
     } else if write && response.status().is_success() {
-        guard.db.clear_storage_full();
+        db.clear_storage_full();
     }
     // An event stream is long-lived by design: it has caps of its own (see `live`), and
     // neither holds a request slot nor meets the request deadline.
