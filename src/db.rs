@@ -21,9 +21,10 @@ use futures::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::PgRow;
 use sqlx::{Any, AnyPool, Decode, Executor, Row, Transaction, Type, TypeInfo, ValueRef};
 
+use crate::pg_reads::PgReaders;
 pub use crate::sql::{Bind, Binds, Columns};
 use crate::sqlite_reads::Readers;
 
@@ -67,9 +68,9 @@ pub enum Reads {
     /// SQLite's read-only connections outside sqlx (`sqlite_reads`): sqlx hands each
     /// statement and row to a thread of its own and back.
     Sqlite(Readers),
-    /// A typed PostgreSQL pool: the `Any` driver converts each row's list of columns and
-    /// its values, which cost more than the rows themselves.
-    Postgres(PgPool),
+    /// Typed PostgreSQL connections (`pg_reads`): the `Any` driver converts each row's
+    /// list of columns and its values, which cost more than the rows themselves.
+    Postgres(PgReaders),
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -212,19 +213,13 @@ impl Db {
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
-            let pg_reads = PgPoolOptions::new()
-                .max_connections(options.max_connections)
-                .acquire_timeout(options.acquire_timeout)
-                .test_before_acquire(false)
-                .after_connect(move |conn, _| {
-                    Box::pin(async move {
-                        conn.execute(format!("SET statement_timeout = {statement_ms}").as_str())
-                            .await?;
-                        Ok(())
-                    })
-                })
-                .connect_lazy(url)
-                .context("reading DATABASE_URL for PostgreSQL's read pool")?;
+            let pg_reads = PgReaders::new(
+                url,
+                usize::try_from(options.max_connections).unwrap_or(usize::MAX),
+                options.acquire_timeout,
+                u64::try_from(statement_ms).unwrap_or(u64::MAX),
+            )
+            .context("reading DATABASE_URL for PostgreSQL's hot reads")?;
             Ok(Self(Arc::new(Pools {
                 read: pool.clone(),
                 write: pool,
@@ -361,7 +356,7 @@ impl Db {
                 .run(|conn| Ok(conn.query_row("PRAGMA schema_version", [], |row| row.get::<_, i64>(0))?))
                 .await
                 .is_ok(),
-            Reads::Postgres(pool) => answers(pool).await,
+            Reads::Postgres(readers) => readers.answers().await,
         };
         reads && answers(&self.0.read).await
     }
@@ -381,41 +376,8 @@ impl Db {
         self.0.write.close().await;
         match &self.0.reads {
             Reads::Sqlite(readers) => readers.close(),
-            Reads::Postgres(pool) => pool.close().await,
+            Reads::Postgres(readers) => readers.close(),
         }
-    }
-}
-
-/// Runs `read` on a connection of PostgreSQL's typed pool, and again on another when the
-/// connection turns out to have broken while it sat idle (its server process was
-/// killed or restarted): at most once for each connection the pool holds, then the
-/// error stands. A read changes nothing, so running it again is safe; a failure to
-/// connect, a timeout or any other error is not retried.
-pub async fn pg_read<T, F, Fut>(pool: &PgPool, mut read: F) -> Result<T, sqlx::Error>
-where
-    F: FnMut(sqlx::pool::PoolConnection<sqlx::Postgres>) -> Fut,
-    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
-{
-    let mut tries = pool.size() + 1;
-    loop {
-        let conn = pool.acquire().await?;
-        match read(conn).await {
-            Err(error) if tries > 1 && broke_while_idle(&error) => tries -= 1,
-            done => return done,
-        }
-    }
-}
-
-/// Whether `error` says the connection itself is gone: the server ended it
-/// (`57P01`/`57P02`, a connection exception `08…`) or the socket failed.
-fn broke_while_idle(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            code.starts_with("08") || code == "57P01" || code == "57P02"
-        }
-        _ => false,
     }
 }
 

@@ -36,6 +36,7 @@ pub mod live;
 pub mod money;
 pub mod paging;
 pub mod passwords;
+pub mod pg_reads;
 pub mod postcode;
 pub mod server;
 pub mod shipping;

@@ -9,12 +9,6 @@ use openstudio::clock::Clock;
 use openstudio::config::{Config, LogFormat};
 use openstudio::db::Db;
 
-/// mimalloc rather than the system's allocator: a request allocates and frees dozens of
-/// small buffers, and glibc's `malloc`/`free` were 15 % of an artwork detail's samples
-/// (BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "openstudio", about = "OpenStudio: an art marketplace server", version)]
 struct Cli {

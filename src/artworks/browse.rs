@@ -13,7 +13,7 @@ use super::{
     artwork_from_row, read, read_sqlite, write_artwork, Artwork, ArtworkRow, Medium, Tail, ARTWORK_COLUMNS,
     ARTWORK_WIDTH,
 };
-use crate::db::{pg_read, Backend, Bind, Binds, Columns, Reads};
+use crate::db::{Backend, Bind, Binds, Columns, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
@@ -390,40 +390,46 @@ impl Tail for SortKey {
 /// when the page is empty). The JSON is written from the rows' text ([`ArtworkRow`]); on
 /// SQLite on one of its readers, on the blocking pool.
 pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Bytes)> {
-    let pool = match state.db.reads() {
+    let readers = match state.db.reads() {
         Reads::Sqlite(readers) => {
             let read = SqlitePage::new(state, filter, page);
             return Ok(readers.run_blocking(move |conn| read.json(conn)).await?);
         }
-        Reads::Postgres(pool) => pool,
+        Reads::Postgres(readers) => readers,
     };
     let media = &state.media;
-    Ok(pg_read(pool, |mut conn| async move {
-        let (total, rows) = pg_page(&mut conn, filter, page).await?;
-        let mut body = Vec::with_capacity(rows.len() * 1024 + 2);
-        write_array(&mut body, &rows, |row, out| write_artwork(row, media, out))?;
-        Ok((total, Bytes::from(body)))
-    })
-    .await?)
+    Ok(readers
+        .read(|conn, _| {
+            Box::pin(async move {
+                let (total, rows) = pg_page(conn, filter, page).await?;
+                let mut body = Vec::with_capacity(rows.len() * 1024 + 2);
+                write_array(&mut body, &rows, |row, out| write_artwork(row, media, out))?;
+                Ok((total, Bytes::from(body)))
+            })
+        })
+        .await?)
 }
 
 /// One page of the catalogue and the catalogue's size under `filter`, on one connection:
 /// the rows with their images and the count (then the count alone when the page is empty).
 pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Vec<Artwork>)> {
-    let pool = match state.db.reads() {
+    let readers = match state.db.reads() {
         Reads::Sqlite(readers) => {
             let read = SqlitePage::new(state, filter, page);
             return Ok(readers.run_blocking(move |conn| read.run(conn)).await?);
         }
-        Reads::Postgres(pool) => pool,
+        Reads::Postgres(readers) => readers,
     };
     let media = &state.media;
-    Ok(pg_read(pool, |mut conn| async move {
-        let (total, rows) = pg_page(&mut conn, filter, page).await?;
-        let artworks = rows.iter().map(|row| artwork_from_row(row, media));
-        Ok((total, artworks.collect::<Result<Vec<_>, _>>()?))
-    })
-    .await?)
+    Ok(readers
+        .read(|conn, _| {
+            Box::pin(async move {
+                let (total, rows) = pg_page(conn, filter, page).await?;
+                let artworks = rows.iter().map(|row| artwork_from_row(row, media));
+                Ok((total, artworks.collect::<Result<Vec<_>, _>>()?))
+            })
+        })
+        .await?)
 }
 
 /// On PostgreSQL, a page's rows and the catalogue's size under `filter`.
@@ -575,16 +581,15 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> Chunk<L
                 })
                 .await?
         }
-        Reads::Postgres(pool) => {
+        Reads::Postgres(readers) => {
             let sql = format!(
                 "SELECT {ARTWORK_COLUMNS}, NULL::BIGINT, {key} AS sort_key FROM {tables} {artist_join} \
                  WHERE {condition} ORDER BY {order} {window}"
             );
             let (sql, binds) = (&sql, &binds);
-            let rows = pg_read(pool, |mut conn| async move {
-                binds.apply(sqlx::query(sql)).fetch_all(&mut *conn).await
-            })
-            .await?;
+            let rows = readers
+                .read(|conn, _| Box::pin(binds.apply(sqlx::query(sql)).fetch_all(conn)))
+                .await?;
             let last = match rows.last() {
                 Some(row) => Some((SortKey::read(row)?.0, row.int(0)?)),
                 None => None,

@@ -6,16 +6,17 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::{AnyConnection, PgConnection, PgPool, Row};
+use sqlx::{AnyConnection, PgConnection, Row};
 
 use crate::clock;
-use crate::db::{pg_read, Bind, Binds, Columns, Reads, Tx};
+use crate::db::{Bind, Binds, Columns, Reads, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{boolean, http_url, integer, measure, money, parsed, text, Fields, Parser};
 use crate::media::{self, Media};
 use crate::members::Member;
 use crate::money::{Measure, Money};
 use crate::orders::{self, rules::OrderStatus};
+use crate::pg_reads::PgReaders;
 use crate::sqlite_reads;
 use crate::state::AppState;
 
@@ -194,23 +195,19 @@ pub(crate) async fn read<T: Tail>(state: &AppState, sql: String, binds: Binds) -
                 .run_blocking(move |conn| read_sqlite(conn, &media, &sql, &binds))
                 .await?)
         }
-        Reads::Postgres(pool) => Ok(read_pooled(pool, &state.media, &sql, &binds).await?),
+        Reads::Postgres(readers) => Ok(read_pooled(readers, &state.media, &sql, &binds).await?),
     }
 }
 
-/// [`read_pg`] on a connection of `pool`, again on another if it had broken while idle
-/// ([`pg_read`]).
+/// [`read_pg`] on one of `readers`, again on another if it had broken while idle
+/// ([`PgReaders::read`]).
 async fn read_pooled<T: Tail>(
-    pool: &PgPool,
+    readers: &PgReaders,
     media: &Media,
     sql: &str,
     binds: &Binds,
 ) -> Result<(Vec<Artwork>, Vec<T>), sqlx::Error> {
-    pg_read(
-        pool,
-        |mut conn| async move { read_pg(&mut conn, media, sql, binds).await },
-    )
-    .await
+    readers.read(|conn, _| Box::pin(read_pg(conn, media, sql, binds))).await
 }
 
 /// [`read`] on one of SQLite's readers.
@@ -278,7 +275,7 @@ pub async fn find(state: &AppState, id: i64) -> ApiResult<Artwork> {
                 .run(|conn| read_sqlite::<()>(conn, &state.media, &SQL, &binds))
                 .await?
         }
-        Reads::Postgres(pool) => read_pooled::<()>(pool, &state.media, &SQL, &binds).await?,
+        Reads::Postgres(readers) => read_pooled::<()>(readers, &state.media, &SQL, &binds).await?,
     };
     found.into_iter().next().ok_or_else(not_found)
 }

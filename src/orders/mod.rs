@@ -938,10 +938,9 @@ pub async fn unviewed(db: &Db, member_id: i64, side: UserType) -> ApiResult<i64>
                 .await?;
             Ok(counts.into_iter().next().unwrap_or_default())
         }
-        Reads::Postgres(pool) => Ok(crate::db::pg_read(pool, |mut conn| async move {
-            sqlx::query_scalar(sql).bind(member_id).fetch_one(&mut *conn).await
-        })
-        .await?),
+        Reads::Postgres(readers) => Ok(readers
+            .read(|conn, _| Box::pin(sqlx::query_scalar(sql).bind(member_id).fetch_one(conn)))
+            .await?),
     }
 }
 

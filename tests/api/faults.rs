@@ -304,8 +304,11 @@ async fn a_statement_past_the_request_deadline_is_stopped_on_both_engines() {
     let artist = app.artist().await;
     let artwork = app.artwork(&artist, 1).await;
     // PostgreSQL's typed pool for the hot reads has the same deadline.
-    if let openstudio::db::Reads::Postgres(pool) = app.state.db.reads() {
-        let error = sqlx::query(endless).execute(pool).await.expect_err("stopped");
+    if let openstudio::db::Reads::Postgres(readers) = app.state.db.reads() {
+        let error = readers
+            .read(|conn, _| Box::pin(sqlx::query(endless).execute(conn)))
+            .await
+            .expect_err("stopped");
         assert_eq!(
             openstudio::db::fault(&error),
             Some(openstudio::db::Fault::Unavailable),
