@@ -111,6 +111,11 @@ impl PgReaders {
         false
     }
 
+    /// How many connections are open (lent or idle).
+    pub fn held(&self) -> usize {
+        self.pool.status().size
+    }
+
     /// Closes every connection; reads fail from now on.
     pub fn close(&self) {
         self.pool.close();

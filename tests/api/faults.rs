@@ -2,6 +2,8 @@
 //! lasts the server answers 503/507 with Retry-After (never 500); after it passes, it
 //! works again by itself.
 
+use std::time::Duration;
+
 use futures::future::join_all;
 use serde_json::json;
 use sqlx::Row;
@@ -348,4 +350,40 @@ async fn readiness_asks_the_hot_reads_connections_too() {
     let ready = app.get("/health/ready", None).await;
     ready.assert_status(503);
     assert_eq!(ready.body["detail"], "The database is not reachable.");
+}
+
+#[tokio::test]
+async fn an_abandoned_hot_read_does_not_hand_its_busy_connection_to_the_next() {
+    if is_sqlite() {
+        eprintln!("skipped on SQLite: PostgreSQL's hot-read connections are the case");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    // One connection, and a statement timeout longer than the test would wait.
+    let readers =
+        openstudio::pg_reads::PgReaders::new(&app.state.config.database_url, 1, Duration::from_secs(5), 120_000)
+            .unwrap();
+    let one = |readers: &openstudio::pg_reads::PgReaders| {
+        let readers = readers.clone();
+        async move {
+            readers
+                .read(|conn, _| Box::pin(sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(conn)))
+                .await
+        }
+    };
+    assert_eq!(one(&readers).await.unwrap(), 1);
+    assert_eq!(readers.held(), 1);
+    // A read abandoned half-way, as a request's deadline or a client that left abandons
+    // it: the server is still running its statement.
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(300),
+        readers.read(|conn, _| Box::pin(sqlx::query("SELECT pg_sleep(60)").execute(conn))),
+    )
+    .await;
+    assert!(abandoned.is_err(), "still running");
+    assert_eq!(readers.held(), 0, "the busy connection was closed, not given back");
+    // The next read has a connection of its own at once, rather than one that first
+    // waits out the abandoned statement (a minute).
+    let next = tokio::time::timeout(Duration::from_secs(20), one(&readers)).await;
+    assert_eq!(next.expect("the next read did not wait").unwrap(), 1);
 }
