@@ -753,3 +753,72 @@ async fn order_lists_read_as_each_order_does() {
     let hidden = app.get("/api/orders/seller/", Some(&artist.token)).await;
     assert_eq!(paid(&hidden.body), 2, "the completed one's address is gone");
 }
+
+/// Every field of an order in the lists, paged and whole, for each party: the names,
+/// usernames, bio and addresses each in their place (PostgreSQL reads the rows by
+/// position; SQLite writes the JSON in SQL).
+#[tokio::test]
+async fn order_lists_show_each_field_in_its_place() {
+    let app = TestApp::spawn().await;
+    let mut seller = TestApp::registration("artist", "SW1A 1AA");
+    seller["first_name"] = json!("Gwen");
+    seller["last_name"] = json!("John");
+    seller["bio"] = json!("Interiors, quietly.");
+    let seller_name = seller["username"].as_str().unwrap().to_owned();
+    let artist = app.register(seller).await;
+    let mut buyer = TestApp::registration("collector", "EH1 1YZ");
+    buyer["first_name"] = json!("Peggy");
+    buyer["last_name"] = json!("Guggenheim");
+    buyer["address"] = json!("1 Canal Walk");
+    let buyer_name = buyer["username"].as_str().unwrap().to_owned();
+    let collector = app.register(buyer).await;
+    let artwork = app.artwork(&artist, 1).await;
+    let created = app
+        .post(
+            "/api/orders/create/",
+            Some(&collector.token),
+            json!({"artwork_id": artwork, "price": 1}),
+        )
+        .await;
+    created.assert_status(201);
+    let order = created.body["id"].as_i64().unwrap();
+    let expected = |address: &str, postcode: &str| {
+        json!({
+            "id": order,
+            "price": created.body["price"],
+            "status": "pending",
+            "created_at": created.body["created_at"],
+            "updated_at": created.body["updated_at"],
+            "viewed_by_buyer": true,
+            "viewed_by_seller": false,
+            "buyer_info": {
+                "id": collector.id, "username": buyer_name, "first_name": "Peggy",
+                "last_name": "Guggenheim", "address": address, "postcode": postcode,
+            },
+            "seller_info": {
+                "id": artist.id, "username": seller_name, "first_name": "Gwen",
+                "last_name": "John", "bio": "Interiors, quietly.", "postcode": "SW1A",
+            },
+            "artwork_info": {"id": artwork, "title": "Blue Harbour", "width": 50, "depth": 40, "height": 3, "weight": 2.5},
+        })
+    };
+    for query in ["", "?per_page=10"] {
+        let purchases = app
+            .get(
+                &format!("/api/orders/purchase-requests/{query}"),
+                Some(&collector.token),
+            )
+            .await;
+        purchases.assert_status(200);
+        assert_eq!(purchases.body, json!([expected("1 Canal Walk", "EH1 1YZ")]), "{query}");
+        let sales = app
+            .get(&format!("/api/orders/seller/{query}"), Some(&artist.token))
+            .await;
+        sales.assert_status(200);
+        assert_eq!(
+            sales.body,
+            json!([expected("", "EH1")]),
+            "no address before payment; {query}"
+        );
+    }
+}
