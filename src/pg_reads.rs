@@ -13,16 +13,21 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 use std::time::Duration;
 
-use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
+use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
 use futures::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Executor};
 
-/// Opens the connections: each with the statement timeout every connection has.
+/// A connection idle this long is asked whether it still answers before it is lent.
+const IDLE_CHECK: Duration = Duration::from_secs(60);
+/// A connection this old is closed and replaced when it comes back to be lent.
+const MAX_AGE: Duration = Duration::from_secs(30 * 60);
+
+/// Opens the connections: each with the statement timeout every connection has, set
+/// when it starts.
 #[derive(Debug)]
 pub struct Connector {
     options: PgConnectOptions,
-    statement_ms: u64,
 }
 
 impl managed::Manager for Connector {
@@ -31,14 +36,27 @@ impl managed::Manager for Connector {
 
     async fn create(&self) -> Result<PgConnection, sqlx::Error> {
         let mut conn = PgConnection::connect_with(&self.options).await?;
-        let timeout = format!("SET statement_timeout = {}", self.statement_ms);
-        conn.execute(timeout.as_str()).await?;
+        // A read abandoned half-way closes its connection (`Lent`); with this,
+        // PostgreSQL 14 and later notice within a second and end the statement, rather
+        // than run it to its timeout. Older servers do not know the setting: they run
+        // it to the statement timeout, as before.
+        if let Err(e) = conn.execute("SET client_connection_check_interval = 1000").await {
+            tracing::debug!(error = %e, "the server does not check for closed clients");
+        }
         Ok(conn)
     }
 
-    /// Nothing to check: a read that did not finish never gives its connection back,
-    /// and a broken one is found by the next read ([`PgReaders::read`]).
-    async fn recycle(&self, _: &mut PgConnection, _: &Metrics) -> RecycleResult<sqlx::Error> {
+    /// A connection idle for a minute is pinged first (a firewall or the server may
+    /// have dropped it); one older than half an hour is replaced. Otherwise nothing to
+    /// check: a read that did not finish never gives its connection back, and a broken
+    /// one is found by the next read ([`PgReaders::read`]).
+    async fn recycle(&self, conn: &mut PgConnection, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
+        if metrics.age() > MAX_AGE {
+            return Err(RecycleError::message("replaced after half an hour"));
+        }
+        if metrics.last_used() > IDLE_CHECK {
+            conn.ping().await?;
+        }
         Ok(())
     }
 }
@@ -47,20 +65,21 @@ impl managed::Manager for Connector {
 #[derive(Debug, Clone)]
 pub struct PgReaders {
     pool: managed::Pool<Connector>,
+    acquire_timeout: Duration,
 }
 
 impl PgReaders {
     /// At most `size` connections to `url`; a read waits at most `acquire_timeout` for
     /// one (opening it included), and each statement runs at most `statement_ms`.
     pub fn new(url: &str, size: usize, acquire_timeout: Duration, statement_ms: u64) -> anyhow::Result<Self> {
-        let options = PgConnectOptions::from_str(url)?;
-        let pool = managed::Pool::builder(Connector { options, statement_ms })
+        let options = PgConnectOptions::from_str(url)?.options([("statement_timeout", statement_ms.to_string())]);
+        let pool = managed::Pool::builder(Connector { options })
             .max_size(size.max(1))
             .wait_timeout(Some(acquire_timeout))
             .create_timeout(Some(acquire_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()?;
-        Ok(Self { pool })
+        Ok(Self { pool, acquire_timeout })
     }
 
     /// Runs `read` on a connection, and again on another when the connection turns out
@@ -76,7 +95,7 @@ impl PgReaders {
     {
         let mut tries = self.pool.status().max_size + 1;
         loop {
-            let mut lent = Lent(Some(self.pool.get().await.map_err(pool_error)?));
+            let mut lent = Lent(Some(self.lend().await?));
             let result = match lent.0.as_mut() {
                 Some(conn) => read(conn, PhantomData).await,
                 None => Err(sqlx::Error::PoolClosed),
@@ -96,19 +115,20 @@ impl PgReaders {
         }
     }
 
-    /// Whether a connection answers: each broken connection met on the way is closed,
-    /// and a new one is opened when none is left idle.
-    pub async fn answers(&self) -> bool {
-        for _ in 0..=self.pool.status().max_size {
-            let Ok(mut conn) = self.pool.get().await else {
-                return false;
-            };
-            if conn.ping().await.is_ok() {
-                return true;
-            }
-            drop(Object::take(conn));
+    /// A connection, within the acquire timeout in all (waiting for one, and opening
+    /// it).
+    async fn lend(&self) -> Result<Object<Connector>, sqlx::Error> {
+        match tokio::time::timeout(self.acquire_timeout, self.pool.get()).await {
+            Ok(got) => got.map_err(pool_error),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
         }
-        false
+    }
+
+    /// Whether a connection answers: each broken connection met on the way is closed,
+    /// and a new one is opened when none is left idle. A check abandoned half-way (the
+    /// readiness probe's own timeout) closes its connection like any read.
+    pub async fn answers(&self) -> bool {
+        self.read(|conn, _| Box::pin(conn.ping())).await.is_ok()
     }
 
     /// How many connections are open (lent or idle).
@@ -142,18 +162,23 @@ fn pool_error(error: PoolError<sqlx::Error>) -> sqlx::Error {
     match error {
         PoolError::Backend(error) => error,
         PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
-        PoolError::Closed | PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => sqlx::Error::PoolClosed,
+        PoolError::Closed => sqlx::Error::PoolClosed,
+        // Mistakes in this module's set-up, not faults of the environment.
+        PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => {
+            sqlx::Error::Configuration("the hot reads' pool is not set up to run".into())
+        }
     }
 }
 
-/// Whether `error` says the connection itself is gone: the server ended it
-/// (`57P01`/`57P02`, a connection exception `08…`) or the socket failed.
+/// Whether `error` says the connection itself is gone: the server ended it (an
+/// operator intervention `57P0…`: shut down, restarted, the database dropped, the
+/// session idle too long; a connection exception `08…`) or the socket failed.
 fn broke(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            code.starts_with("08") || code == "57P01" || code == "57P02"
+            code.starts_with("08") || code.starts_with("57P0")
         }
         _ => false,
     }

@@ -373,6 +373,21 @@ async fn an_abandoned_hot_read_does_not_hand_its_busy_connection_to_the_next() {
     };
     assert_eq!(one(&readers).await.unwrap(), 1);
     assert_eq!(readers.held(), 1);
+    // Each connection has the statement timeout, and asks the server to end a statement
+    // whose client has gone (PostgreSQL 14 and later).
+    let setting = |name: &'static str| {
+        let readers = readers.clone();
+        async move {
+            let show = format!("SHOW {name}");
+            let show = show.as_str();
+            readers
+                .read(|conn, _| Box::pin(sqlx::query_scalar::<_, String>(show).fetch_one(conn)))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(setting("statement_timeout").await, "2min");
+    assert_eq!(setting("client_connection_check_interval").await, "1s");
     // A read abandoned half-way, as a request's deadline or a client that left abandons
     // it: the server is still running its statement.
     let abandoned = tokio::time::timeout(

@@ -802,23 +802,60 @@ async fn order_lists_show_each_field_in_its_place() {
             "artwork_info": {"id": artwork, "title": "Blue Harbour", "width": 50, "depth": 40, "height": 3, "weight": 2.5},
         })
     };
-    for query in ["", "?per_page=10"] {
-        let purchases = app
-            .get(
-                &format!("/api/orders/purchase-requests/{query}"),
-                Some(&collector.token),
-            )
-            .await;
-        purchases.assert_status(200);
-        assert_eq!(purchases.body, json!([expected("1 Canal Walk", "EH1 1YZ")]), "{query}");
-        let sales = app
-            .get(&format!("/api/orders/seller/{query}"), Some(&artist.token))
-            .await;
-        sales.assert_status(200);
-        assert_eq!(
-            sales.body,
-            json!([expected("", "EH1")]),
-            "no address before payment; {query}"
-        );
+    let lists = |buyer_sees: Value, seller_sees: Value| {
+        let (app, collector, artist) = (&app, &collector, &artist);
+        async move {
+            for query in ["", "?per_page=10"] {
+                let purchases = app
+                    .get(
+                        &format!("/api/orders/purchase-requests/{query}"),
+                        Some(&collector.token),
+                    )
+                    .await;
+                purchases.assert_status(200);
+                assert_eq!(purchases.body, json!([buyer_sees.clone()]), "{query}");
+                let sales = app
+                    .get(&format!("/api/orders/seller/{query}"), Some(&artist.token))
+                    .await;
+                sales.assert_status(200);
+                assert_eq!(sales.body, json!([seller_sees.clone()]), "{query}");
+            }
+        }
+    };
+    let pending = expected("1 Canal Walk", "EH1 1YZ");
+    lists(pending.clone(), expected("", "EH1")).await;
+
+    // Accepted and paid (the delivery address is copied), then the buyer moves house:
+    // the order keeps the address it was paid for, both parties see it, and it has
+    // changed since it was made.
+    review(&app, &artist, order, "accept").await.assert_status(200);
+    app.patch(
+        &format!("/api/orders/payment/{order}/"),
+        Some(&collector.token),
+        json!({"card_number": "4242424242424242", "cvc": "123"}),
+    )
+    .await
+    .assert_status(200);
+    app.patch(
+        "/api/members/user/",
+        Some(&collector.token),
+        json!({"address": "2 New Street", "postcode": "G1 1AA"}),
+    )
+    .await
+    .assert_status(200);
+    let detail = app
+        .get(&format!("/api/orders/order-details/{order}/"), Some(&collector.token))
+        .await;
+    let updated = detail.body["updated_at"].clone();
+    assert_ne!(updated, created.body["created_at"]);
+    let paid = |mut view: Value| {
+        view["status"] = json!("ready to ship");
+        view["updated_at"] = updated.clone();
+        view
+    };
+    let mut both_see = paid(expected("1 Canal Walk", "EH1 1YZ"));
+    for flag in ["viewed_by_buyer", "viewed_by_seller"] {
+        both_see[flag] = detail.body[flag].clone();
     }
+    lists(both_see.clone(), both_see).await;
 }
