@@ -88,4 +88,17 @@ pub trait Columns {
     fn optional_text(&self, i: usize) -> Result<Option<String>, Self::Error> {
         self.optional_str(i).map(|text| text.map(str::to_owned))
     }
+
+    /// A stored timestamp (`clock::to_db`'s form), or NULL.
+    fn optional_timestamp(&self, i: usize) -> Result<Option<chrono::DateTime<chrono::Utc>>, Self::Error> {
+        self.optional_str(i)?
+            .map(|text| crate::clock::from_db(text).map_err(|e| self.invalid(i, e.into())))
+            .transpose()
+    }
+
+    /// A stored timestamp (`clock::to_db`'s form).
+    fn timestamp(&self, i: usize) -> Result<chrono::DateTime<chrono::Utc>, Self::Error> {
+        self.optional_timestamp(i)?
+            .ok_or_else(|| self.invalid(i, "NULL where a timestamp was expected".into()))
+    }
 }

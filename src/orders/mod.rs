@@ -220,12 +220,6 @@ fn order_from_row<R: Columns>(row: &R) -> Result<Order, R::Error> {
             bio: row.text(first + 6)?,
         })
     };
-    let time = |i: usize| -> Result<Option<DateTime<Utc>>, R::Error> {
-        row.optional_str(i)?
-            .map(|text| clock::from_db(text).map_err(|e| row.invalid(i, Box::new(e))))
-            .transpose()
-    };
-    let required = |i: usize| time(i)?.ok_or_else(|| row.invalid(i, "NULL where a timestamp was expected".into()));
     let measure = |i: usize| row.int(i).map(Measure::from_hundredths);
     let status = row.str(2)?;
     Ok(Order {
@@ -233,8 +227,8 @@ fn order_from_row<R: Columns>(row: &R) -> Result<Order, R::Error> {
         price: Money::from_hundredths(row.int(1)?),
         status: OrderStatus::parse(status)
             .ok_or_else(|| row.invalid(2, format!("{status:?} is not a known value").into()))?,
-        created_at: required(3)?,
-        updated_at: required(4)?,
+        created_at: row.timestamp(3)?,
+        updated_at: row.timestamp(4)?,
         viewed_by_buyer: row.flag(5)?,
         viewed_by_seller: row.flag(6)?,
         buyer: party(7)?,
@@ -243,7 +237,7 @@ fn order_from_row<R: Columns>(row: &R) -> Result<Order, R::Error> {
             (Some(address), Some(postcode)) => Some(Delivery { address, postcode }),
             _ => None,
         },
-        closed_at: time(23)?,
+        closed_at: row.optional_timestamp(23)?,
         artwork: ArtworkInfo {
             id: row.int(24)?,
             title: row.text(25)?,
