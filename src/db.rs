@@ -542,6 +542,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "filter indexes end with the id",
         include_str!("../migrations/sqlite/0015_filter_indexes_end_with_id.sql"),
     ),
+    (
+        16,
+        "search generation, in place of the database's search",
+        include_str!("../migrations/sqlite/0016_search_generation.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -610,6 +615,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         15,
         "filter indexes end with the id",
         include_str!("../migrations/postgres/0015_filter_indexes_end_with_id.sql"),
+    ),
+    (
+        16,
+        "search generation, in place of the database's search",
+        include_str!("../migrations/postgres/0016_search_generation.sql"),
     ),
 ];
 

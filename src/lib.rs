@@ -38,6 +38,7 @@ pub mod paging;
 pub mod passwords;
 pub mod pg_reads;
 pub mod postcode;
+pub mod search;
 pub mod server;
 pub mod shipping;
 pub mod sql;

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::limits::{AuthLimits, Counters, TrustedProxies};
 use crate::live::Hub;
+use crate::search::Slot;
 use crate::storage::Media;
 use crate::tokens::Keys;
 
@@ -34,6 +35,8 @@ pub struct Shared {
     pub keys: Arc<Keys>,
     /// Public catalogue pages; invalidate after committing a change they show.
     pub catalogue: Arc<PageCache>,
+    /// The catalogue's search index (`artworks::search`).
+    pub search: Slot,
     /// Uploaded images: storage and URLs.
     pub media: Arc<Media>,
     /// Rate limits on login and registration.
@@ -70,6 +73,7 @@ impl AppState {
             clock,
             keys,
             catalogue,
+            search: Slot::default(),
             media,
             limits,
         })))

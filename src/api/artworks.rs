@@ -48,6 +48,8 @@ pub(crate) async fn list_artworks(
 /// The whole list, as the first version's client loads it: streamed in chunks, never
 /// cached.
 async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Response> {
+    // Found once: every chunk pages through the same matches.
+    let filter = browse::searched(&state, &filter).await?.into_owned();
     let total = browse::count(&state, &filter).await?;
     Ok(stream_array(
         Paging::Whole.headers(uri, total),

@@ -1,8 +1,10 @@
-//! Browsing the catalogue: filters, full-text search (SQLite FTS5, PostgreSQL tsvector),
-//! ordering and pages. A page costs one query whatever its size: the artworks with their
-//! artists, their images (each row carries them) and the count. The API's pages on SQLite
-//! are read outside sqlx (`sqlite_reads`), the page's ids chosen first.
+//! Browsing the catalogue: filters, full-text search (the index in memory,
+//! [`super::search`], finds and ranks the matches; the database reads them), ordering
+//! and pages. A page costs one query whatever its size: the artworks with their artists,
+//! their images (each row carries them) and the count. The API's pages on SQLite are read
+//! outside sqlx (`sqlite_reads`), the page's ids chosen first.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -10,7 +12,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::{
-    artwork_from_row, read, read_sqlite, write_artwork, Artwork, ArtworkRow, Medium, Tail, ARTWORK_COLUMNS,
+    artwork_from_row, read, read_sqlite, search, write_artwork, Artwork, ArtworkRow, Medium, Tail, ARTWORK_COLUMNS,
     ARTWORK_WIDTH,
 };
 use crate::db::{Backend, Bind, Binds, Columns, Reads};
@@ -73,10 +75,10 @@ impl Ordering {
     }
 }
 
-/// A filter's SQL: the tables (artworks as `a`, and what the search needs), the join
+/// A filter's SQL: the tables (artworks as `a`, and a search's matches as `s`), the join
 /// that adds each artwork's artist as `m`, the condition and the order.
 struct Sql {
-    tables: &'static str,
+    tables: String,
     artist_join: &'static str,
     condition: String,
     order: String,
@@ -94,6 +96,8 @@ pub struct Filter {
     pub year_min: Option<i64>,
     pub year_max: Option<i64>,
     pub ordering: Option<Ordering>,
+    /// A search's matches, best first, once the index has found them ([`searched`]).
+    pub(crate) matches: Option<Arc<[i64]>>,
 }
 
 const MAX_WORDS: usize = 16;
@@ -180,6 +184,9 @@ impl Filter {
     }
 
     fn count_sql(&self, backend: Backend, binds: &mut Binds) -> String {
+        if let Some(matches) = self.plain_search() {
+            return format!("SELECT CAST({} AS BIGINT)", matches.len());
+        }
         let kept = self.words.is_empty()
             && self.artist.is_none()
             && self.min_price.is_none()
@@ -217,6 +224,24 @@ impl Filter {
     /// that ranks, [`Self::ranked_page_sql`]).
     pub fn page_query(&self, backend: Backend, page: Page, counted: bool) -> (String, Binds) {
         let mut binds = Binds::default();
+        if let Some(matches) = self.plain_search() {
+            let Sql {
+                tables,
+                artist_join,
+                condition,
+                order,
+            } = matched(backend, slice(matches, page), &mut binds);
+            let total = match counted {
+                true => format!(", CAST({} AS BIGINT) AS total", matches.len()),
+                false => String::new(),
+            };
+            return (
+                format!(
+                    "SELECT {ARTWORK_COLUMNS}{total} FROM {tables} {artist_join} WHERE {condition} ORDER BY {order}"
+                ),
+                binds,
+            );
+        }
         if counted && backend == Backend::Postgres && !self.words.is_empty() {
             return (self.ranked_page_sql(page, &mut binds), binds);
         }
@@ -239,11 +264,9 @@ impl Filter {
         )
     }
 
-    /// On PostgreSQL, a search's page with its count: the matches are found, counted
-    /// (`COUNT(*) OVER ()`) and ranked once, as ids, then the page's 50 or 200 are read
-    /// whole. Ranking needs every match, so a window costs no extra pass, where a count
-    /// subquery searched twice and the sort carried whole rows (pgbench: 967 statements/s
-    /// against 648).
+    /// On PostgreSQL, the page of a search with other filters, with its count: the
+    /// matches are filtered, counted (`COUNT(*) OVER ()`) and ordered once, as ids, then the
+    /// page's 50 or 200 are read whole, where a count subquery would read every match twice.
     fn ranked_page_sql(&self, page: Page, binds: &mut Binds) -> String {
         let Sql {
             tables,
@@ -253,9 +276,10 @@ impl Filter {
         } = self.to_sql(Backend::Postgres, binds);
         let window = page.window(binds);
         format!(
-            "SELECT {ARTWORK_COLUMNS}, p.total FROM (SELECT a.id, COUNT(*) OVER () AS total FROM {tables} \
+            "SELECT {ARTWORK_COLUMNS}, p.total FROM (SELECT a.id, COUNT(*) OVER () AS total, \
+             ROW_NUMBER() OVER (ORDER BY {order}) AS position FROM {tables} \
              WHERE {condition} ORDER BY {order} {window}) p JOIN artworks a ON a.id = p.id \
-             JOIN members m ON m.id = a.artist_id ORDER BY {order}"
+             JOIN members m ON m.id = a.artist_id ORDER BY p.position"
         )
     }
 
@@ -264,6 +288,16 @@ impl Filter {
     /// subquery does not depend on the row), and its values.
     fn page_rows_query(&self, page: Page) -> (String, Binds) {
         let mut binds = Binds::default();
+        if let Some(matches) = self.plain_search() {
+            let Sql {
+                tables,
+                condition,
+                order,
+                ..
+            } = matched(Backend::Sqlite, slice(matches, page), &mut binds);
+            let ids = format!("SELECT a.id, a.id AS sort_key FROM {tables} WHERE {condition} ORDER BY {order}");
+            return (rows_of(&ids, &matches.len().to_string()), binds);
+        }
         let total = format!("({})", self.count_sql(Backend::Sqlite, &mut binds));
         let Sql {
             tables,
@@ -274,6 +308,30 @@ impl Filter {
         let window = page.window(&mut binds);
         let ids = format!("SELECT a.id, a.id AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} {window}");
         (rows_of(&ids, &total), binds)
+    }
+
+    /// The search's matches, best first, if it has words: none until [`searched`] found
+    /// them.
+    fn search(&self) -> Option<&[i64]> {
+        if self.words.is_empty() {
+            return None;
+        }
+        debug_assert!(self.matches.is_some(), "a search is found before its SQL is written");
+        Some(self.matches.as_deref().unwrap_or_default())
+    }
+
+    /// The matches of a search with no other filter, in the index's order: the index
+    /// counted them and ranked them, so the database reads only the page's artworks.
+    fn plain_search(&self) -> Option<&[i64]> {
+        let only_words = self.media.is_empty()
+            && self.artist.is_none()
+            && self.min_price.is_none()
+            && self.max_price.is_none()
+            && self.for_sale.is_none()
+            && self.year_min.is_none()
+            && self.year_max.is_none()
+            && self.ordering.is_none();
+        self.search().filter(|_| only_words)
     }
 
     /// The ordering the list follows, unless it is a search's relevance.
@@ -288,43 +346,23 @@ impl Filter {
     /// The tables (artworks as `a`, and what the search needs), the condition and the
     /// order for this filter on `backend`.
     fn to_sql(&self, backend: Backend, binds: &mut Binds) -> Sql {
-        let mut tables = "artworks a";
-        let mut artist_join = "JOIN members m ON m.id = a.artist_id";
-        let mut conditions = vec!["a.archived_at IS NULL".to_owned()];
-        let mut relevance = None;
-        if !self.words.is_empty() {
-            match backend {
-                Backend::Sqlite => {
-                    let phrase = self
-                        .words
-                        .iter()
-                        .map(|w| format!("\"{w}\""))
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let p = binds.push(Bind::Text(phrase));
-                    // The search drives the query: SQLite's CROSS JOIN keeps the FTS table
-                    // the outer loop. Left to itself the planner may walk an index of a
-                    // filter (`for_sale`) and run the match once per artwork: seconds at
-                    // 10,000 artworks instead of milliseconds.
-                    tables = "artworks_fts CROSS JOIN artworks a ON a.id = artworks_fts.rowid";
-                    artist_join = "CROSS JOIN members m ON m.id = a.artist_id";
-                    conditions.push(format!("artworks_fts MATCH {p}"));
-                    // Title matters most, then the artist, the material, the description.
-                    relevance =
-                        Some("bm25(artworks_fts, 10.0, 1.0, 3.0, 5.0) ASC, a.created_at DESC, a.id DESC".to_owned());
-                }
-                Backend::Postgres => {
-                    let p = binds.push(Bind::Text(self.words.join(" ")));
-                    // Plain words, all required, as on SQLite: no operators. A subquery
-                    // makes the query once per statement: written inline, a prepared
-                    // statement's generic plan parses it again for every match it checks
-                    // and ranks (a search ran at 450 statements/s against 648 in pgbench).
-                    let query = format!("(SELECT plainto_tsquery('english', {p}))");
-                    conditions.push(format!("a.search @@ {query}"));
-                    relevance = Some(format!("ts_rank(a.search, {query}) DESC, a.created_at DESC, a.id DESC"));
-                }
+        let (tables, artist_join, mut conditions, relevance) = match self.search() {
+            Some(matches) => {
+                let Sql {
+                    tables,
+                    artist_join,
+                    condition,
+                    order,
+                } = matched(backend, matches, binds);
+                (tables, artist_join, vec![condition], Some(order))
             }
-        }
+            None => (
+                "artworks a".to_owned(),
+                "JOIN members m ON m.id = a.artist_id",
+                vec!["a.archived_at IS NULL".to_owned()],
+                None,
+            ),
+        };
         if !self.media.is_empty() {
             conditions.push(self.media_condition("a.medium", binds));
         }
@@ -352,6 +390,60 @@ impl Filter {
             order,
         }
     }
+}
+
+/// The artworks on show among `matches`, in their order: the search's matches as `s`
+/// (`json_each` on SQLite, `unnest` on PostgreSQL, of one value listing them), each joined
+/// to its artwork by primary key. The matches drive the query: SQLite's `CROSS JOIN`
+/// keeps them the outer loop, where the planner left to itself may walk a filter's index
+/// and look for each artwork among the matches.
+fn matched(backend: Backend, matches: &[i64], binds: &mut Binds) -> Sql {
+    let ids = matches.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let (tables, artist_join, order) = match backend {
+        Backend::Sqlite => {
+            let p = binds.push(Bind::Text(format!("[{ids}]")));
+            (
+                format!("json_each({p}) s CROSS JOIN artworks a ON a.id = s.value"),
+                "CROSS JOIN members m ON m.id = a.artist_id",
+                "s.key ASC",
+            )
+        }
+        Backend::Postgres => {
+            let p = binds.push(Bind::Text(ids));
+            (
+                format!("unnest(string_to_array({p}, ',')::BIGINT[]) WITH ORDINALITY s(id, rank) JOIN artworks a ON a.id = s.id"),
+                "JOIN members m ON m.id = a.artist_id",
+                "s.rank ASC",
+            )
+        }
+    };
+    Sql {
+        tables,
+        artist_join,
+        // The index may be a second behind another instance's withdrawal.
+        condition: "a.archived_at IS NULL".to_owned(),
+        order: order.to_owned(),
+    }
+}
+
+/// The part of `matches` on `page`.
+fn slice(matches: &[i64], page: Page) -> &[i64] {
+    let start = usize::try_from(page.offset()).unwrap_or(usize::MAX).min(matches.len());
+    let length = usize::try_from(page.per_page).unwrap_or_default();
+    &matches[start..start.saturating_add(length).min(matches.len())]
+}
+
+/// `filter` with its search's matches, found in the index (as it is, when it has no
+/// words or they were found already).
+pub async fn searched<'f>(state: &AppState, filter: &'f Filter) -> ApiResult<Cow<'f, Filter>> {
+    if filter.words.is_empty() || filter.matches.is_some() {
+        return Ok(Cow::Borrowed(filter));
+    }
+    let matches = search::ranked(state, &filter.words).await?;
+    Ok(Cow::Owned(Filter {
+        matches: Some(matches),
+        ..filter.clone()
+    }))
 }
 
 /// On SQLite, the artworks of `ids` (a query of `a.id` and `sort_key`, in order, a page
@@ -390,6 +482,7 @@ impl Tail for SortKey {
 /// when the page is empty). The JSON is written from the rows' text ([`ArtworkRow`]); on
 /// SQLite on one of its readers, on the blocking pool.
 pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Bytes)> {
+    let filter = &*searched(state, filter).await?;
     let readers = match state.db.reads() {
         Reads::Sqlite(readers) => {
             let read = SqlitePage::new(state, filter, page);
@@ -413,6 +506,7 @@ pub async fn page_json(state: &AppState, filter: &Filter, page: Page) -> ApiResu
 /// One page of the catalogue and the catalogue's size under `filter`, on one connection:
 /// the rows with their images and the count (then the count alone when the page is empty).
 pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i64, Vec<Artwork>)> {
+    let filter = &*searched(state, filter).await?;
     let readers = match state.db.reads() {
         Reads::Sqlite(readers) => {
             let read = SqlitePage::new(state, filter, page);
@@ -507,6 +601,7 @@ impl SqlitePage {
 
 /// One page of the catalogue under `filter`, without counting the whole.
 pub async fn page_only(state: &AppState, filter: &Filter, page: Page) -> ApiResult<Vec<Artwork>> {
+    let filter = &*searched(state, filter).await?;
     let (list_sql, binds) = filter.page_query(state.db.backend(), page, false);
     let (artworks, _) = read::<()>(state, list_sql, binds).await?;
     Ok(artworks)
@@ -514,6 +609,7 @@ pub async fn page_only(state: &AppState, filter: &Filter, page: Page) -> ApiResu
 
 /// How many artworks match `filter`.
 pub async fn count(state: &AppState, filter: &Filter) -> ApiResult<i64> {
+    let filter = &*searched(state, filter).await?;
     let (count_sql, binds) = filter.count_query(state.db.backend());
     Ok(binds
         .apply(sqlx::query(&count_sql))
@@ -547,6 +643,7 @@ impl JsonItem for Listed {
 /// The chunk of the whole list after `cursor`, with the cursor of the next: by keyset,
 /// or by position for a search's relevance, which has no key to resume from.
 pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> Chunk<Listed> {
+    let filter = &*searched(state, filter).await?;
     let backend = state.db.backend();
     let mut binds = Binds::default();
     let Sql {
@@ -655,6 +752,10 @@ mod tests {
     #[test]
     fn sql_binds_every_value() {
         let f = Filter::from_pairs(&pairs("q=blue sea&medium=painting&artist=3&year_min=2000")).unwrap();
+        let f = Filter {
+            matches: Some(Arc::from([9, 4])),
+            ..f
+        };
         let mut binds = Binds::default();
         let Sql {
             tables,
@@ -662,12 +763,59 @@ mod tests {
             order,
             ..
         } = f.to_sql(Backend::Postgres, &mut binds);
-        assert_eq!(tables, "artworks a");
-        assert!(condition.contains("plainto_tsquery('english', $1)") && condition.contains("a.medium IN ($2)"));
-        assert!(condition.contains("a.artist_id = $3") && condition.contains("a.year >= $4"));
-        assert!(order.starts_with("ts_rank"));
+        assert!(tables.starts_with("unnest(string_to_array($1, ',')::BIGINT[]) WITH ORDINALITY s(id, rank)"));
+        assert!(matches!(binds.numbered(1), Some(Bind::Text(ids)) if ids == "9,4"));
+        assert!(condition.contains("a.medium IN ($2)") && condition.contains("a.artist_id = $3"));
+        assert!(condition.contains("a.year >= $4") && condition.contains("a.archived_at IS NULL"));
+        assert_eq!(order, "s.rank ASC", "the index's ranking");
         let mut binds = Binds::default();
         let Sql { tables, order, .. } = f.to_sql(Backend::Sqlite, &mut binds);
-        assert!(tables.starts_with("artworks_fts CROSS JOIN") && order.starts_with("bm25"));
+        assert!(tables.starts_with("json_each($1) s CROSS JOIN artworks a") && order == "s.key ASC");
+        assert!(matches!(binds.numbered(1), Some(Bind::Text(ids)) if ids == "[9,4]"));
+    }
+
+    #[test]
+    fn a_plain_search_reads_only_its_page_and_counts_in_memory() {
+        let f = Filter {
+            matches: Some((1..=120).collect()),
+            ..Filter::from_pairs(&pairs("q=blue")).unwrap()
+        };
+        let page = Page { page: 2, per_page: 50 };
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let (sql, binds) = f.page_query(backend, page, true);
+            let expected: Vec<String> = (51..=100).map(|id| id.to_string()).collect();
+            let listed = match binds.numbered(1) {
+                Some(Bind::Text(ids)) => ids.trim_matches(['[', ']']).to_owned(),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(listed, expected.join(","), "the second page's ids only");
+            assert!(
+                sql.contains("CAST(120 AS BIGINT) AS total") && !sql.contains("LIMIT"),
+                "{sql}"
+            );
+            let (count, _) = f.count_query(backend);
+            assert_eq!(count, "SELECT CAST(120 AS BIGINT)");
+        }
+        let (sql, binds) = f.page_rows_query(page);
+        assert!(sql.contains(", 120, p.sort_key"), "{sql}");
+        assert!(matches!(binds.numbered(1), Some(Bind::Text(ids)) if ids.starts_with("[51,52,")));
+        let past = Page { page: 3, per_page: 100 };
+        assert!(
+            matches!(f.page_query(Backend::Sqlite, past, true).1.numbered(1), Some(Bind::Text(ids)) if ids == "[]")
+        );
+        // Any other filter or an ordering: the database filters and counts the matches.
+        let filtered = Filter {
+            for_sale: Some(true),
+            ..f.clone()
+        };
+        assert!(filtered
+            .count_query(Backend::Sqlite)
+            .0
+            .starts_with("SELECT COUNT(*) FROM json_each"));
+        let ordered = Filter {
+            ordering: Some(Ordering::Price),
+            ..f.clone()
+        };
+        assert!(ordered.page_query(Backend::Postgres, page, false).0.contains("LIMIT"));
     }
 }

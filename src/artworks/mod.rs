@@ -25,6 +25,7 @@ pub mod browse;
 pub mod images;
 pub mod quote;
 mod row;
+pub mod search;
 
 pub(crate) use row::{write_artwork, ArtworkRow};
 

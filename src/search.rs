@@ -1,0 +1,356 @@
+//! Full-text search in memory: an inverted index of documents with weighted fields,
+//! ranked by BM25F, and the slot that holds the current index while a newer one is
+//! built. It knows nothing of artworks: `artworks::search` fills it from the catalogue
+//! and says when to read it again.
+//!
+//! A search in the database looked at every match to rank it (SQLite's `bm25`,
+//! PostgreSQL's `ts_rank` over each match's vector): about a millisecond for a few hundred
+//! matches. Here the same work is a few microseconds, and the database reads only the
+//! page it shows (BENCHMARKS.md, "session 12").
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// BM25's saturation of a term's frequency, and how much a document's length matters.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// The longest word kept, in characters; the rest of a longer one is dropped.
+const MAX_WORD: usize = 64;
+
+static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// Words a search leaves out unless it has nothing else: "the harbour at dawn" finds
+/// what "harbour dawn" finds.
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "he", "her", "his", "in", "is", "it", "its",
+    "of", "on", "or", "she", "that", "the", "their", "this", "to", "was", "were", "with",
+];
+
+/// The terms of a text: words of letters and digits, lower-cased, without diacritics
+/// ("Café" is "cafe"), stemmed ("harbours" is "harbour").
+pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let plain: String = word
+                .nfd()
+                .filter(|c| !is_combining_mark(*c))
+                .flat_map(char::to_lowercase)
+                .take(MAX_WORD)
+                .collect();
+            match STEMMER.stem(&plain) {
+                Cow::Borrowed(stem) if stem.len() == plain.len() => plain,
+                stem => stem.into_owned(),
+            }
+        })
+        .filter(|term| !term.is_empty())
+}
+
+/// The terms a search asks for, each once, without the stopwords (unless they are all
+/// it has).
+fn query_terms(words: &[String]) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    for word in words {
+        for term in terms(word) {
+            if !all.contains(&term) {
+                all.push(term);
+            }
+        }
+    }
+    let kept: Vec<String> = all
+        .iter()
+        .filter(|term| !STOPWORDS.contains(&term.as_str()))
+        .cloned()
+        .collect();
+    if kept.is_empty() {
+        all
+    } else {
+        kept
+    }
+}
+
+/// A document's share of one term: the term's frequency in each field, times the
+/// field's weight, summed.
+#[derive(Debug, Clone, Copy)]
+struct Posting {
+    document: u32,
+    frequency: f32,
+}
+
+#[derive(Debug)]
+struct Document {
+    id: i64,
+    /// Orders equal scores, newest first (then the highest id).
+    created: i64,
+    /// The weighted count of its terms.
+    length: f32,
+}
+
+/// Builds an [`Index`] one document at a time.
+#[derive(Debug)]
+pub struct Builder {
+    weights: &'static [f32],
+    postings: HashMap<String, Vec<Posting>>,
+    documents: Vec<Document>,
+    frequencies: HashMap<String, f32>,
+}
+
+impl Builder {
+    /// Documents with one field for each weight, in the same order.
+    pub fn new(weights: &'static [f32]) -> Self {
+        Self {
+            weights,
+            postings: HashMap::new(),
+            documents: Vec::new(),
+            frequencies: HashMap::new(),
+        }
+    }
+
+    /// Adds a document; `fields` are in the order of the weights (missing ones are empty,
+    /// extra ones ignored).
+    pub fn add(&mut self, id: i64, created: i64, fields: &[&str]) {
+        let Ok(number) = u32::try_from(self.documents.len()) else {
+            return;
+        };
+        let mut length = 0.0;
+        for (field, weight) in fields.iter().zip(self.weights) {
+            for term in terms(field) {
+                length += weight;
+                *self.frequencies.entry(term).or_default() += weight;
+            }
+        }
+        for (term, frequency) in self.frequencies.drain() {
+            self.postings.entry(term).or_default().push(Posting {
+                document: number,
+                frequency,
+            });
+        }
+        self.documents.push(Document { id, created, length });
+    }
+
+    /// The index, labelled with the `generation` of the text it was read from.
+    pub fn build(self, generation: i64) -> Index {
+        let total: f32 = self.documents.iter().map(|d| d.length).sum();
+        let average = match self.documents.len() {
+            0 => 1.0,
+            n => (total / n as f32).max(f32::MIN_POSITIVE),
+        };
+        let terms = self
+            .postings
+            .into_iter()
+            .map(|(term, postings)| (term.into_boxed_str(), postings.into_boxed_slice()))
+            .collect();
+        Index {
+            generation,
+            terms,
+            documents: self.documents.into_boxed_slice(),
+            average,
+        }
+    }
+}
+
+/// Documents by term, each term's postings in document order.
+#[derive(Debug)]
+pub struct Index {
+    generation: i64,
+    terms: HashMap<Box<str>, Box<[Posting]>>,
+    documents: Box<[Document]>,
+    average: f32,
+}
+
+impl Index {
+    pub fn generation(&self) -> i64 {
+        self.generation
+    }
+
+    pub fn len(&self) -> usize {
+        self.documents.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty()
+    }
+
+    /// The ids of the documents holding every term of `words`, best first (BM25F; equal
+    /// scores newest first, then by id, highest first).
+    pub fn find(&self, words: &[String]) -> Vec<i64> {
+        let terms = query_terms(words);
+        let mut lists = Vec::with_capacity(terms.len());
+        for term in &terms {
+            match self.terms.get(term.as_str()) {
+                Some(postings) => lists.push(&**postings),
+                None => return Vec::new(),
+            }
+        }
+        if lists.is_empty() {
+            return Vec::new();
+        }
+        lists.sort_by_key(|postings| postings.len());
+        let count = self.documents.len() as f32;
+        let idf: Vec<f32> = lists
+            .iter()
+            .map(|postings| {
+                let n = postings.len() as f32;
+                (1.0 + (count - n + 0.5) / (n + 0.5)).ln()
+            })
+            .collect();
+        // The shortest list leads; each other list is searched from where it last stopped.
+        let mut cursors = vec![0usize; lists.len()];
+        let mut found: Vec<(f32, &Document)> = Vec::new();
+        'documents: for lead in lists[0] {
+            let document = &self.documents[lead.document as usize];
+            let norm = K1 * (1.0 - B + B * document.length / self.average);
+            let mut score = idf[0] * bm25(lead.frequency, norm);
+            for (i, postings) in lists.iter().enumerate().skip(1) {
+                let rest = &postings[cursors[i]..];
+                let at = rest.partition_point(|p| p.document < lead.document);
+                cursors[i] += at;
+                match rest.get(at) {
+                    Some(p) if p.document == lead.document => score += idf[i] * bm25(p.frequency, norm),
+                    Some(_) => continue 'documents,
+                    None => break 'documents,
+                }
+            }
+            found.push((score, document));
+        }
+        found.sort_unstable_by(|(a, x), (b, y)| b.total_cmp(a).then(y.created.cmp(&x.created)).then(y.id.cmp(&x.id)));
+        found.into_iter().map(|(_, document)| document.id).collect()
+    }
+}
+
+/// One term's share of a document's score: its weighted frequency, saturated.
+fn bm25(frequency: f32, norm: f32) -> f32 {
+    frequency * (K1 + 1.0) / (frequency + norm)
+}
+
+/// The current index, when it was last known to be current, and a lock that lets one
+/// caller at a time build the next.
+#[derive(Debug, Default)]
+pub struct Slot {
+    current: RwLock<Option<Current>>,
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, Clone)]
+struct Current {
+    index: Arc<Index>,
+    /// When the database last said the index was current.
+    checked: Instant,
+    /// The caller's mark of its own changes at that time (the page cache's generation).
+    mark: u64,
+}
+
+impl Slot {
+    /// The index, if it was checked within `within` and nothing has changed `mark` since.
+    pub fn fresh(&self, mark: u64, within: Duration) -> Option<Arc<Index>> {
+        let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        current
+            .as_ref()
+            .filter(|c| c.mark == mark && c.checked.elapsed() < within)
+            .map(|c| c.index.clone())
+    }
+
+    /// The index, however old.
+    pub fn latest(&self) -> Option<Arc<Index>> {
+        let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        current.as_ref().map(|c| c.index.clone())
+    }
+
+    /// Holds the right to refresh the index until dropped.
+    pub async fn refreshing(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.refreshing.lock().await
+    }
+
+    /// Makes `index` current, as checked now with the caller's `mark` read before the check.
+    pub fn store(&self, index: Arc<Index>, mark: u64) {
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        *current = Some(Current {
+            index,
+            checked: Instant::now(),
+            mark,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WEIGHTS: &[f32] = &[10.0, 1.0];
+
+    fn words(q: &str) -> Vec<String> {
+        q.split(' ').map(str::to_owned).collect()
+    }
+
+    fn index(documents: &[(i64, i64, &str, &str)]) -> Index {
+        let mut builder = Builder::new(WEIGHTS);
+        for (id, created, title, description) in documents {
+            builder.add(*id, *created, &[title, description]);
+        }
+        builder.build(7)
+    }
+
+    #[test]
+    fn terms_are_plain_lower_case_stems() {
+        let found: Vec<String> = terms("Harbours, CAFÉ's  paintings—Müller 1920").collect();
+        assert_eq!(found, ["harbour", "cafe", "s", "paint", "muller", "1920"]);
+        assert_eq!(terms(&"x".repeat(100)).next().map(|t| t.len()), Some(MAX_WORD));
+        assert_eq!(terms(" -- ").count(), 0);
+    }
+
+    #[test]
+    fn every_term_must_match() {
+        let index = index(&[
+            (1, 1, "Harbour at dawn", "Boats"),
+            (2, 2, "Harbour", "Gulls at noon"),
+            (3, 3, "Forest", "Pines at dawn"),
+        ]);
+        assert_eq!(index.find(&words("dawn harbour")), [1]);
+        // The shorter document first: its title is more of it.
+        assert_eq!(index.find(&words("HARBOURS")), [2, 1]);
+        assert!(index.find(&words("harbour forest")).is_empty());
+        assert!(index.find(&words("nowhere")).is_empty());
+        assert!(index.find(&[]).is_empty());
+        assert_eq!(index.generation(), 7);
+    }
+
+    #[test]
+    fn stopwords_are_left_out_unless_they_are_all() {
+        let index = index(&[(1, 1, "The harbour", ""), (2, 2, "Harbour", ""), (3, 3, "The end", "")]);
+        let mut found = index.find(&words("the harbour"));
+        found.sort();
+        assert_eq!(found, [1, 2], "'the' is left out");
+        assert_eq!(index.find(&words("the")), [3, 1], "unless it is all there is");
+    }
+
+    #[test]
+    fn weighted_fields_rank_and_ties_go_to_the_newest() {
+        let index = index(&[
+            (1, 10, "Morning", "A quiet harbour"),
+            (2, 5, "Harbour", "Boats"),
+            (3, 20, "Hill", "A harbour view"),
+            (4, 20, "Moor", "A harbour view"),
+        ]);
+        // The title outweighs the description; equal scores go newest first, then by id.
+        assert_eq!(index.find(&words("harbour")), [2, 4, 3, 1]);
+    }
+
+    #[test]
+    fn rarer_terms_count_for_more() {
+        let index = index(&[
+            (1, 1, "Blue", "harbour"),
+            (2, 2, "Harbour", "blue"),
+            (3, 3, "Blue", "sky"),
+            (4, 4, "Blue", "sea"),
+        ]);
+        // "harbour" is rarer than "blue": having it in the title counts for more.
+        assert_eq!(index.find(&words("blue harbour")), [2, 1]);
+    }
+}
