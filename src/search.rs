@@ -33,22 +33,44 @@ const STOPWORDS: &[&str] = &[
     "of", "on", "or", "she", "that", "the", "their", "this", "to", "was", "were", "with",
 ];
 
-/// The terms of a text: words of letters and digits, lower-cased, without diacritics
-/// ("Café" is "cafe"), stemmed ("harbours" is "harbour").
-pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
+/// The words of a text: its runs of letters and digits, with their diacritics (a
+/// decomposed "Müller" is one word).
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric() && !is_combining_mark(c))
         .filter(|word| !word.is_empty())
-        .map(|word| {
-            let plain: String = word
-                .nfd()
+}
+
+/// `word` lower-cased, without diacritics ("Café" is "cafe"), cut to [`MAX_WORD`]
+/// characters, into `out`.
+fn plain(word: &str, out: &mut String) {
+    out.clear();
+    if word.is_ascii() {
+        out.extend(word.chars().take(MAX_WORD).map(|c| c.to_ascii_lowercase()));
+    } else {
+        out.extend(
+            word.nfd()
                 .filter(|c| !is_combining_mark(*c))
                 .flat_map(char::to_lowercase)
-                .take(MAX_WORD)
-                .collect();
-            match STEMMER.stem(&plain) {
-                Cow::Borrowed(stem) if stem.len() == plain.len() => plain,
-                stem => stem.into_owned(),
-            }
+                .take(MAX_WORD),
+        );
+    }
+}
+
+/// A plain word's stem ("harbours" is "harbour").
+fn stem(plain: &str) -> String {
+    match STEMMER.stem(plain) {
+        Cow::Borrowed(stem) => stem.to_owned(),
+        Cow::Owned(stem) => stem,
+    }
+}
+
+/// The terms of a text: its words, plain and stemmed.
+pub fn terms(text: &str) -> impl Iterator<Item = String> + '_ {
+    let mut scratch = String::new();
+    words(text)
+        .map(move |word| {
+            plain(word, &mut scratch);
+            stem(&scratch)
         })
         .filter(|term| !term.is_empty())
 }
@@ -97,9 +119,17 @@ struct Document {
 #[derive(Debug)]
 pub struct Builder {
     weights: &'static [f32],
-    postings: HashMap<String, Vec<Posting>>,
+    /// Each plain word met, and its term's number: a word is stemmed once, however often
+    /// the catalogue uses it.
+    words: HashMap<String, u32>,
+    /// Each term's number.
+    numbers: HashMap<String, u32>,
+    /// Each term and its postings, by number.
+    postings: Vec<(String, Vec<Posting>)>,
     documents: Vec<Document>,
-    frequencies: HashMap<String, f32>,
+    /// The document being added: its terms' numbers and weights, one for each word.
+    frequencies: Vec<(u32, f32)>,
+    scratch: String,
 }
 
 impl Builder {
@@ -107,32 +137,64 @@ impl Builder {
     pub fn new(weights: &'static [f32]) -> Self {
         Self {
             weights,
-            postings: HashMap::new(),
+            words: HashMap::new(),
+            numbers: HashMap::new(),
+            postings: Vec::new(),
             documents: Vec::new(),
-            frequencies: HashMap::new(),
+            frequencies: Vec::new(),
+            scratch: String::new(),
         }
     }
 
     /// Adds a document; `fields` are in the order of the weights (missing ones are empty,
     /// extra ones ignored).
     pub fn add(&mut self, id: i64, created: i64, fields: &[&str]) {
-        let Ok(number) = u32::try_from(self.documents.len()) else {
+        let Ok(document) = u32::try_from(self.documents.len()) else {
             return;
         };
         let mut length = 0.0;
         for (field, weight) in fields.iter().zip(self.weights) {
-            for term in terms(field) {
-                length += weight;
-                *self.frequencies.entry(term).or_default() += weight;
+            for word in words(field) {
+                if let Some(number) = self.number(word) {
+                    length += weight;
+                    self.frequencies.push((number, *weight));
+                }
             }
         }
-        for (term, frequency) in self.frequencies.drain() {
-            self.postings.entry(term).or_default().push(Posting {
-                document: number,
-                frequency,
-            });
+        self.frequencies.sort_unstable_by_key(|(number, _)| *number);
+        let mut frequencies = self.frequencies.drain(..).peekable();
+        while let Some((number, mut frequency)) = frequencies.next() {
+            while let Some((_, more)) = frequencies.next_if(|(next, _)| *next == number) {
+                frequency += more;
+            }
+            if let Some((_, postings)) = self.postings.get_mut(number as usize) {
+                postings.push(Posting { document, frequency });
+            }
         }
         self.documents.push(Document { id, created, length });
+    }
+
+    /// The number of a word's term, found or given; none for a word without one.
+    fn number(&mut self, word: &str) -> Option<u32> {
+        plain(word, &mut self.scratch);
+        if let Some(number) = self.words.get(self.scratch.as_str()) {
+            return Some(*number);
+        }
+        let term = stem(&self.scratch);
+        if term.is_empty() {
+            return None;
+        }
+        let number = match self.numbers.get(&term) {
+            Some(number) => *number,
+            None => {
+                let number = u32::try_from(self.postings.len()).ok()?;
+                self.numbers.insert(term.clone(), number);
+                self.postings.push((term, Vec::new()));
+                number
+            }
+        };
+        self.words.insert(self.scratch.clone(), number);
+        Some(number)
     }
 
     /// The index, labelled with the `generation` of the text it was read from.
@@ -145,6 +207,7 @@ impl Builder {
         let terms = self
             .postings
             .into_iter()
+            .filter(|(_, postings)| !postings.is_empty())
             .map(|(term, postings)| (term.into_boxed_str(), postings.into_boxed_slice()))
             .collect();
         Index {
@@ -268,14 +331,11 @@ impl Slot {
         self.refreshing.lock().await
     }
 
-    /// Makes `index` current, as checked now with the caller's `mark` read before the check.
-    pub fn store(&self, index: Arc<Index>, mark: u64) {
+    /// Makes `index` current, as the database said it was at `checked`, when the caller's
+    /// mark was `mark`.
+    pub fn store(&self, index: Arc<Index>, mark: u64, checked: Instant) {
         let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
-        *current = Some(Current {
-            index,
-            checked: Instant::now(),
-            mark,
-        });
+        *current = Some(Current { index, checked, mark });
     }
 }
 
@@ -299,8 +359,8 @@ mod tests {
 
     #[test]
     fn terms_are_plain_lower_case_stems() {
-        let found: Vec<String> = terms("Harbours, CAFÉ's  paintings—Müller 1920").collect();
-        assert_eq!(found, ["harbour", "cafe", "s", "paint", "muller", "1920"]);
+        let found: Vec<String> = terms("Harbours, CAFÉ's  paintings—Müller 1920 Mu\u{308}ller").collect();
+        assert_eq!(found, ["harbour", "cafe", "s", "paint", "muller", "1920", "muller"]);
         assert_eq!(terms(&"x".repeat(100)).next().map(|t| t.len()), Some(MAX_WORD));
         assert_eq!(terms(" -- ").count(), 0);
     }
@@ -319,6 +379,18 @@ mod tests {
         assert!(index.find(&words("nowhere")).is_empty());
         assert!(index.find(&[]).is_empty());
         assert_eq!(index.generation(), 7);
+    }
+
+    #[test]
+    fn the_forms_of_a_word_are_one_term_counted_together() {
+        let index = index(&[(1, 1, "Paintings", "painting, painted"), (2, 2, "Painting", "Dusk")]);
+        assert_eq!(index.find(&words("painted")), [1, 2], "more of it counts for more");
+        let postings = &index.terms["paint"];
+        assert_eq!(postings.len(), 2, "one posting a document");
+        assert_eq!(
+            postings[0].frequency, 12.0,
+            "the title's 10 and the description's 1 twice"
+        );
     }
 
     #[test]

@@ -25,9 +25,10 @@ BEGIN
     UPDATE search_generation SET generation = generation + 1;
 END;
 
+-- Only an artist's names are searched: a collector's new name changes nothing.
 CREATE TRIGGER search_generation_members_update AFTER UPDATE OF first_name, last_name, username ON members
-WHEN old.first_name IS NOT new.first_name OR old.last_name IS NOT new.last_name
-    OR old.username IS NOT new.username
+WHEN (old.first_name IS NOT new.first_name OR old.last_name IS NOT new.last_name
+    OR old.username IS NOT new.username) AND EXISTS (SELECT 1 FROM artworks WHERE artist_id = new.id)
 BEGIN
     UPDATE search_generation SET generation = generation + 1;
 END;

@@ -102,11 +102,10 @@ pub struct Filter {
 
 const MAX_WORDS: usize = 16;
 
-/// The words of a search, lower-cased: letters and digits only, so nothing a visitor
-/// types can reach either engine's query syntax.
+/// The words of a search ([`crate::search::words`]), lower-cased and at most 64
+/// characters each: the cache's key and the index's question.
 pub fn search_words(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+    crate::search::words(q)
         .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
         .take(MAX_WORDS)
         .collect()
@@ -295,7 +294,11 @@ impl Filter {
                 order,
                 ..
             } = matched(Backend::Sqlite, slice(matches, page), &mut binds);
-            let ids = format!("SELECT a.id, a.id AS sort_key FROM {tables} WHERE {condition} ORDER BY {order}");
+            // The limit keeps the order: SQLite may drop an unlimited subquery's ORDER BY.
+            let ids = format!(
+                "SELECT a.id, a.id AS sort_key FROM {tables} WHERE {condition} ORDER BY {order} LIMIT {}",
+                page.per_page
+            );
             return (rows_of(&ids, &matches.len().to_string()), binds);
         }
         let total = format!("({})", self.count_sql(Backend::Sqlite, &mut binds));

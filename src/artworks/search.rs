@@ -9,9 +9,7 @@
 //! second.
 
 use std::sync::Arc;
-use std::time::Duration;
-
-use futures::TryStreamExt;
+use std::time::{Duration, Instant};
 
 use crate::db::{Binds, Columns, Reads};
 use crate::error::ApiResult;
@@ -51,6 +49,8 @@ async fn current(state: &AppState) -> ApiResult<Arc<Index>> {
     if let Some(index) = slot.fresh(mark, RECHECK) {
         return Ok(index);
     }
+    // The index is as new as the database at this moment, however long the reading takes.
+    let checked = Instant::now();
     let generation = generation(state).await?;
     let index = match slot.latest() {
         Some(index) if index.generation() == generation => index,
@@ -60,7 +60,7 @@ async fn current(state: &AppState) -> ApiResult<Arc<Index>> {
             index
         }
     };
-    slot.store(index.clone(), mark);
+    slot.store(index.clone(), mark, checked);
     Ok(index)
 }
 
@@ -96,18 +96,20 @@ async fn load(state: &AppState, generation: i64) -> ApiResult<Index> {
                 .await?
         }
         Reads::Postgres(readers) => {
-            readers
-                .read(|conn, _| {
-                    Box::pin(async move {
-                        let mut builder = Builder::new(WEIGHTS);
-                        let mut rows = sqlx::query(TEXTS).fetch(conn);
-                        while let Some(row) = rows.try_next().await? {
-                            add(&mut builder, &row)?;
-                        }
-                        Ok(builder.build(generation))
-                    })
-                })
-                .await?
+            // The rows are read, then indexed on the blocking pool: stemming a large
+            // catalogue would hold up every request sharing this worker.
+            let rows = readers
+                .read(|conn, _| Box::pin(sqlx::query(TEXTS).fetch_all(conn)))
+                .await?;
+            tokio::task::spawn_blocking(move || {
+                let mut builder = Builder::new(WEIGHTS);
+                for row in &rows {
+                    add(&mut builder, row)?;
+                }
+                Ok::<_, sqlx::Error>(builder.build(generation))
+            })
+            .await
+            .map_err(anyhow::Error::from)??
         }
     })
 }

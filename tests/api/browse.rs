@@ -717,6 +717,22 @@ async fn only_a_change_to_searched_text_moves_the_search_generation() {
     assert!(app.ids("/api/artworks/?q=hilma").await.is_empty());
     let renamed = "UPDATE members SET first_name = 'Hilma' WHERE id = $1";
     assert_eq!(changes(renamed).await, 2, "the member's row and the count");
+    let collector = app.collector().await;
+    let renamed_collector = format!("UPDATE members SET first_name = 'Vera' WHERE id = {}", collector.id);
+    let mut tx = app.state.db.begin().await.unwrap();
+    let before: i64 = sqlx::query("SELECT total_changes()")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get(0);
+    sqlx::query(&renamed_collector).execute(&mut *tx).await.unwrap();
+    let after: i64 = sqlx::query("SELECT total_changes()")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get(0);
+    tx.commit().await.unwrap();
+    assert_eq!(after - before, 1, "a collector's name is not searched");
     // Written behind this server's back, as by another instance: found within a second.
     tokio::time::sleep(openstudio::artworks::search::RECHECK + std::time::Duration::from_millis(100)).await;
     let found = app.get("/api/artworks/?q=hilma&page=1", None).await;

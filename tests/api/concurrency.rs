@@ -291,3 +291,71 @@ async fn concurrent_registrations_of_one_username() {
         );
     }
 }
+
+/// Artists listing, editing and withdrawing works and renaming themselves all at once,
+/// while others buy: every change raises the search's count (one row) and the
+/// catalogue's counts, and none of the writers waits on another in a cycle. Afterwards
+/// the search and the counts agree with the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn catalogue_writes_at_once_all_succeed_and_the_search_follows() {
+    let app = TestApp::spawn().await;
+    let artists = join_all((0..4).map(|_| app.artist())).await;
+    let buyers = collectors(&app, 4).await;
+    let mut first = Vec::new();
+    for artist in &artists {
+        first.push(
+            app.artwork_with(artist, json!({"title": "Estuary", "medium": "sculpture"}))
+                .await,
+        );
+    }
+    let writes = artists.iter().enumerate().flat_map(|(i, artist)| {
+        let app = &app;
+        let (buyer, listed) = (&buyers[i], first[i]);
+        (0..4).map(move |n| async move {
+            let status = match n {
+                0 => {
+                    app.post("/api/artworks/", Some(&artist.token), {
+                        let mut body = TestApp::artwork_body();
+                        body["title"] = json!("Estuary at noon");
+                        body
+                    })
+                    .await
+                    .status
+                }
+                1 => {
+                    app.patch(
+                        &format!("/api/artworks/{listed}"),
+                        Some(&artist.token),
+                        json!({"title": "Delta", "medium": "painting"}),
+                    )
+                    .await
+                    .status
+                }
+                2 => {
+                    app.patch(
+                        "/api/members/user/",
+                        Some(&artist.token),
+                        json!({"last_name": format!("Constable{i}")}),
+                    )
+                    .await
+                    .status
+                }
+                _ => {
+                    app.post("/api/orders/create/", Some(&buyer.token), json!({"artwork_id": listed}))
+                        .await
+                        .status
+                }
+            };
+            assert!((200..300).contains(&status), "write {n} of artist {i}: {status}");
+        })
+    });
+    join_all(writes).await;
+    assert_eq!(app.ids("/api/artworks/?q=estuary").await.len(), 4, "the new ones");
+    assert_eq!(app.ids("/api/artworks/?q=delta").await.len(), 4, "the edited ones");
+    for i in 0..4 {
+        assert_eq!(app.ids(&format!("/api/artworks/?q=constable{i}")).await.len(), 2);
+    }
+    let whole = app.ids("/api/artworks/").await.len();
+    let counted = app.get("/api/artworks/?per_page=1", None).await;
+    assert_eq!(counted.header("x-total-count"), whole.to_string());
+}
