@@ -111,11 +111,12 @@ async fn killed_database_connections_answer_503_and_the_pool_recovers() {
     let app = &app;
     for round in 0..5 {
         // Requests under way while every connection of the app's database is killed.
-        let requests = join_all((0..20).map(|i| async move {
-            if i % 2 == 0 {
-                app.get(&format!("/api/artworks/{artwork}"), None).await.status
-            } else {
-                app.get("/api/artworks/?per_page=5", None).await.status
+        let requests = join_all((0..30).map(|i| async move {
+            match i % 3 {
+                0 => app.get(&format!("/api/artworks/{artwork}"), None).await.status,
+                1 => app.get("/api/artworks/?per_page=5", None).await.status,
+                // The first rounds read the search index, the others its count.
+                _ => app.get("/api/artworks/?q=harbour&for_sale=true", None).await.status,
             }
         }));
         let kill = async {
@@ -248,9 +249,11 @@ async fn a_database_outage_fails_fast_and_readiness_says_so_within_a_second() {
         "readiness waited {:?}",
         started.elapsed()
     );
+    // The search index has not been read yet: reading it fails as any read does.
     for path in [
         format!("/api/artworks/{artwork}"),
         "/api/artworks/?per_page=5".to_owned(),
+        "/api/artworks/?q=harbour".to_owned(),
     ] {
         let res = app.get(&path, None).await;
         res.assert_status(503);
@@ -268,6 +271,7 @@ async fn a_database_outage_fails_fast_and_readiness_says_so_within_a_second() {
     }
     assert!(recovered, "requests succeed again after the outage");
     app.get("/health/ready", None).await.assert_status(200);
+    assert_eq!(app.ids("/api/artworks/?q=harbour").await, vec![artwork]);
 }
 
 #[tokio::test]
