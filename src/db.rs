@@ -186,9 +186,14 @@ impl Db {
                 .connect(url)
                 .await?;
             restrict_sqlite_files(url);
+            // SQLite's reads are the server's own CPU work: more of them at once than
+            // twice the cores only share the cores finer, and the slowest wait longer
+            // (a page of 200 at 32 connections: p99 18-21 ms with 4 readers on 2 cores,
+            // 24-27 ms with 8, at the same rate; BENCHMARKS.md, session 12).
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
             let readers = Readers::new(
                 path.into(),
-                options.max_connections.clamp(1, 8) as usize,
+                (options.max_connections.clamp(1, 8) as usize).min(2 * cores),
                 options.acquire_timeout,
                 options.statement_timeout,
             );
