@@ -135,7 +135,7 @@ unsafe extern "C" fn on_trace(
         let deadline = &*context.cast::<Deadline>();
         if event == ffi::SQLITE_TRACE_STMT as c_uint {
             // A trigger's program ("-- TRIGGER …") and a statement run from within
-            // another (FTS5's own) report "-- …": part of the statement already running,
+            // another (a virtual table's own) report "-- …": part of the statement already running,
             // whose clock keeps going.
             let sql = detail.cast::<c_char>();
             if sql.is_null() || *sql != b'-' as c_char {

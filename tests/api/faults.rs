@@ -115,7 +115,7 @@ async fn killed_database_connections_answer_503_and_the_pool_recovers() {
             match i % 3 {
                 0 => app.get(&format!("/api/artworks/{artwork}"), None).await.status,
                 1 => app.get("/api/artworks/?per_page=5", None).await.status,
-                // The first rounds read the search index, the others its count.
+                // A search: the index (read when the database's count moved) and the page.
                 _ => app.get("/api/artworks/?q=harbour&for_sale=true", None).await.status,
             }
         }));
