@@ -73,6 +73,38 @@ pub enum Reads {
     Postgres(PgReaders),
 }
 
+/// A hot read that failed, on either engine's connections.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadFault {
+    #[error(transparent)]
+    Sqlite(#[from] crate::sqlite_reads::ReadError),
+    #[error(transparent)]
+    Postgres(#[from] sqlx::Error),
+}
+
+impl Reads {
+    /// The integer in the first column of `sql`'s first row (0 without a row): a point
+    /// read, run on the request's thread on SQLite.
+    pub async fn int(&self, sql: &str, binds: &Binds) -> Result<i64, ReadFault> {
+        match self {
+            Self::Sqlite(readers) => {
+                let found = readers
+                    .run(|conn| crate::sqlite_reads::rows(conn, sql, binds, |row| row.int(0)))
+                    .await?;
+                Ok(found.into_iter().next().unwrap_or_default())
+            }
+            Self::Postgres(readers) => Ok(readers
+                .read(|conn, _| {
+                    Box::pin(async move {
+                        let row = binds.apply(sqlx::query(sql)).fetch_optional(conn).await?;
+                        Ok(row.map(|row| row.int(0)).transpose()?.unwrap_or_default())
+                    })
+                })
+                .await?),
+        }
+    }
+}
+
 pub type Tx = Transaction<'static, Any>;
 
 /// How the pools behave.

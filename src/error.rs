@@ -117,6 +117,15 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+impl From<crate::db::ReadFault> for ApiError {
+    fn from(fault: crate::db::ReadFault) -> Self {
+        match fault {
+            crate::db::ReadFault::Sqlite(error) => error.into(),
+            crate::db::ReadFault::Postgres(error) => error.into(),
+        }
+    }
+}
+
 impl From<crate::sqlite_reads::ReadError> for ApiError {
     fn from(error: crate::sqlite_reads::ReadError) -> Self {
         use crate::sqlite_reads::ReadError;

@@ -188,13 +188,7 @@ impl Filter {
             let total = binds.push(Bind::Int(count_of(matches)));
             return format!("SELECT CAST({total} AS BIGINT)");
         }
-        let kept = self.words.is_empty()
-            && self.artist.is_none()
-            && self.min_price.is_none()
-            && self.max_price.is_none()
-            && self.year_min.is_none()
-            && self.year_max.is_none();
-        if kept {
+        if self.words.is_empty() && !self.narrowed_by_value() {
             let mut conditions = vec!["artworks > 0".to_owned()];
             if !self.media.is_empty() {
                 conditions.push(self.media_condition("medium", binds));
@@ -337,15 +331,19 @@ impl Filter {
     /// The matches of a search with no other filter, in the index's order: the index
     /// counted them and ranked them, so the database reads only the page's artworks.
     fn plain_search(&self) -> Option<&[i64]> {
-        let only_words = self.media.is_empty()
-            && self.artist.is_none()
-            && self.min_price.is_none()
-            && self.max_price.is_none()
-            && self.for_sale.is_none()
-            && self.year_min.is_none()
-            && self.year_max.is_none()
-            && self.ordering.is_none();
+        let only_words =
+            self.media.is_empty() && self.for_sale.is_none() && self.ordering.is_none() && !self.narrowed_by_value();
         self.search().filter(|_| only_words)
+    }
+
+    /// Whether an artist, a price or a year narrows the list: what neither the kept
+    /// counts nor the index can count.
+    fn narrowed_by_value(&self) -> bool {
+        self.artist.is_some()
+            || self.min_price.is_some()
+            || self.max_price.is_some()
+            || self.year_min.is_some()
+            || self.year_max.is_some()
     }
 
     /// The ordering the list follows, unless it is a search's relevance.

@@ -65,21 +65,7 @@ async fn current(state: &AppState) -> ApiResult<Arc<Index>> {
 }
 
 async fn generation(state: &AppState) -> ApiResult<i64> {
-    Ok(match state.db.reads() {
-        Reads::Sqlite(readers) => {
-            readers
-                .run_blocking(|conn| {
-                    let found = sqlite_reads::rows(conn, GENERATION, &Binds::default(), |row| row.int(0))?;
-                    Ok(found.into_iter().next().unwrap_or_default())
-                })
-                .await?
-        }
-        Reads::Postgres(readers) => {
-            readers
-                .read(|conn, _| Box::pin(sqlx::query_scalar(GENERATION).fetch_one(conn)))
-                .await?
-        }
-    })
+    Ok(state.db.reads().int(GENERATION, &Binds::default()).await?)
 }
 
 /// Every artwork on show, indexed; labelled `generation`, read before the text, so the

@@ -941,18 +941,7 @@ pub async fn unviewed(db: &Db, member_id: i64, side: UserType) -> ApiResult<i64>
         })
     });
     let sql = &SQL[usize::from(side == UserType::Artist)];
-    match db.reads() {
-        Reads::Sqlite(readers) => {
-            let binds = Binds::from([Bind::Int(member_id)]);
-            let counts = readers
-                .run(|conn| sqlite_reads::rows(conn, sql, &binds, |row| row.get(0)))
-                .await?;
-            Ok(counts.into_iter().next().unwrap_or_default())
-        }
-        Reads::Postgres(readers) => Ok(readers
-            .read(|conn, _| Box::pin(sqlx::query_scalar(sql).bind(member_id).fetch_one(conn)))
-            .await?),
-    }
+    Ok(db.reads().int(sql, &Binds::from([Bind::Int(member_id)])).await?)
 }
 
 /// Marks a member's orders on one side (all, or those of `ids`) as viewed; returns how many changed.
