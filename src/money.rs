@@ -70,14 +70,7 @@ hundredths!(
 /// Writes a count of hundredths as decimal text without trailing zeros (`1250.5`,
 /// `12`, `-0.05`): integer arithmetic only, as a list writes five of them per artwork.
 fn write_hundredths(hundredths: i64, out: &mut impl fmt::Write) -> fmt::Result {
-    let sign = if hundredths < 0 { "-" } else { "" };
-    let abs = hundredths.unsigned_abs();
-    let (whole, fraction) = (abs / 100, abs % 100);
-    match fraction {
-        0 => write!(out, "{sign}{whole}"),
-        f if f % 10 == 0 => write!(out, "{sign}{whole}.{}", f / 10),
-        f => write!(out, "{sign}{whole}.{f:02}"),
-    }
+    out.write_str(Digits::of(hundredths).as_str())
 }
 
 /// Writes a count of hundredths as a JSON number without trailing zeros.
@@ -85,10 +78,56 @@ fn serialize_hundredths<S: Serializer>(hundredths: i64, serializer: S) -> Result
     if hundredths % 100 == 0 {
         return serializer.serialize_i64(hundredths / 100);
     }
-    let mut text = String::with_capacity(24);
-    write_hundredths(hundredths, &mut text).map_err(serde::ser::Error::custom)?;
-    let number = serde_json::Number::from_str(&text).map_err(serde::ser::Error::custom)?;
+    let number = serde_json::Number::from_str(Digits::of(hundredths).as_str()).map_err(serde::ser::Error::custom)?;
     number.serialize(serializer)
+}
+
+/// A count of hundredths as decimal text, written right to left into a buffer on the
+/// stack: no formatting machinery and no allocation (`core::fmt` was a twentieth of a
+/// page of the catalogue's time, BENCHMARKS.md).
+struct Digits {
+    /// Room for `-92233720368547758.08`, the longest: 21 bytes.
+    bytes: [u8; 24],
+    start: usize,
+}
+
+impl Digits {
+    fn of(hundredths: i64) -> Self {
+        let mut digits = Self {
+            bytes: [0; 24],
+            start: 24,
+        };
+        let abs = hundredths.unsigned_abs();
+        let (mut whole, fraction) = (abs / 100, abs % 100);
+        // The fraction without its trailing zeros: `.5` for 50, `.05` for 5, none for 0.
+        match (fraction / 10, fraction % 10) {
+            (0, 0) => {}
+            (tenths, 0) => digits.push_all(&[b'.', b'0' + tenths as u8]),
+            (tenths, last) => digits.push_all(&[b'.', b'0' + tenths as u8, b'0' + last as u8]),
+        }
+        loop {
+            digits.push_all(&[b'0' + (whole % 10) as u8]);
+            whole /= 10;
+            if whole == 0 {
+                break;
+            }
+        }
+        if hundredths < 0 {
+            digits.push_all(b"-");
+        }
+        digits
+    }
+
+    /// Puts `bytes` before what is written so far.
+    fn push_all(&mut self, bytes: &[u8]) {
+        self.start -= bytes.len();
+        self.bytes[self.start..self.start + bytes.len()].copy_from_slice(bytes);
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits, '.' and '-' are ever written.
+        std::str::from_utf8(&self.bytes[self.start..]).unwrap_or_default()
+    }
 }
 
 /// Parses decimal text exactly: `12`, `12.5`, `-3.25`, `1e3`. Rejects anything else.
