@@ -8,7 +8,8 @@
 //!
 //! The hot reads run on each engine's own connections instead ([`Reads`]): on SQLite
 //! the catalogue's pages, an artwork, the order lists and the unviewed count; on
-//! PostgreSQL the catalogue's pages, an artwork and the unviewed count. [`Columns`] reads
+//! PostgreSQL the catalogue's pages, an artwork, the unviewed count and the order lists;
+//! on both, the member and the session a request is authenticated by. [`Columns`] reads
 //! their rows and sqlx's with one decoder.
 
 use std::borrow::Cow;
@@ -25,7 +26,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{Any, AnyPool, Decode, Executor, Row, Transaction, Type, TypeInfo, ValueRef};
 
 use crate::pg_reads::PgReaders;
-pub use crate::sql::{Bind, Binds, Columns};
+pub use crate::sql::{Bind, Binds, Columns, FromColumns};
 use crate::sqlite_reads::Readers;
 
 /// The advisory lock that orders notification commits on PostgreSQL.
@@ -83,25 +84,32 @@ pub enum ReadFault {
 }
 
 impl Reads {
-    /// The integer in the first column of `sql`'s first row (0 without a row): a point
-    /// read, run on the request's thread on SQLite.
-    pub async fn int(&self, sql: &str, binds: &Binds) -> Result<i64, ReadFault> {
+    /// The first row of `sql` (`None` without a row): a point read, run on the request's
+    /// thread on SQLite. On PostgreSQL a connection that broke while idle is replaced
+    /// and the read run again ([`PgReaders::read`]), where the `Any` pool would answer
+    /// 503 once for each.
+    pub async fn one<T: FromColumns>(&self, sql: &str, binds: &Binds) -> Result<Option<T>, ReadFault> {
         match self {
             Self::Sqlite(readers) => {
                 let found = readers
-                    .run(|conn| crate::sqlite_reads::rows(conn, sql, binds, |row| row.int(0)))
+                    .run(|conn| crate::sqlite_reads::rows(conn, sql, binds, |row| T::read(row)))
                     .await?;
-                Ok(found.into_iter().next().unwrap_or_default())
+                Ok(found.into_iter().next())
             }
             Self::Postgres(readers) => Ok(readers
                 .read(|conn, _| {
                     Box::pin(async move {
                         let row = binds.apply(sqlx::query(sql)).fetch_optional(conn).await?;
-                        Ok(row.map(|row| row.int(0)).transpose()?.unwrap_or_default())
+                        row.map(|row| T::read(&row)).transpose()
                     })
                 })
                 .await?),
         }
+    }
+
+    /// The integer in the first column of `sql`'s first row (0 without a row).
+    pub async fn int(&self, sql: &str, binds: &Binds) -> Result<i64, ReadFault> {
+        Ok(self.one::<i64>(sql, binds).await?.unwrap_or_default())
     }
 }
 
@@ -131,18 +139,34 @@ impl Default for DbOptions {
 /// How long a write is taken to be refused for want of space after the last time it was.
 const STORAGE_FULL_FOR: Duration = Duration::from_secs(10);
 
-/// A pooled connection left inside a transaction (its ROLLBACK failed after SQLite
-/// rolled back by itself on a full disk, or a request was dropped just after `BEGIN`)
-/// would refuse every later `BEGIN` forever: close it, and the pool opens a fresh one.
-fn discard_if_in_transaction(
+/// A PostgreSQL connection idle longer than this is pinged before it is lent.
+const IDLE_PING: Duration = Duration::from_secs(1);
+
+/// Checks a pooled connection before it is lent; a connection refused here is closed
+/// and another taken.
+///
+/// - One left inside a transaction (its ROLLBACK failed after SQLite rolled back by
+///   itself on a full disk, or a request was dropped just after `BEGIN`) would refuse
+///   every later `BEGIN` forever.
+/// - A PostgreSQL connection idle for over [`IDLE_PING`] is pinged: one whose server
+///   process ended while it sat idle (a restart, a failover, an operator) would
+///   otherwise fail its next request with a 503. A connection in steady use is never
+///   pinged, so busy pools pay nothing; idle ones pay one round trip.
+fn checked_before_use(
     conn: &mut sqlx::AnyConnection,
-    _meta: sqlx::pool::PoolConnectionMetadata,
+    meta: sqlx::pool::PoolConnectionMetadata,
 ) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
-    let stale = sqlx::Connection::is_in_transaction(conn);
-    if stale {
-        tracing::warn!("discarding a pooled connection left inside a transaction");
-    }
-    Box::pin(async move { Ok(!stale) })
+    Box::pin(async move {
+        if sqlx::Connection::is_in_transaction(conn) {
+            tracing::warn!("discarding a pooled connection left inside a transaction");
+            return Ok(false);
+        }
+        if meta.idle_for > IDLE_PING && conn.backend_name() == "PostgreSQL" {
+            // An error closes the connection; the pool takes another.
+            sqlx::Connection::ping(conn).await?;
+        }
+        Ok(true)
+    })
 }
 
 /// Every SQLite connection's settings; `max_pages` (when above 0) caps the file's size,
@@ -189,11 +213,10 @@ impl Db {
         let pool_options = || {
             AnyPoolOptions::new()
                 .acquire_timeout(options.acquire_timeout)
-                // No ping before each use: it would double every query's round trips. A
-                // connection that broke while idle fails its next query (503) and the
-                // pool drops it.
+                // No ping before each use: it would double every query's round trips.
+                // Only a connection idle for a while is checked ([`checked_before_use`]).
                 .test_before_acquire(false)
-                .before_acquire(discard_if_in_transaction)
+                .before_acquire(checked_before_use)
         };
         let statement_ms = options.statement_timeout.as_millis();
         if url.starts_with("sqlite:") {

@@ -102,3 +102,15 @@ pub trait Columns {
             .ok_or_else(|| self.invalid(i, "NULL where a timestamp was expected".into()))
     }
 }
+
+/// What a read makes of each row, by position, on whichever connections read it.
+pub trait FromColumns: Sized + Send {
+    fn read<R: Columns>(row: &R) -> Result<Self, R::Error>;
+}
+
+/// A count or an id: the first column.
+impl FromColumns for i64 {
+    fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
+        row.int(0)
+    }
+}

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::general_security_profile::IdentifierType;
@@ -16,7 +15,7 @@ pub mod sessions;
 
 use crate::cache::Recent;
 use crate::clock;
-use crate::db::{flag, Db};
+use crate::db::{Bind, Binds, Columns, Db, FromColumns, ReadFault};
 use crate::error::{unique_violation, ApiError, ApiResult, FieldErrors};
 use crate::input::{as_text, boolean, http_url, parsed, text, Fields, Parser};
 use crate::passwords;
@@ -87,28 +86,27 @@ const MEMBER_SELECT: &str = "SELECT m.id, m.email, m.username, m.first_name, m.l
      m.address, m.postcode, m.bio, m.website, m.is_staff, m.token_generation, m.created_at, m.email_notifications, \
      g.id AS gallery_id, m.password_hash FROM members m LEFT JOIN galleries g ON g.curator_id = m.id";
 
-fn member_from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
-    let user_type: String = row.try_get("user_type")?;
-    Ok(Member {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        username: row.try_get("username")?,
-        first_name: row.try_get("first_name")?,
-        last_name: row.try_get("last_name")?,
-        user_type: UserType::parse(&user_type).map_err(|e| sqlx::Error::ColumnDecode {
-            index: "user_type".into(),
-            source: e.into(),
-        })?,
-        address: row.try_get("address")?,
-        postcode: Postcode::stored(row.try_get("postcode")?),
-        bio: row.try_get("bio")?,
-        website: row.try_get("website")?,
-        is_staff: flag(row, "is_staff")?,
-        token_generation: row.try_get("token_generation")?,
-        gallery_id: row.try_get("gallery_id")?,
-        created_at: crate::db::timestamp(row, "created_at")?,
-        email_notifications: flag(row, "email_notifications")?,
-    })
+/// A member from [`MEMBER_SELECT`]'s columns, by position.
+impl FromColumns for Member {
+    fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
+        Ok(Member {
+            id: row.int(0)?,
+            email: row.text(1)?,
+            username: row.text(2)?,
+            first_name: row.text(3)?,
+            last_name: row.text(4)?,
+            user_type: UserType::parse(row.str(5)?).map_err(|e| row.invalid(5, e.into()))?,
+            address: row.text(6)?,
+            postcode: Postcode::stored(row.text(7)?),
+            bio: row.text(8)?,
+            website: row.text(9)?,
+            is_staff: row.flag(10)?,
+            token_generation: row.int(11)?,
+            created_at: row.timestamp(12)?,
+            email_notifications: row.flag(13)?,
+            gallery_id: row.optional_int(14)?,
+        })
+    }
 }
 
 /// Members recently read to authenticate a request, on this instance: a token is checked
@@ -119,7 +117,7 @@ fn member_from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
 pub struct RecentMembers(Recent<i64, Member>);
 
 /// A member by id, as read at most a second ago on this instance.
-pub async fn find_recent(state: &AppState, id: i64) -> Result<Option<Member>, sqlx::Error> {
+pub async fn find_recent(state: &AppState, id: i64) -> Result<Option<Member>, ReadFault> {
     let recent = state.memos.get::<RecentMembers>();
     if let Some(member) = recent.0.get(&id) {
         return Ok(Some(member));
@@ -137,13 +135,12 @@ fn forget(state: &AppState, id: i64) {
     state.memos.get::<RecentMembers>().0.forget(&id);
 }
 
-/// Loads a member by id.
-pub async fn find(db: &Db, id: i64) -> Result<Option<Member>, sqlx::Error> {
-    let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.id = $1"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.map(|row| member_from_row(&row)).transpose()
+/// Loads a member by id: a hot read, as every authenticated request makes it once a
+/// second ([`find_recent`]).
+pub async fn find(db: &Db, id: i64) -> Result<Option<Member>, ReadFault> {
+    let mut binds = Binds::default();
+    let sql = format!("{MEMBER_SELECT} WHERE m.id = {}", binds.push(Bind::Int(id)));
+    db.reads().one(&sql, &binds).await
 }
 
 /// The member registered with this email (compared case-insensitively), if any, and
@@ -154,8 +151,7 @@ async fn find_with_hash(pool: &AnyPool, email: &str) -> Result<Option<(Member, S
         .bind(email.to_lowercase())
         .fetch_optional(pool)
         .await?;
-    row.map(|row| Ok((member_from_row(&row)?, row.try_get("password_hash")?)))
-        .transpose()
+    row.map(|row| Ok((Member::read(&row)?, row.try_get(15)?))).transpose()
 }
 
 /// An email address: valid, at most 254 characters; compared lower-cased.

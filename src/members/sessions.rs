@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::{find_recent, Member};
 use crate::cache::Recent;
 use crate::clock;
-use crate::db::Db;
+use crate::db::{Bind, Binds, Columns, Db, FromColumns, ReadFault};
 use crate::state::AppState;
 
 /// The random value the browser holds: 32 bytes, as 64 hex digits.
@@ -69,9 +69,19 @@ struct Session {
     expires_at: DateTime<Utc>,
 }
 
+impl FromColumns for Session {
+    fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
+        Ok(Self {
+            member_id: row.int(0)?,
+            generation: row.int(1)?,
+            expires_at: row.timestamp(2)?,
+        })
+    }
+}
+
 /// The member whose live session this cookie value opens, if any, as read at most a
 /// second ago on this instance (see [`RecentSessions`]).
-pub async fn member_recent(state: &AppState, secret: &str, now: DateTime<Utc>) -> Result<Option<Member>, sqlx::Error> {
+pub async fn member_recent(state: &AppState, secret: &str, now: DateTime<Utc>) -> Result<Option<Member>, ReadFault> {
     if !well_formed(secret) {
         return Ok(None);
     }
@@ -80,23 +90,14 @@ pub async fn member_recent(state: &AppState, secret: &str, now: DateTime<Utc>) -
     let session = match recent.0.get(&key) {
         Some(session) => session,
         None => {
-            let row: Option<(i64, i64, String)> =
-                sqlx::query_as("SELECT member_id, generation, expires_at FROM sessions WHERE id_hash = $1")
-                    .bind(&key)
-                    .fetch_optional(state.db.pool())
-                    .await?;
-            let Some((member_id, generation, expires_at)) = row else {
+            let mut binds = Binds::default();
+            let sql = format!(
+                "SELECT member_id, generation, expires_at FROM sessions WHERE id_hash = {}",
+                binds.push(Bind::Text(key.clone()))
+            );
+            let Some(session) = state.db.reads().one::<Session>(&sql, &binds).await? else {
                 recent.0.forget(&key);
                 return Ok(None);
-            };
-            let expires_at = clock::from_db(&expires_at).map_err(|e| sqlx::Error::ColumnDecode {
-                index: "expires_at".into(),
-                source: e.into(),
-            })?;
-            let session = Session {
-                member_id,
-                generation,
-                expires_at,
             };
             recent.0.put(key, session.clone());
             session

@@ -115,6 +115,12 @@ impl From<sqlx::Error> for Refusal {
     }
 }
 
+impl From<crate::db::ReadFault> for Refusal {
+    fn from(error: crate::db::ReadFault) -> Self {
+        Self::Error(error.into())
+    }
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {

@@ -98,6 +98,11 @@ async fn killed_database_connections_answer_503_and_the_pool_recovers() {
     let app = TestApp::spawn().await;
     let artist = app.artist().await;
     let artwork = app.artwork(&artist, 1).await;
+    // Authenticated for the first time only after the fault: their token's member, and
+    // the browser's session, are read from the database then, not from this instance's
+    // copies of a second ago.
+    let newcomer = app.collector().await;
+    let (mut browser, _) = crate::web::member(&app, "collector").await;
     let database: String = sqlx::query("SELECT current_database()::text")
         .fetch_one(app.state.db.pool())
         .await
@@ -175,6 +180,18 @@ async fn killed_database_connections_answer_503_and_the_pool_recovers() {
     app.get("/api/orders/unviewed-orders/", Some(&artist.token))
         .await
         .assert_status(200);
+    app.get("/api/orders/unviewed-orders/", Some(&newcomer.token))
+        .await
+        .assert_status(200);
+    // The other connections are checked before use once idle for a second: a page that
+    // reads through them answers too.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let purchases = browser.get("/purchases").await;
+    assert_eq!(
+        purchases.status, 200,
+        "the session still opens its page: {}",
+        purchases.html
+    );
     app.get("/health/ready", None).await.assert_status(200);
     // The fault passed: the next requests succeed.
     let mut ok = false;

@@ -109,16 +109,16 @@ async fn an_artist_has_a_page_with_their_works_on_sale() {
 
 /// A browser: keeps its cookies, follows no redirect by itself, and sends each form's
 /// token as the page gave it.
-struct Browser {
+pub(crate) struct Browser {
     base: String,
     client: reqwest::Client,
     cookies: std::collections::BTreeMap<String, String>,
 }
 
-struct Page {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    html: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) html: String,
 }
 
 impl Page {
@@ -180,7 +180,7 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let res = self
             .client
             .get(format!("{}{path}", self.base))
@@ -233,7 +233,7 @@ impl Browser {
 }
 
 /// A browser logged in as a new member of the given type.
-async fn member(app: &TestApp, user_type: &str) -> (Browser, User) {
+pub(crate) async fn member(app: &TestApp, user_type: &str) -> (Browser, User) {
     let user = app
         .register(TestApp::registration(
             user_type,
