@@ -607,6 +607,11 @@ const SQLITE_MIGRATIONS: &[Embed] = &[
         "search generation, in place of the database's search",
         include_str!("../migrations/sqlite/0016_search_generation.sql"),
     ),
+    (
+        17,
+        "search marks: the index follows what changed",
+        include_str!("../migrations/sqlite/0017_search_marks.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Embed] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -680,6 +685,11 @@ const POSTGRES_MIGRATIONS: &[Embed] = &[
         16,
         "search generation, in place of the database's search",
         include_str!("../migrations/postgres/0016_search_generation.sql"),
+    ),
+    (
+        17,
+        "search marks: the index follows what changed",
+        include_str!("../migrations/postgres/0017_search_marks.sql"),
     ),
 ];
 

@@ -106,54 +106,96 @@ struct Posting {
     frequency: f32,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Document {
     id: i64,
     /// Orders equal scores, newest first (then the highest id).
     created: i64,
     /// The weighted count of its terms.
     length: f32,
+    /// Its terms' numbers, each once: where its postings are when it is taken out.
+    terms: Box<[u32]>,
 }
 
-/// Builds an [`Index`] one document at a time.
-#[derive(Debug)]
-pub struct Builder {
+/// Documents by term, each term's postings in document order. Documents are put in and
+/// taken out one at a time: an index follows a catalogue's changes without reading it
+/// all again. A document's number is never used again once it is taken out, so every
+/// term's postings stay in order by appending.
+#[derive(Debug, Clone)]
+pub struct Index {
+    generation: i64,
     weights: &'static [f32],
     /// Each plain word met, and its term's number: a word is stemmed once, however often
     /// the catalogue uses it.
-    words: HashMap<String, u32>,
+    words: HashMap<Box<str>, u32>,
     /// Each term's number.
-    numbers: HashMap<String, u32>,
-    /// Each term and its postings, by number.
-    postings: Vec<(String, Vec<Posting>)>,
-    documents: Vec<Document>,
-    /// The document being added: its terms' numbers and weights, one for each word.
+    numbers: HashMap<Box<str>, u32>,
+    /// Each term's postings, by number.
+    postings: Vec<Vec<Posting>>,
+    /// By number; `None` once taken out.
+    documents: Vec<Option<Document>>,
+    /// Each id's document number.
+    numbered: HashMap<i64, u32>,
+    /// The weighted count of every document's terms (`f64`: it is added to and taken
+    /// from as documents change, and must not drift).
+    total_length: f64,
+    /// The document being put in: its terms' numbers and weights, one for each word.
     frequencies: Vec<(u32, f32)>,
     scratch: String,
 }
 
-impl Builder {
-    /// Documents with one field for each weight, in the same order.
-    pub fn new(weights: &'static [f32]) -> Self {
+impl Index {
+    /// An empty index of documents with one field for each weight, in the same order,
+    /// labelled with the `generation` of the text it holds.
+    pub fn new(weights: &'static [f32], generation: i64) -> Self {
         Self {
+            generation,
             weights,
             words: HashMap::new(),
             numbers: HashMap::new(),
             postings: Vec::new(),
             documents: Vec::new(),
+            numbered: HashMap::new(),
+            total_length: 0.0,
             frequencies: Vec::new(),
             scratch: String::new(),
         }
     }
 
-    /// Adds a document; `fields` are in the order of the weights (missing ones are empty,
-    /// extra ones ignored).
-    pub fn add(&mut self, id: i64, created: i64, fields: &[&str]) {
+    pub fn generation(&self) -> i64 {
+        self.generation
+    }
+
+    /// Labels the index with the generation of the text it now holds.
+    pub fn set_generation(&mut self, generation: i64) {
+        self.generation = generation;
+    }
+
+    /// How many documents it holds.
+    pub fn len(&self) -> usize {
+        self.numbered.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.numbered.is_empty()
+    }
+
+    /// How many documents were taken out (or put in again) since it was built: their
+    /// numbers are not used again.
+    pub fn retired(&self) -> usize {
+        self.documents.len() - self.numbered.len()
+    }
+
+    /// Puts in document `id`, in place of what it held before; `fields` are in the order
+    /// of the weights (missing ones are empty, extra ones ignored).
+    pub fn put(&mut self, id: i64, created: i64, fields: &[&str]) {
+        self.remove(id);
         let Ok(document) = u32::try_from(self.documents.len()) else {
             return;
         };
         let mut length = 0.0;
-        for (field, weight) in fields.iter().zip(self.weights) {
+        let weights = self.weights;
+        for (field, weight) in fields.iter().zip(weights) {
             for word in words(field) {
                 if let Some(number) = self.number(word) {
                     length += weight;
@@ -162,16 +204,43 @@ impl Builder {
             }
         }
         self.frequencies.sort_unstable_by_key(|(number, _)| *number);
+        let mut terms = Vec::new();
         let mut frequencies = self.frequencies.drain(..).peekable();
         while let Some((number, mut frequency)) = frequencies.next() {
             while let Some((_, more)) = frequencies.next_if(|(next, _)| *next == number) {
                 frequency += more;
             }
-            if let Some((_, postings)) = self.postings.get_mut(number as usize) {
+            if let Some(postings) = self.postings.get_mut(number as usize) {
                 postings.push(Posting { document, frequency });
+                terms.push(number);
             }
         }
-        self.documents.push(Document { id, created, length });
+        self.documents.push(Some(Document {
+            id,
+            created,
+            length,
+            terms: terms.into_boxed_slice(),
+        }));
+        self.numbered.insert(id, document);
+        self.total_length += f64::from(length);
+    }
+
+    /// Takes out document `id`, if it holds it.
+    pub fn remove(&mut self, id: i64) {
+        let Some(document) = self.numbered.remove(&id) else {
+            return;
+        };
+        let Some(taken) = self.documents.get_mut(document as usize).and_then(Option::take) else {
+            return;
+        };
+        for number in taken.terms.iter() {
+            if let Some(postings) = self.postings.get_mut(*number as usize) {
+                if let Ok(at) = postings.binary_search_by_key(&document, |p| p.document) {
+                    postings.remove(at);
+                }
+            }
+        }
+        self.total_length = (self.total_length - f64::from(taken.length)).max(0.0);
     }
 
     /// The number of a word's term, found or given; none for a word without one.
@@ -184,61 +253,26 @@ impl Builder {
         if term.is_empty() {
             return None;
         }
-        let number = match self.numbers.get(&term) {
+        let number = match self.numbers.get(term.as_str()) {
             Some(number) => *number,
             None => {
                 let number = u32::try_from(self.postings.len()).ok()?;
-                self.numbers.insert(term.clone(), number);
-                self.postings.push((term, Vec::new()));
+                self.numbers.insert(term.into_boxed_str(), number);
+                self.postings.push(Vec::new());
                 number
             }
         };
-        self.words.insert(self.scratch.clone(), number);
+        self.words.insert(self.scratch.as_str().into(), number);
         Some(number)
     }
 
-    /// The index, labelled with the `generation` of the text it was read from.
-    pub fn build(self, generation: i64) -> Index {
-        let total: f32 = self.documents.iter().map(|d| d.length).sum();
-        let average = match self.documents.len() {
-            0 => 1.0,
-            n => (total / n as f32).max(f32::MIN_POSITIVE),
-        };
-        let terms = self
-            .postings
-            .into_iter()
-            .filter(|(_, postings)| !postings.is_empty())
-            .map(|(term, postings)| (term.into_boxed_str(), postings.into_boxed_slice()))
-            .collect();
-        Index {
-            generation,
-            terms,
-            documents: self.documents.into_boxed_slice(),
-            average,
-        }
-    }
-}
-
-/// Documents by term, each term's postings in document order.
-#[derive(Debug)]
-pub struct Index {
-    generation: i64,
-    terms: HashMap<Box<str>, Box<[Posting]>>,
-    documents: Box<[Document]>,
-    average: f32,
-}
-
-impl Index {
-    pub fn generation(&self) -> i64 {
-        self.generation
-    }
-
-    pub fn len(&self) -> usize {
-        self.documents.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.documents.is_empty()
+    /// The postings of a term, if any document holds it.
+    fn postings_of(&self, term: &str) -> Option<&[Posting]> {
+        let number = self.numbers.get(term)?;
+        self.postings
+            .get(*number as usize)
+            .map(Vec::as_slice)
+            .filter(|p| !p.is_empty())
     }
 
     /// The ids of the documents holding every term of `words`, best first (BM25F; equal
@@ -247,8 +281,8 @@ impl Index {
         let terms = query_terms(words);
         let mut lists = Vec::with_capacity(terms.len());
         for term in &terms {
-            match self.terms.get(term.as_str()) {
-                Some(postings) => lists.push(&**postings),
+            match self.postings_of(term) {
+                Some(postings) => lists.push(postings),
                 None => return Vec::new(),
             }
         }
@@ -256,7 +290,11 @@ impl Index {
             return Vec::new();
         }
         lists.sort_by_key(|postings| postings.len());
-        let count = self.documents.len() as f32;
+        let count = self.len() as f32;
+        let average = match self.len() {
+            0 => 1.0,
+            n => ((self.total_length / n as f64) as f32).max(f32::MIN_POSITIVE),
+        };
         let idf: Vec<f32> = lists
             .iter()
             .map(|postings| {
@@ -268,8 +306,10 @@ impl Index {
         let mut cursors = vec![0usize; lists.len()];
         let mut found: Vec<(f32, &Document)> = Vec::new();
         'documents: for lead in lists[0] {
-            let document = &self.documents[lead.document as usize];
-            let norm = K1 * (1.0 - B + B * document.length / self.average);
+            let Some(Some(document)) = self.documents.get(lead.document as usize) else {
+                continue;
+            };
+            let norm = K1 * (1.0 - B + B * document.length / average);
             let mut score = idf[0] * bm25(lead.frequency, norm);
             for (i, postings) in lists.iter().enumerate().skip(1) {
                 let rest = &postings[cursors[i]..];
@@ -350,11 +390,11 @@ mod tests {
     }
 
     fn index(documents: &[(i64, i64, &str, &str)]) -> Index {
-        let mut builder = Builder::new(WEIGHTS);
+        let mut index = Index::new(WEIGHTS, 7);
         for (id, created, title, description) in documents {
-            builder.add(*id, *created, &[title, description]);
+            index.put(*id, *created, &[title, description]);
         }
-        builder.build(7)
+        index
     }
 
     #[test]
@@ -385,7 +425,7 @@ mod tests {
     fn the_forms_of_a_word_are_one_term_counted_together() {
         let index = index(&[(1, 1, "Paintings", "painting, painted"), (2, 2, "Painting", "Dusk")]);
         assert_eq!(index.find(&words("painted")), [1, 2], "more of it counts for more");
-        let postings = &index.terms["paint"];
+        let postings = index.postings_of("paint").unwrap_or_default();
         assert_eq!(postings.len(), 2, "one posting a document");
         assert_eq!(
             postings[0].frequency, 12.0,
@@ -424,5 +464,38 @@ mod tests {
         ]);
         // "harbour" is rarer than "blue": having it in the title counts for more.
         assert_eq!(index.find(&words("blue harbour")), [2, 1]);
+    }
+
+    #[test]
+    fn changes_put_in_and_taken_out_rank_as_a_fresh_index_does() {
+        let mut changed = index(&[
+            (1, 1, "Harbour at dawn", "Boats"),
+            (2, 2, "Harbour", "Gulls at noon"),
+            (3, 3, "Forest", "Pines at dawn"),
+            (4, 4, "Harbour lights", "Night boats"),
+        ]);
+        changed.put(2, 2, &["Forest harbour", "Gulls at noon"]);
+        changed.remove(3);
+        changed.remove(99);
+        changed.put(5, 5, &["Dawn", "Harbour boats"]);
+        let fresh = index(&[
+            (1, 1, "Harbour at dawn", "Boats"),
+            (2, 2, "Forest harbour", "Gulls at noon"),
+            (4, 4, "Harbour lights", "Night boats"),
+            (5, 5, "Dawn", "Harbour boats"),
+        ]);
+        for q in ["harbour", "dawn", "forest", "boats harbour", "night", "gulls", "the"] {
+            assert_eq!(changed.find(&words(q)), fresh.find(&words(q)), "{q}");
+        }
+        assert!(changed.find(&words("pines")).is_empty(), "taken out");
+        assert_eq!(changed.find(&words("forest")), [2], "put in again with its new text");
+        assert_eq!((changed.len(), changed.retired()), (4, 2));
+        assert_eq!((fresh.len(), fresh.retired()), (4, 0));
+        changed.remove(1);
+        changed.remove(2);
+        changed.remove(4);
+        changed.remove(5);
+        assert!(changed.is_empty());
+        assert!(changed.find(&words("harbour")).is_empty());
     }
 }

@@ -2,18 +2,22 @@
 //! read from the database and kept in step with it.
 //!
 //! The database counts every change to that text or to what is on show
-//! (`search_generation`, raised by triggers in the same transaction). A search uses the
-//! index as it is while this process has changed nothing in the catalogue and the count
-//! was checked within [`RECHECK`]; otherwise it reads the count, and when it moved, the
-//! text again. So this instance's changes are found at once, another instance's within a
-//! second.
+//! (`search_generation`, raised by triggers in the same transaction), and marks each
+//! changed artwork, and each renamed artist, with the count it raised (`search_mark`). A
+//! search uses the index as it is while this process has changed nothing in the
+//! catalogue and the count was checked within [`RECHECK`]; otherwise it reads the count,
+//! and when it moved, the artworks marked since the index's count ([`CHANGED`]), which
+//! it puts in or takes out of a copy of the index. So this instance's changes are found
+//! at once, another instance's within a second, and a change costs the reading of what
+//! changed, not of the whole catalogue. An artwork deleted outright leaves no mark: the
+//! index then holds more artworks than the catalogue shows, and is read again whole.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::db::{Binds, Columns, Reads};
+use crate::db::{Bind, Binds, Columns, FromColumns, Reads};
 use crate::error::ApiResult;
-use crate::search::{Builder, Index};
+use crate::search::Index;
 use crate::sqlite_reads;
 use crate::state::AppState;
 
@@ -30,6 +34,17 @@ const GENERATION: &str = "SELECT generation FROM search_generation";
 const TEXTS: &str = "SELECT a.id, a.created_at, a.title, a.description, a.material, \
      m.first_name || ' ' || m.last_name || ' ' || m.username \
      FROM artworks a JOIN members m ON m.id = a.artist_id WHERE a.archived_at IS NULL";
+
+/// [`TEXTS`] of the artworks marked after a count (`$1`), by their own change or their
+/// artist's new name, and whether each is on show (those withdrawn are taken out).
+const CHANGED: &str = "SELECT a.id, a.created_at, a.title, a.description, a.material, \
+     m.first_name || ' ' || m.last_name || ' ' || m.username, a.archived_at IS NULL \
+     FROM artworks a JOIN members m ON m.id = a.artist_id \
+     WHERE a.id IN (SELECT id FROM artworks WHERE search_mark > $1 \
+     UNION SELECT w.id FROM members s JOIN artworks w ON w.artist_id = s.id WHERE s.search_mark > $1)";
+
+/// How many artworks are on show, as the database keeps the count.
+const SHOWN: &str = "SELECT CAST(COALESCE(SUM(artworks), 0) AS BIGINT) FROM catalogue_counts";
 
 /// The ids of the artworks on show that hold every word, best first.
 pub async fn ranked(state: &AppState, words: &[String]) -> ApiResult<Arc<[i64]>> {
@@ -54,11 +69,13 @@ async fn current(state: &AppState) -> ApiResult<Arc<Index>> {
     let generation = generation(state).await?;
     let index = match slot.latest() {
         Some(index) if index.generation() == generation => index,
-        _ => {
-            let index = Arc::new(load(state, generation).await?);
-            tracing::info!(artworks = index.len(), generation, "search index read");
-            index
-        }
+        // Followed while it has not retired more documents than it holds; then read
+        // whole again, which numbers them afresh.
+        Some(index) if index.retired() <= index.len() => match follow(state, index, generation).await? {
+            Some(index) => Arc::new(index),
+            None => Arc::new(load(state, generation).await?),
+        },
+        _ => Arc::new(load(state, generation).await?),
     };
     slot.store(index.clone(), mark, checked);
     Ok(index)
@@ -68,16 +85,80 @@ async fn generation(state: &AppState) -> ApiResult<i64> {
     Ok(state.db.reads().int(GENERATION, &Binds::default()).await?)
 }
 
+/// A copy of `index` with the artworks marked since its count put in or taken out,
+/// labelled `generation` (read before the changes, so the label is never newer than the
+/// text); `None` when it then holds another number of artworks than the catalogue shows
+/// (an artwork deleted outright, or a change committed while this read).
+async fn follow(state: &AppState, index: Arc<Index>, generation: i64) -> ApiResult<Option<Index>> {
+    let mut binds = Binds::default();
+    binds.push(Bind::Int(index.generation()));
+    let changes: Vec<Change> = match state.db.reads() {
+        Reads::Sqlite(readers) => {
+            readers
+                .run_blocking(move |conn| sqlite_reads::rows(conn, CHANGED, &binds, |row| Change::read(row)))
+                .await?
+        }
+        Reads::Postgres(readers) => {
+            let binds = &binds;
+            let rows = readers
+                .read(|conn, _| Box::pin(binds.apply(sqlx::query(CHANGED)).fetch_all(conn)))
+                .await?;
+            rows.iter().map(Change::read).collect::<Result<_, _>>()?
+        }
+    };
+    let shown = state.db.reads().int(SHOWN, &Binds::default()).await?;
+    let count = changes.len();
+    // Copying the index and indexing the changes is work for the blocking pool.
+    let next = tokio::task::spawn_blocking(move || {
+        let mut next = Index::clone(&index);
+        for change in &changes {
+            match change.shown {
+                true => next.put(change.id, change.created, &change.fields.each_ref().map(String::as_str)),
+                false => next.remove(change.id),
+            }
+        }
+        next.set_generation(generation);
+        next
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    if i64::try_from(next.len()).ok() != Some(shown) {
+        tracing::info!(held = next.len(), shown, "the search index is read again whole");
+        return Ok(None);
+    }
+    tracing::debug!(changes = count, generation, "search index followed");
+    Ok(Some(next))
+}
+
+/// One row of [`CHANGED`].
+struct Change {
+    id: i64,
+    created: i64,
+    fields: [String; 4],
+    shown: bool,
+}
+
+impl FromColumns for Change {
+    fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
+        Ok(Self {
+            id: row.int(0)?,
+            created: row.timestamp(1)?.timestamp_micros(),
+            fields: [row.text(2)?, row.text(3)?, row.text(4)?, row.text(5)?],
+            shown: row.flag(6)?,
+        })
+    }
+}
+
 /// Every artwork on show, indexed; labelled `generation`, read before the text, so the
 /// label is never newer than the text.
 async fn load(state: &AppState, generation: i64) -> ApiResult<Index> {
-    Ok(match state.db.reads() {
+    let index = match state.db.reads() {
         Reads::Sqlite(readers) => {
             readers
                 .run_blocking(move |conn| {
-                    let mut builder = Builder::new(WEIGHTS);
-                    sqlite_reads::rows(conn, TEXTS, &Binds::default(), |row| add(&mut builder, row))?;
-                    Ok(builder.build(generation))
+                    let mut index = Index::new(WEIGHTS, generation);
+                    sqlite_reads::rows(conn, TEXTS, &Binds::default(), |row| add(&mut index, row))?;
+                    Ok(index)
                 })
                 .await?
         }
@@ -88,22 +169,24 @@ async fn load(state: &AppState, generation: i64) -> ApiResult<Index> {
                 .read(|conn, _| Box::pin(sqlx::query(TEXTS).fetch_all(conn)))
                 .await?;
             tokio::task::spawn_blocking(move || {
-                let mut builder = Builder::new(WEIGHTS);
+                let mut index = Index::new(WEIGHTS, generation);
                 for row in &rows {
-                    add(&mut builder, row)?;
+                    add(&mut index, row)?;
                 }
-                Ok::<_, sqlx::Error>(builder.build(generation))
+                Ok::<_, sqlx::Error>(index)
             })
             .await
             .map_err(anyhow::Error::from)??
         }
-    })
+    };
+    tracing::info!(artworks = index.len(), generation, "search index read");
+    Ok(index)
 }
 
 /// One row of [`TEXTS`] into the index.
-fn add<R: Columns>(builder: &mut Builder, row: &R) -> Result<(), R::Error> {
+fn add<R: Columns>(index: &mut Index, row: &R) -> Result<(), R::Error> {
     let created = row.timestamp(1)?.timestamp_micros();
-    builder.add(
+    index.put(
         row.int(0)?,
         created,
         &[row.str(2)?, row.str(3)?, row.str(4)?, row.str(5)?],

@@ -690,6 +690,91 @@ async fn a_search_with_every_filter_is_driven_by_its_matches() {
 /// Saving a profile or an artwork without changing the text a search reads leaves the
 /// search's count of changes alone, so no server reads the catalogue's text again; a new
 /// name moves it, and every server's search finds the name within a second.
+/// The index follows the catalogue's changes by the artworks they mark: an edit, an
+/// artist's rename and a withdrawal made behind this server's back are each read alone
+/// and put in or taken out (the index retires their old entries), on both engines; an
+/// artwork deleted outright leaves no mark, and the index is read again whole.
+#[tokio::test]
+async fn the_index_follows_what_changed_without_reading_every_artwork() {
+    use sqlx::Row;
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let other = app.artist().await;
+    let ids = many_artworks(&app, &artist, 4).await;
+    let kept = app.artwork_with(&other, json!({"title": "Quarry"})).await;
+    let index = || app.state.search.latest().expect("an index once searched");
+    let generation = || async {
+        let row = sqlx::query("SELECT generation FROM search_generation")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        row.get::<i64, _>(0)
+    };
+    assert_eq!(app.ids("/api/artworks/?q=quarry").await, vec![kept]);
+    assert_eq!((index().len(), index().retired()), (5, 0), "read whole at first");
+
+    // Edited here: found at once; the one artwork is read again.
+    app.patch(
+        &format!("/api/artworks/{}", ids[0]),
+        Some(&artist.token),
+        json!({"title": "Estuary"}),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(app.ids("/api/artworks/?q=estuary").await, vec![ids[0]]);
+    assert_eq!((index().len(), index().retired()), (5, 1), "one artwork followed");
+    let mark: i64 = sqlx::query("SELECT search_mark FROM artworks WHERE id = $1")
+        .bind(ids[0])
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        mark,
+        generation().await,
+        "the edit marked its artwork with the count it raised"
+    );
+    assert_eq!(index().generation(), mark);
+
+    // Renamed and withdrawn behind this server's back, as by another instance.
+    let mut tx = app.state.db.begin().await.unwrap();
+    sqlx::query("UPDATE members SET last_name = 'Vermeer' WHERE id = $1")
+        .bind(artist.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE artworks SET archived_at = created_at WHERE id = $1")
+        .bind(ids[1])
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    tokio::time::sleep(openstudio::artworks::search::RECHECK + std::time::Duration::from_millis(100)).await;
+    let mut found = app.ids("/api/artworks/?q=vermeer").await;
+    found.sort();
+    assert_eq!(found, vec![ids[0], ids[2], ids[3]], "renamed; one withdrawn");
+    assert_eq!(
+        (index().len(), index().retired()),
+        (4, 5),
+        "the artist's four artworks read again, the withdrawn one taken out"
+    );
+    assert_eq!(index().generation(), generation().await);
+
+    // Deleted outright: no row is left to carry a mark, so the index is read whole.
+    app.delete(&format!("/api/artworks/{kept}"), Some(&other.token))
+        .await
+        .assert_status(204);
+    assert!(app.ids("/api/artworks/?q=quarry").await.is_empty());
+    let still: i64 = sqlx::query("SELECT COUNT(*) FROM artworks WHERE id = $1")
+        .bind(kept)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(still, 0, "deleted, not archived");
+    assert_eq!((index().len(), index().retired()), (3, 0), "read again whole");
+}
+
 #[tokio::test]
 async fn only_a_change_to_searched_text_moves_the_search_generation() {
     use sqlx::Row;
@@ -724,7 +809,11 @@ async fn only_a_change_to_searched_text_moves_the_search_generation() {
     assert_eq!(changes(same).await, 1, "the member's row only");
     assert!(app.ids("/api/artworks/?q=hilma").await.is_empty());
     let renamed = "UPDATE members SET first_name = 'Hilma' WHERE id = $1";
-    assert_eq!(changes(renamed).await, 2, "the member's row and the count");
+    assert_eq!(
+        changes(renamed).await,
+        3,
+        "the member's row, the count and the member's mark"
+    );
     let collector = app.collector().await;
     let renamed_collector = format!("UPDATE members SET first_name = 'Vera' WHERE id = {}", collector.id);
     let mut tx = app.state.db.begin().await.unwrap();
@@ -748,7 +837,11 @@ async fn only_a_change_to_searched_text_moves_the_search_generation() {
     let untouched = "UPDATE artworks SET title = title, price_pence = price_pence + 1 WHERE artist_id = $1";
     assert_eq!(changes(untouched).await, 5, "the artworks' rows only");
     let retitled = "UPDATE artworks SET title = 'Dusk' WHERE artist_id = $1";
-    assert_eq!(changes(retitled).await, 10, "each artwork and the count each time");
+    assert_eq!(
+        changes(retitled).await,
+        15,
+        "each artwork, the count and the artwork's mark each time"
+    );
 }
 
 /// The counts the database keeps for the list's total (by medium and for sale) follow
