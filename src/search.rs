@@ -366,6 +366,13 @@ impl Slot {
         current.as_ref().map(|c| c.index.clone())
     }
 
+    /// Takes the index out: searches find none until the next is stored. For the holder
+    /// of the right to refresh, which changes it in place when no search holds it.
+    pub fn take(&self) -> Option<Arc<Index>> {
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        current.take().map(|c| c.index)
+    }
+
     /// Holds the right to refresh the index until dropped.
     pub async fn refreshing(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.refreshing.lock().await

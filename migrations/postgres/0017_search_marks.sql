@@ -9,7 +9,7 @@
 ALTER TABLE artworks ADD COLUMN search_mark BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE members ADD COLUMN search_mark BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX artworks_search_mark_idx ON artworks (search_mark);
-CREATE INDEX members_search_mark_idx ON members (search_mark) WHERE search_mark > 0;
+CREATE INDEX members_search_mark_idx ON members (search_mark);
 
 -- An inserted artwork: the statement's trigger has raised the count; each row takes it.
 CREATE FUNCTION search_mark_inserted() RETURNS trigger LANGUAGE plpgsql AS $$

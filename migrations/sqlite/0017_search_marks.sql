@@ -7,7 +7,7 @@
 ALTER TABLE artworks ADD COLUMN search_mark INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE members ADD COLUMN search_mark INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX artworks_search_mark_idx ON artworks (search_mark);
-CREATE INDEX members_search_mark_idx ON members (search_mark) WHERE search_mark > 0;
+CREATE INDEX members_search_mark_idx ON members (search_mark);
 
 -- Setting a mark fires no trigger: each trigger on these tables names the columns it
 -- follows, and search_mark is none of them.

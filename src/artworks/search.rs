@@ -36,12 +36,19 @@ const TEXTS: &str = "SELECT a.id, a.created_at, a.title, a.description, a.materi
      FROM artworks a JOIN members m ON m.id = a.artist_id WHERE a.archived_at IS NULL";
 
 /// [`TEXTS`] of the artworks marked after a count (`$1`), by their own change or their
-/// artist's new name, and whether each is on show (those withdrawn are taken out).
+/// artist's new name, and whether each is on show (those withdrawn are taken out). Each
+/// part walks its mark's index up from the count, whatever the statistics say, and
+/// stops at [`FOLLOW_AT_MOST`] (`$2`): a longer list is read whole instead.
 const CHANGED: &str = "SELECT a.id, a.created_at, a.title, a.description, a.material, \
      m.first_name || ' ' || m.last_name || ' ' || m.username, a.archived_at IS NULL \
      FROM artworks a JOIN members m ON m.id = a.artist_id \
-     WHERE a.id IN (SELECT id FROM artworks WHERE search_mark > $1 \
-     UNION SELECT w.id FROM members s JOIN artworks w ON w.artist_id = s.id WHERE s.search_mark > $1)";
+     WHERE a.id IN (\
+     SELECT id FROM (SELECT id FROM artworks WHERE search_mark > $1 ORDER BY search_mark LIMIT $2) AS edited \
+     UNION SELECT id FROM (SELECT w.id FROM members s JOIN artworks w ON w.artist_id = s.id \
+     WHERE s.search_mark > $1 ORDER BY s.search_mark LIMIT $2) AS renamed)";
+
+/// More changed artworks than this are not followed: the text is read whole again.
+const FOLLOW_AT_MOST: i64 = 200;
 
 /// How many artworks are on show, as the database keeps the count.
 const SHOWN: &str = "SELECT CAST(COALESCE(SUM(artworks), 0) AS BIGINT) FROM catalogue_counts";
@@ -71,10 +78,14 @@ async fn current(state: &AppState) -> ApiResult<Arc<Index>> {
         Some(index) if index.generation() == generation => index,
         // Followed while it has not retired more documents than it holds; then read
         // whole again, which numbers them afresh.
-        Some(index) if index.retired() <= index.len() => match follow(state, index, generation).await? {
-            Some(index) => Arc::new(index),
-            None => Arc::new(load(state, generation).await?),
-        },
+        Some(index) if index.retired() <= index.len() => {
+            let since = index.generation();
+            drop(index);
+            match follow(state, since, generation).await? {
+                Some(index) => Arc::new(index),
+                None => Arc::new(load(state, generation).await?),
+            }
+        }
         _ => Arc::new(load(state, generation).await?),
     };
     slot.store(index.clone(), mark, checked);
@@ -85,13 +96,20 @@ async fn generation(state: &AppState) -> ApiResult<i64> {
     Ok(state.db.reads().int(GENERATION, &Binds::default()).await?)
 }
 
-/// A copy of `index` with the artworks marked since its count put in or taken out,
-/// labelled `generation` (read before the changes, so the label is never newer than the
-/// text); `None` when it then holds another number of artworks than the catalogue shows
-/// (an artwork deleted outright, or a change committed while this read).
-async fn follow(state: &AppState, index: Arc<Index>, generation: i64) -> ApiResult<Option<Index>> {
+/// The slot's index with the artworks marked after `since` (its count) put in or taken
+/// out, labelled `generation` (read before the changes, so the label is never newer than
+/// the text); `None` when it then holds another number of artworks than the catalogue
+/// shows (an artwork deleted outright, or a change committed during this read).
+///
+/// The changes are read first, with the index still in the slot. Then the index is
+/// taken out and changed in place: the caller holds the right to refresh, so nothing
+/// else stores an index meanwhile, and searches that find the slot empty wait for that
+/// right, as they would for any refresh. Only when a search still holds the index is it
+/// copied (a copy of 10,000 artworks' index costs about as much as following a change).
+async fn follow(state: &AppState, since: i64, generation: i64) -> ApiResult<Option<Index>> {
     let mut binds = Binds::default();
-    binds.push(Bind::Int(index.generation()));
+    binds.push(Bind::Int(since));
+    binds.push(Bind::Int(FOLLOW_AT_MOST));
     let changes: Vec<Change> = match state.db.reads() {
         Reads::Sqlite(readers) => {
             readers
@@ -106,11 +124,16 @@ async fn follow(state: &AppState, index: Arc<Index>, generation: i64) -> ApiResu
             rows.iter().map(Change::read).collect::<Result<_, _>>()?
         }
     };
+    if i64::try_from(changes.len()).map_or(true, |n| n >= FOLLOW_AT_MOST) {
+        return Ok(None);
+    }
     let shown = state.db.reads().int(SHOWN, &Binds::default()).await?;
+    let Some(index) = state.search.take() else {
+        return Ok(None);
+    };
     let count = changes.len();
-    // Copying the index and indexing the changes is work for the blocking pool.
     let next = tokio::task::spawn_blocking(move || {
-        let mut next = Index::clone(&index);
+        let mut next = Arc::try_unwrap(index).unwrap_or_else(|shared| Index::clone(&shared));
         for change in &changes {
             match change.shown {
                 true => next.put(change.id, change.created, &change.fields.each_ref().map(String::as_str)),

@@ -775,6 +775,27 @@ async fn the_index_follows_what_changed_without_reading_every_artwork() {
     assert_eq!((index().len(), index().retired()), (3, 0), "read again whole");
 }
 
+/// A rename that changes more artworks than the index follows (200) reads the text
+/// whole again, rather than a part of the change.
+#[tokio::test]
+async fn a_change_to_more_artworks_than_are_followed_reads_the_text_whole() {
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    many_artworks(&app, &artist, 201).await;
+    let index = || app.state.search.latest().expect("an index once searched");
+    assert_eq!(app.ids("/api/artworks/?q=zinc&per_page=1").await.len(), 1);
+    app.patch("/api/members/user/", Some(&artist.token), json!({"first_name": "Gwen"}))
+        .await
+        .assert_status(200);
+    let res = app.get("/api/artworks/?q=gwen&per_page=1", None).await;
+    assert_eq!(
+        res.header("x-total-count"),
+        "201",
+        "every artwork of the renamed artist"
+    );
+    assert_eq!((index().len(), index().retired()), (201, 0), "read whole");
+}
+
 #[tokio::test]
 async fn only_a_change_to_searched_text_moves_the_search_generation() {
     use sqlx::Row;
