@@ -34,12 +34,16 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- A renamed artist raises the count and takes it, so each of their artworks is read again.
+-- A renamed artist raises the count and takes it, so each of their artworks is read
+-- again. Every artist's rename, not only one with artworks as before: under READ
+-- COMMITTED the test for artworks cannot see an artwork another transaction is adding,
+-- which would then be indexed with the old name and never marked again. An artist with
+-- no artworks costs a reading of no rows.
 CREATE OR REPLACE FUNCTION search_generation_raise_for_artist() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     raised BIGINT;
 BEGIN
-    IF EXISTS (SELECT 1 FROM artworks WHERE artist_id = NEW.id) THEN
+    IF NEW.user_type = 'artist' THEN
         UPDATE search_generation SET generation = generation + 1 RETURNING generation INTO raised;
         NEW.search_mark := raised;
     END IF;

@@ -35,23 +35,25 @@ const TEXTS: &str = "SELECT a.id, a.created_at, a.title, a.description, a.materi
      m.first_name || ' ' || m.last_name || ' ' || m.username \
      FROM artworks a JOIN members m ON m.id = a.artist_id WHERE a.archived_at IS NULL";
 
-/// [`TEXTS`] of the artworks marked after a count (`$1`), by their own change or their
-/// artist's new name, and whether each is on show (those withdrawn are taken out). Each
-/// part walks its mark's index up from the count, whatever the statistics say, and
-/// stops at [`FOLLOW_AT_MOST`] (`$2`): a longer list is read whole instead.
-const CHANGED: &str = "SELECT a.id, a.created_at, a.title, a.description, a.material, \
-     m.first_name || ' ' || m.last_name || ' ' || m.username, a.archived_at IS NULL \
+/// How many artworks are on show (as the database keeps the count), then [`TEXTS`] of
+/// the artworks marked after a count (`$1`), by their own change or their artist's new
+/// name, with whether each is on show (those withdrawn are taken out): one statement,
+/// so the count and the changes are of one moment, and one row with no change when
+/// there is none. Each part walks its mark's index up from the count, whatever the
+/// statistics say, and stops at [`FOLLOW_AT_MOST`] (`$2`): a longer list is read whole
+/// instead.
+const CHANGED: &str = "SELECT t.shown, c.* FROM \
+     (SELECT CAST(COALESCE(SUM(artworks), 0) AS BIGINT) AS shown FROM catalogue_counts) t LEFT JOIN (\
+     SELECT a.id, a.created_at, a.title, a.description, a.material, \
+     m.first_name || ' ' || m.last_name || ' ' || m.username AS artist, a.archived_at IS NULL AS on_show \
      FROM artworks a JOIN members m ON m.id = a.artist_id \
      WHERE a.id IN (\
      SELECT id FROM (SELECT id FROM artworks WHERE search_mark > $1 ORDER BY search_mark LIMIT $2) AS edited \
      UNION SELECT id FROM (SELECT w.id FROM members s JOIN artworks w ON w.artist_id = s.id \
-     WHERE s.search_mark > $1 ORDER BY s.search_mark LIMIT $2) AS renamed)";
+     WHERE s.search_mark > $1 ORDER BY s.search_mark LIMIT $2) AS renamed)) c ON TRUE";
 
 /// More changed artworks than this are not followed: the text is read whole again.
 const FOLLOW_AT_MOST: i64 = 200;
-
-/// How many artworks are on show, as the database keeps the count.
-const SHOWN: &str = "SELECT CAST(COALESCE(SUM(artworks), 0) AS BIGINT) FROM catalogue_counts";
 
 /// The ids of the artworks on show that hold every word, best first.
 pub async fn ranked(state: &AppState, words: &[String]) -> ApiResult<Arc<[i64]>> {
@@ -76,13 +78,14 @@ async fn current(state: &AppState) -> ApiResult<Arc<Index>> {
     let generation = generation(state).await?;
     let index = match slot.latest() {
         Some(index) if index.generation() == generation => index,
-        // Followed while it has not retired more documents than it holds; then read
-        // whole again, which numbers them afresh.
-        Some(index) if index.retired() <= index.len() => {
+        // Followed while the count has only risen (one that went back, as after a
+        // restore, is not followed) and the index has not retired more documents than it
+        // holds; otherwise read whole again, which numbers them afresh.
+        Some(index) if index.generation() < generation && index.retired() <= index.len() => {
             let since = index.generation();
             drop(index);
-            match follow(state, since, generation).await? {
-                Some(index) => Arc::new(index),
+            match follow(state, since, generation, mark, checked).await? {
+                Some(index) => index,
                 None => Arc::new(load(state, generation).await?),
             }
         }
@@ -98,22 +101,31 @@ async fn generation(state: &AppState) -> ApiResult<i64> {
 
 /// The slot's index with the artworks marked after `since` (its count) put in or taken
 /// out, labelled `generation` (read before the changes, so the label is never newer than
-/// the text); `None` when it then holds another number of artworks than the catalogue
-/// shows (an artwork deleted outright, or a change committed during this read).
+/// the text), and stored; `None` when there are too many changes to follow, or the
+/// index then holds another number of artworks than the catalogue showed when the
+/// changes were read (an artwork deleted outright leaves no mark).
 ///
 /// The changes are read first, with the index still in the slot. Then the index is
-/// taken out and changed in place: the caller holds the right to refresh, so nothing
-/// else stores an index meanwhile, and searches that find the slot empty wait for that
-/// right, as they would for any refresh. Only when a search still holds the index is it
-/// copied (a copy of 10,000 artworks' index costs about as much as following a change).
-async fn follow(state: &AppState, since: i64, generation: i64) -> ApiResult<Option<Index>> {
+/// taken out and changed in place on the blocking pool, which stores it itself, so a
+/// search abandoned meanwhile does not leave the slot empty. The caller holds the right
+/// to refresh, so nothing else stores an index meanwhile, and searches that find the slot
+/// empty wait for that right, as they would for any refresh. Only when a search still
+/// holds the index is it copied (a copy of 10,000 artworks' index costs about as much as
+/// following a change).
+async fn follow(
+    state: &AppState,
+    since: i64,
+    generation: i64,
+    mark: u64,
+    checked: Instant,
+) -> ApiResult<Option<Arc<Index>>> {
     let mut binds = Binds::default();
     binds.push(Bind::Int(since));
     binds.push(Bind::Int(FOLLOW_AT_MOST));
-    let changes: Vec<Change> = match state.db.reads() {
+    let rows: Vec<Changed> = match state.db.reads() {
         Reads::Sqlite(readers) => {
             readers
-                .run_blocking(move |conn| sqlite_reads::rows(conn, CHANGED, &binds, |row| Change::read(row)))
+                .run_blocking(move |conn| sqlite_reads::rows(conn, CHANGED, &binds, |row| Changed::read(row)))
                 .await?
         }
         Reads::Postgres(readers) => {
@@ -121,17 +133,19 @@ async fn follow(state: &AppState, since: i64, generation: i64) -> ApiResult<Opti
             let rows = readers
                 .read(|conn, _| Box::pin(binds.apply(sqlx::query(CHANGED)).fetch_all(conn)))
                 .await?;
-            rows.iter().map(Change::read).collect::<Result<_, _>>()?
+            rows.iter().map(Changed::read).collect::<Result<_, _>>()?
         }
     };
+    let shown = rows.first().map_or(0, |row| row.shown);
+    let changes: Vec<Change> = rows.into_iter().filter_map(|row| row.change).collect();
     if i64::try_from(changes.len()).map_or(true, |n| n >= FOLLOW_AT_MOST) {
         return Ok(None);
     }
-    let shown = state.db.reads().int(SHOWN, &Binds::default()).await?;
     let Some(index) = state.search.take() else {
         return Ok(None);
     };
     let count = changes.len();
+    let state = state.clone();
     let next = tokio::task::spawn_blocking(move || {
         let mut next = Arc::try_unwrap(index).unwrap_or_else(|shared| Index::clone(&shared));
         for change in &changes {
@@ -141,19 +155,29 @@ async fn follow(state: &AppState, since: i64, generation: i64) -> ApiResult<Opti
             }
         }
         next.set_generation(generation);
-        next
+        if i64::try_from(next.len()).ok() != Some(shown) {
+            tracing::info!(held = next.len(), shown, "the search index is read again whole");
+            return None;
+        }
+        let next = Arc::new(next);
+        state.search.store(next.clone(), mark, checked);
+        Some(next)
     })
     .await
     .map_err(anyhow::Error::from)?;
-    if i64::try_from(next.len()).ok() != Some(shown) {
-        tracing::info!(held = next.len(), shown, "the search index is read again whole");
-        return Ok(None);
+    if next.is_some() {
+        tracing::debug!(changes = count, generation, "search index followed");
     }
-    tracing::debug!(changes = count, generation, "search index followed");
-    Ok(Some(next))
+    Ok(next)
 }
 
-/// One row of [`CHANGED`].
+/// One row of [`CHANGED`]: how many artworks are on show, and a change, if any.
+struct Changed {
+    shown: i64,
+    change: Option<Change>,
+}
+
+/// An artwork marked since the index's count.
 struct Change {
     id: i64,
     created: i64,
@@ -161,13 +185,20 @@ struct Change {
     shown: bool,
 }
 
-impl FromColumns for Change {
+impl FromColumns for Changed {
     fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
+        let change = match row.optional_int(1)? {
+            None => None,
+            Some(id) => Some(Change {
+                id,
+                created: row.timestamp(2)?.timestamp_micros(),
+                fields: [row.text(3)?, row.text(4)?, row.text(5)?, row.text(6)?],
+                shown: row.flag(7)?,
+            }),
+        };
         Ok(Self {
-            id: row.int(0)?,
-            created: row.timestamp(1)?.timestamp_micros(),
-            fields: [row.text(2)?, row.text(3)?, row.text(4)?, row.text(5)?],
-            shown: row.flag(6)?,
+            shown: row.int(0)?,
+            change,
         })
     }
 }

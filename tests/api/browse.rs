@@ -773,6 +773,58 @@ async fn the_index_follows_what_changed_without_reading_every_artwork() {
         .get(0);
     assert_eq!(still, 0, "deleted, not archived");
     assert_eq!((index().len(), index().retired()), (3, 0), "read again whole");
+
+    // A count that went back (a restore from a backup) is not followed but read whole.
+    app.patch(
+        &format!("/api/artworks/{}", ids[2]),
+        Some(&artist.token),
+        json!({"title": "Mudflat"}),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(app.ids("/api/artworks/?q=mudflat").await, vec![ids[2]]);
+    assert_eq!(index().retired(), 1);
+    sqlx::query("UPDATE search_generation SET generation = generation - 10")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    tokio::time::sleep(openstudio::artworks::search::RECHECK + std::time::Duration::from_millis(100)).await;
+    assert_eq!(app.ids("/api/artworks/?q=mudflat").await, vec![ids[2]]);
+    assert_eq!((index().retired(), index().generation()), (0, generation().await));
+}
+
+/// On PostgreSQL, an artist renamed while their first artwork is being added: the rename
+/// raises the count whether or not they have artworks yet, so the artwork's transaction
+/// waits for it and the artwork is found by the new name, not indexed with the old one
+/// and never marked again.
+#[tokio::test]
+async fn a_rename_during_an_artists_first_artwork_is_found() {
+    if !std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        eprintln!("skipped on SQLite: one writer at a time, the two cannot overlap");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let artist = app.artist().await;
+    let mut renaming = app.state.db.begin().await.unwrap();
+    sqlx::query("UPDATE members SET last_name = 'Hepworth' WHERE id = $1")
+        .bind(artist.id)
+        .execute(&mut *renaming)
+        .await
+        .unwrap();
+    let adding = app.artwork_with(&artist, json!({"title": "Tidewater"}));
+    let meanwhile = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let found = app.ids("/api/artworks/?q=tidewater").await;
+        renaming.commit().await.unwrap();
+        found
+    };
+    let (id, found_meanwhile) = futures::join!(adding, meanwhile);
+    assert!(
+        found_meanwhile.is_empty(),
+        "the artwork waits for the rename: {found_meanwhile:?}"
+    );
+    tokio::time::sleep(openstudio::artworks::search::RECHECK + std::time::Duration::from_millis(100)).await;
+    assert_eq!(app.ids("/api/artworks/?q=hepworth%20tidewater").await, vec![id]);
 }
 
 /// A rename that changes more artworks than the index follows (200) reads the text
