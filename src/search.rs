@@ -373,6 +373,16 @@ impl Slot {
         current.take().map(|c| c.index)
     }
 
+    /// Puts back an index taken out ([`Self::take`]) and changed, unless another was
+    /// stored meanwhile: a refresh whose caller gave up still finishes its work, and must
+    /// not put an older index over the newer one of the caller that went on.
+    pub fn put_back(&self, index: Arc<Index>, mark: u64, checked: Instant) {
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if current.is_none() {
+            *current = Some(Current { index, checked, mark });
+        }
+    }
+
     /// Holds the right to refresh the index until dropped.
     pub async fn refreshing(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.refreshing.lock().await
@@ -504,5 +514,24 @@ mod tests {
         changed.remove(5);
         assert!(changed.is_empty());
         assert!(changed.find(&words("harbour")).is_empty());
+    }
+
+    #[test]
+    fn an_index_put_back_never_replaces_a_newer_one() {
+        let slot = Slot::default();
+        let now = Instant::now();
+        slot.store(Arc::new(Index::new(WEIGHTS, 1)), 0, now);
+        let taken = slot.take().map(|index| index.generation());
+        assert_eq!(taken, Some(1));
+        assert!(slot.latest().is_none(), "taken out");
+        slot.put_back(Arc::new(Index::new(WEIGHTS, 2)), 0, now);
+        assert_eq!(slot.latest().map(|index| index.generation()), Some(2), "put back");
+        slot.store(Arc::new(Index::new(WEIGHTS, 4)), 0, now);
+        slot.put_back(Arc::new(Index::new(WEIGHTS, 3)), 0, now);
+        assert_eq!(
+            slot.latest().map(|index| index.generation()),
+            Some(4),
+            "the newer one kept"
+        );
     }
 }

@@ -38,12 +38,13 @@ END $$;
 -- again. Every artist's rename, not only one with artworks as before: under READ
 -- COMMITTED the test for artworks cannot see an artwork another transaction is adding,
 -- which would then be indexed with the old name and never marked again. An artist with
--- no artworks costs a reading of no rows.
+-- no artworks costs a reading of no rows. Any other member with artworks (the first
+-- version's data can hold them) still raises it; they cannot add artworks meanwhile.
 CREATE OR REPLACE FUNCTION search_generation_raise_for_artist() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     raised BIGINT;
 BEGIN
-    IF NEW.user_type = 'artist' THEN
+    IF NEW.user_type = 'artist' OR EXISTS (SELECT 1 FROM artworks WHERE artist_id = NEW.id) THEN
         UPDATE search_generation SET generation = generation + 1 RETURNING generation INTO raised;
         NEW.search_mark := raised;
     END IF;

@@ -7,7 +7,7 @@
 //! search uses the index as it is while this process has changed nothing in the
 //! catalogue and the count was checked within [`RECHECK`]; otherwise it reads the count,
 //! and when it moved, the artworks marked since the index's count ([`CHANGED`]), which
-//! it puts in or takes out of a copy of the index. So this instance's changes are found
+//! it puts into the index or takes out of it. So this instance's changes are found
 //! at once, another instance's within a second, and a change costs the reading of what
 //! changed, not of the whole catalogue. An artwork deleted outright leaves no mark: the
 //! index then holds more artworks than the catalogue shows, and is read again whole.
@@ -101,13 +101,14 @@ async fn generation(state: &AppState) -> ApiResult<i64> {
 
 /// The slot's index with the artworks marked after `since` (its count) put in or taken
 /// out, labelled `generation` (read before the changes, so the label is never newer than
-/// the text), and stored; `None` when there are too many changes to follow, or the
+/// the text), and put back; `None` when there are too many changes to follow, or the
 /// index then holds another number of artworks than the catalogue showed when the
 /// changes were read (an artwork deleted outright leaves no mark).
 ///
 /// The changes are read first, with the index still in the slot. Then the index is
-/// taken out and changed in place on the blocking pool, which stores it itself, so a
-/// search abandoned meanwhile does not leave the slot empty. The caller holds the right
+/// taken out and changed in place on the blocking pool, which puts it back itself, so a
+/// search abandoned meanwhile does not leave the slot empty (nor puts it over a newer one
+/// that a later search stored). The caller holds the right
 /// to refresh, so nothing else stores an index meanwhile, and searches that find the slot
 /// empty wait for that right, as they would for any refresh. Only when a search still
 /// holds the index is it copied (a copy of 10,000 artworks' index costs about as much as
@@ -160,7 +161,7 @@ async fn follow(
             return None;
         }
         let next = Arc::new(next);
-        state.search.store(next.clone(), mark, checked);
+        state.search.put_back(next.clone(), mark, checked);
         Some(next)
     })
     .await

@@ -825,6 +825,20 @@ async fn a_rename_during_an_artists_first_artwork_is_found() {
     );
     tokio::time::sleep(openstudio::artworks::search::RECHECK + std::time::Duration::from_millis(100)).await;
     assert_eq!(app.ids("/api/artworks/?q=hepworth%20tidewater").await, vec![id]);
+    // A member of another type who holds artworks (the first version's data can) is
+    // followed too.
+    for sql in [
+        "UPDATE members SET user_type = 'collector' WHERE id = $1",
+        "UPDATE members SET last_name = 'Moore' WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(artist.id)
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(openstudio::artworks::search::RECHECK + std::time::Duration::from_millis(100)).await;
+    assert_eq!(app.ids("/api/artworks/?q=moore%20tidewater").await, vec![id]);
 }
 
 /// A rename that changes more artworks than the index follows (200) reads the text
