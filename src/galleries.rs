@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::artworks::{self, Artwork, ARTWORK_COLUMNS, ARTWORK_FROM, ARTWORK_WIDTH};
 use crate::clock;
-use crate::db::{timestamp, Bind, Binds, Columns, Db};
+use crate::db::{timestamp, Bind, Binds, Columns, Db, FromColumns};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{Cursor, Direction, Page};
 use crate::state::AppState;
@@ -63,7 +63,7 @@ pub async fn count(db: &Db, gallery_id: i64) -> ApiResult<i64> {
 /// [`ARTWORK_COLUMNS`].
 struct AddedAt(String);
 
-impl artworks::Tail for AddedAt {
+impl FromColumns for AddedAt {
     fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
         row.text(ARTWORK_WIDTH).map(AddedAt)
     }

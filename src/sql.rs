@@ -108,6 +108,13 @@ pub trait FromColumns: Sized + Send {
     fn read<R: Columns>(row: &R) -> Result<Self, R::Error>;
 }
 
+/// Nothing from the row.
+impl FromColumns for () {
+    fn read<R: Columns>(_: &R) -> Result<Self, R::Error> {
+        Ok(())
+    }
+}
+
 /// A count or an id: the first column.
 impl FromColumns for i64 {
     fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {

@@ -12,10 +12,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::{
-    artwork_from_row, read, read_sqlite, search, write_artwork, Artwork, ArtworkRow, Medium, Tail, ARTWORK_COLUMNS,
+    artwork_from_row, read, read_sqlite, search, write_artwork, Artwork, ArtworkRow, Medium, ARTWORK_COLUMNS,
     ARTWORK_WIDTH,
 };
-use crate::db::{Backend, Bind, Binds, Columns, Reads};
+use crate::db::{Backend, Bind, Binds, Columns, FromColumns, Reads};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::media::Media;
 use crate::money::{parse_decimal, Money};
@@ -481,7 +481,7 @@ fn rows_of(ids: &str, total: &str) -> String {
 /// The count a page's rows carry after their [`ARTWORK_COLUMNS`].
 struct Total(Option<i64>);
 
-impl Tail for Total {
+impl FromColumns for Total {
     fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
         row.optional_int(ARTWORK_WIDTH).map(Total)
     }
@@ -490,7 +490,7 @@ impl Tail for Total {
 /// The sort key a chunk's rows carry after their count (`NULL`).
 struct SortKey(Bind);
 
-impl Tail for SortKey {
+impl FromColumns for SortKey {
     fn read<R: Columns>(row: &R) -> Result<Self, R::Error> {
         row.key(ARTWORK_WIDTH + 1).map(SortKey)
     }

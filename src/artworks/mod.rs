@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use sqlx::{AnyConnection, PgConnection, Row};
 
 use crate::clock;
-use crate::db::{Bind, Binds, Columns, Reads, Tx};
+use crate::db::{Bind, Binds, Columns, FromColumns, Reads, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{boolean, http_url, integer, measure, money, parsed, text, Fields, Parser};
 use crate::media::{self, Media};
@@ -175,16 +175,11 @@ pub(crate) fn artwork_from_row<R: Columns>(row: &R, media: &Media) -> Result<Art
     ArtworkRow::read(row, media).map(|artwork| artwork.owned())
 }
 
-/// What a read of artworks takes from each row after its [`ARTWORK_COLUMNS`].
-pub(crate) trait Tail: Sized + Send + 'static {
-    fn read<R: Columns>(row: &R) -> Result<Self, R::Error>;
-}
+/// What a read of artworks takes from each row after its [`ARTWORK_COLUMNS`]: any
+/// reader of columns ([`FromColumns`]) that can cross to the blocking pool.
+pub(crate) trait Tail: FromColumns + 'static {}
 
-impl Tail for () {
-    fn read<R: Columns>(_: &R) -> Result<Self, R::Error> {
-        Ok(())
-    }
-}
+impl<T: FromColumns + 'static> Tail for T {}
 
 /// On the hot reads' connections ([`Reads`]): the artworks `sql` reads (rows that start
 /// with [`ARTWORK_COLUMNS`], each carrying its images) and what `T` reads from each row.
