@@ -6,7 +6,9 @@
 //! memory stays flat however long the list and no connection is held while a slow
 //! client reads.
 
+use std::collections::VecDeque;
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Uri};
@@ -167,6 +169,9 @@ pub const DEFAULT_CHUNK_ROWS: i64 = 500;
 pub struct Cursor {
     pub at: At,
     rows: i64,
+    /// The last row of this cursor's range, when the list was cut into ranges read at
+    /// once ([`Cursor::ranges`]): the row's sort value and id, included.
+    until: Option<(Bind, i64)>,
 }
 
 /// Where a chunk starts.
@@ -199,22 +204,58 @@ impl Cursor {
         Self {
             at: At::Start,
             rows: rows.max(1),
+            until: None,
         }
     }
 
+    /// This cursor's range, read to `last` (a row's sort value and id, included) when
+    /// there is a range after it, else to the list's end. A range reads one row more
+    /// than it held when `last` was found: a read that fills it found rows added since,
+    /// and the range goes on after them ([`Cursor::after`]), to the same row.
+    pub fn to(&self, last: Option<&(Bind, i64)>) -> Self {
+        Self {
+            at: self.at.clone(),
+            rows: self.rows + i64::from(last.is_some()),
+            until: last.cloned(),
+        }
+    }
+
+    /// The start of the range after the one that ends at `last`.
+    pub fn past_row(&self, (value, id): (Bind, i64)) -> Self {
+        Self {
+            at: At::After(value, id),
+            rows: self.rows,
+            until: None,
+        }
+    }
+
+    /// Rows a chunk reads.
+    pub fn rows(&self) -> i64 {
+        self.rows
+    }
+
     /// The condition that resumes a list ordered by `(key, id)` in `direction` after
-    /// this cursor, if any, with its values pushed onto `binds`.
+    /// this cursor and stops at its range's bound, if any, with its values pushed onto
+    /// `binds`.
     pub fn condition(&self, key: &str, id: &str, direction: Direction, binds: &mut Binds) -> Option<String> {
-        let At::After(value, last_id) = &self.at else {
-            return None;
+        let (after, up_to) = match direction {
+            Direction::Asc => (">", "<="),
+            Direction::Desc => ("<", ">="),
         };
-        let value = binds.push(value.clone());
-        let last_id = binds.push(Bind::Int(*last_id));
-        let op = match direction {
-            Direction::Asc => ">",
-            Direction::Desc => "<",
+        let resume = match &self.at {
+            At::After(value, row_id) => Some((value, *row_id)),
+            At::Start | At::Offset(_) => None,
         };
-        Some(format!("({key}, {id}) {op} ({value}, {last_id})"))
+        let until = self.until.as_ref().map(|(value, row_id)| (value, *row_id));
+        let mut parts = Vec::new();
+        for (op, bound) in [(after, resume), (up_to, until)] {
+            if let Some((value, row_id)) = bound {
+                let value = binds.push(value.clone());
+                let row_id = binds.push(Bind::Int(row_id));
+                parts.push(format!("({key}, {id}) {op} ({value}, {row_id})"));
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join(" AND "))
     }
 
     /// `LIMIT … OFFSET …` for the next chunk, as [`Page::window`] writes it.
@@ -233,6 +274,7 @@ impl Cursor {
             Some((key, id)) if len as i64 == self.rows => Some(Self {
                 at: At::After(key, id),
                 rows: self.rows,
+                until: self.until.clone(),
             }),
             _ => None,
         }
@@ -248,6 +290,7 @@ impl Cursor {
         (len as i64 == self.rows).then(|| Self {
             at: At::Offset(read + self.rows),
             rows: self.rows,
+            until: None,
         })
     }
 }
@@ -322,42 +365,82 @@ pub fn write_array<T, E>(
 
 /// A JSON array streamed chunk by chunk: `next` reads the items after a cursor (the
 /// first time, `start`) and says where the following chunk starts, or `None` after the
-/// last. The next chunk is read on
-/// its own task while this one is written, so the database and the serialiser work at
-/// once; at most one chunk is read ahead, and one read at a time holds a connection.
+/// last. The next chunk is read on its own task while this one is written, so the
+/// database and the serialiser work at once; one read at a time holds a connection.
 /// A failure half-way is logged and ends the body early, so the client sees a broken
 /// response, never a truncated list that looks whole.
 pub fn stream_array<T, F, Fut>(headers: HeaderMap, start: Cursor, next: F) -> Response
 where
     T: JsonItem + Send + 'static,
-    F: FnMut(Cursor) -> Fut + Send + 'static,
+    F: Fn(Cursor) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Chunk<T>> + Send + 'static,
 {
-    struct State<F, T> {
-        next: F,
-        /// The first chunk's cursor, until it is read.
-        first: Option<Cursor>,
-        /// The read of the chunk after the one being written.
-        ahead: Option<ReadAhead<Chunk<T>>>,
+    stream_ranges(headers, start, |_| std::future::ready(Ok(None)), next)
+}
+
+/// Ranges read at once by a streamed list ([`stream_ranges`]): on two cores, one range
+/// is read and written as JSON while the other is.
+const RANGES_AT_ONCE: usize = 2;
+
+/// A JSON array streamed range by range, in order, up to [`RANGES_AT_ONCE`] ranges read
+/// at once: `last` finds the row that ends the range from a cursor (the first time,
+/// `start`; `None` when the list ends within a chunk), found by walking the keys alone;
+/// then `next` reads that range chunk by chunk on its own task, at most one chunk ahead
+/// of what is written. Otherwise as [`stream_array`], which reads one range.
+pub fn stream_ranges<T, L, LFut, F, Fut>(headers: HeaderMap, start: Cursor, last: L, next: F) -> Response
+where
+    T: JsonItem + Send + 'static,
+    L: Fn(Cursor) -> LFut + Send + 'static,
+    LFut: Future<Output = ApiResult<Option<(Bind, i64)>>> + Send,
+    F: Fn(Cursor) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Chunk<T>> + Send + 'static,
+{
+    struct State<L, F, T> {
+        last: L,
+        next: Arc<F>,
+        /// Where the range after the last one started begins, if there is one.
+        waiting: Option<Cursor>,
+        /// The ranges being read, in order: the first is the one written.
+        reading: VecDeque<Reading<T>>,
         opened: bool,
         empty: bool,
     }
     let state = State {
-        next,
-        first: Some(start),
-        ahead: None,
+        last,
+        next: Arc::new(next),
+        waiting: Some(start),
+        reading: VecDeque::new(),
         opened: false,
         empty: true,
     };
     let stream = futures::stream::unfold(state, |mut state| async move {
-        let read = match (state.first.take(), state.ahead.take()) {
-            (Some(cursor), _) => (state.next)(cursor).await,
-            (None, Some(ahead)) => ahead.finish().await,
-            (None, None) if state.opened => {
+        let read = loop {
+            while state.reading.len() < RANGES_AT_ONCE {
+                let Some(from) = state.waiting.take() else { break };
+                match (state.last)(from.clone()).await {
+                    Ok(last) => {
+                        let range = from.to(last.as_ref());
+                        state.waiting = last.map(|last| from.past_row(last));
+                        state.reading.push_back(Reading::start(range, Arc::clone(&state.next)));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "a streamed list failed half-way");
+                        return Some((Err(std::io::Error::other(e.to_string())), stop(state)));
+                    }
+                }
+            }
+            let Some(reading) = state.reading.front_mut() else {
+                if !state.opened {
+                    return None;
+                }
                 state.opened = false;
                 return Some((Ok(Bytes::from_static(b"]")), state));
+            };
+            match reading.chunks.recv().await {
+                Some(read) => break read,
+                // This range is read to its end.
+                None => drop(state.reading.pop_front()),
             }
-            (None, None) => return None,
         };
         let mut buffer = Vec::new();
         if !state.opened {
@@ -365,8 +448,7 @@ where
             buffer.push(b'[');
         }
         match read {
-            Ok((items, cursor)) => {
-                state.ahead = cursor.map(|cursor| ReadAhead(tokio::spawn((state.next)(cursor))));
+            Ok(items) => {
                 for item in &items {
                     if !std::mem::take(&mut state.empty) {
                         buffer.push(b',');
@@ -384,8 +466,9 @@ where
             }
         }
     });
-    fn stop<F, T>(mut state: State<F, T>) -> State<F, T> {
-        state.ahead = None;
+    fn stop<L, F, T>(mut state: State<L, F, T>) -> State<L, F, T> {
+        state.waiting = None;
+        state.reading.clear();
         state.opened = false;
         state
     }
@@ -394,25 +477,46 @@ where
     (headers, Body::from_stream(stream)).into_response()
 }
 
+/// A range being read on its own task, chunk by chunk, at most one chunk ahead of the
+/// one taken; dropped (the client went away, the list failed), the read is abandoned.
+struct Reading<T> {
+    chunks: tokio::sync::mpsc::Receiver<ApiResult<Vec<T>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl<T: Send + 'static> Reading<T> {
+    fn start<F, Fut>(range: Cursor, next: Arc<F>) -> Self
+    where
+        F: Fn(Cursor) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Chunk<T>> + Send + 'static,
+    {
+        let (sender, chunks) = tokio::sync::mpsc::channel(1);
+        let task = tokio::spawn(async move {
+            let mut cursor = Some(range);
+            while let Some(at) = cursor.take() {
+                let read = next(at).await.map(|(items, following)| {
+                    cursor = following;
+                    items
+                });
+                let failed = read.is_err();
+                if sender.send(read).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Self { chunks, task }
+    }
+}
+
+impl<T> Drop for Reading<T> {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// A chunk of a streamed list as its reader gives it: the items, and where the next
 /// chunk starts.
 pub type Chunk<T> = ApiResult<(Vec<T>, Option<Cursor>)>;
-
-/// A chunk being read on its own task; dropped (the client went away, or the list
-/// failed), the read is abandoned.
-struct ReadAhead<R>(tokio::task::JoinHandle<R>);
-
-impl<T> ReadAhead<ApiResult<T>> {
-    async fn finish(mut self) -> ApiResult<T> {
-        (&mut self.0).await.map_err(|e| ApiError::Internal(e.into()))?
-    }
-}
-
-impl<R> Drop for ReadAhead<R> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -468,11 +572,11 @@ mod tests {
     async fn a_chunk_read_ahead_is_abandoned_with_its_response() {
         use futures::StreamExt;
         let (held, released) = tokio::sync::oneshot::channel::<()>();
-        let mut held = Some(held);
+        let held = std::sync::Mutex::new(Some(held));
         let response = stream_array(HeaderMap::new(), Cursor::start(1), move |cursor| {
             let held = match cursor.at {
                 At::Start => None,
-                _ => held.take(),
+                _ => held.lock().unwrap().take(),
             };
             async move {
                 match held {
@@ -490,6 +594,80 @@ mod tests {
             matches!(ended, Ok(Err(_))),
             "the read ahead was dropped with the response"
         );
+    }
+
+    #[test]
+    fn a_range_is_read_to_its_last_row() {
+        let start = Cursor::start(3);
+        let first = start.to(Some(&(Bind::Int(30), 3)));
+        let second = start.past_row((Bind::Int(30), 3));
+        let middle = second.to(Some(&(Bind::Int(60), 6)));
+        let tail = second.past_row((Bind::Int(60), 6)).to(None);
+        let conditions: Vec<Option<String>> = [&first, &middle, &tail]
+            .iter()
+            .map(|r| r.condition("k", "id", Direction::Desc, &mut Binds::default()))
+            .collect();
+        assert_eq!(
+            conditions,
+            [
+                Some("(k, id) >= ($1, $2)".to_owned()),
+                Some("(k, id) < ($1, $2) AND (k, id) >= ($3, $4)".to_owned()),
+                Some("(k, id) < ($1, $2)".to_owned()),
+            ]
+        );
+        assert_eq!(
+            middle.condition("k", "id", Direction::Asc, &mut Binds::default()),
+            Some("(k, id) > ($1, $2) AND (k, id) <= ($3, $4)".to_owned())
+        );
+        // A range reads one row more than it held: three rows end it; a fourth means rows
+        // were added since, and the range goes on after it, to the same row.
+        assert!(middle.after(3, Some((Bind::Int(50), 5))).is_none());
+        let more = middle.after(4, Some((Bind::Int(50), 5))).unwrap();
+        assert!(matches!(more.at, At::After(Bind::Int(50), 5)));
+        assert_eq!(
+            more.condition("k", "id", Direction::Desc, &mut Binds::default()),
+            Some("(k, id) < ($1, $2) AND (k, id) >= ($3, $4)".to_owned())
+        );
+        assert!(
+            tail.after(3, Some((Bind::Int(90), 9))).is_some(),
+            "read in chunks to the end"
+        );
+        assert_eq!(
+            start
+                .to(None)
+                .condition("k", "id", Direction::Desc, &mut Binds::default()),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn ranges_read_at_once_are_written_in_order() {
+        // Chunks of two, cut into three ranges at rows 1 and 2; the first range is slow
+        // and reads two chunks (rows were added to it), the others answer at once.
+        let last = |cursor: Cursor| async move {
+            Ok(match cursor.at {
+                At::Start => Some((Bind::Int(1), 1)),
+                At::After(Bind::Int(1), 1) => Some((Bind::Int(2), 2)),
+                _ => None,
+            })
+        };
+        let response = stream_ranges(HeaderMap::new(), Cursor::start(2), last, |cursor| async move {
+            match (&cursor.at, &cursor.until) {
+                (At::Start, Some(_)) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    let next = cursor.after(3, Some((Bind::Int(0), 0)));
+                    Ok((vec![1, 2, 3], next))
+                }
+                (At::After(Bind::Int(0), 0), Some(_)) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    Ok((vec![4], None))
+                }
+                (At::After(Bind::Int(1), 1), Some(_)) => Ok((vec![5, 6], None)),
+                (At::After(Bind::Int(2), 2), None) => Ok((vec![7], None)),
+                _ => Err(ApiError::Internal(anyhow::anyhow!("no such range"))),
+            }
+        });
+        assert_eq!(frames(response).await, ("[1,2,3,4,5,6,7]".to_owned(), false));
     }
 
     #[test]

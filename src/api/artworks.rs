@@ -15,7 +15,7 @@ use crate::artworks::{self, quote, Artwork, ArtworkInput, Image};
 use crate::auth::{Artist, CurrentMember, MaybeMember};
 use crate::error::ApiResult;
 use crate::input::{Id, JsonBody};
-use crate::paging::{query_pairs, stream_array, Paging};
+use crate::paging::{query_pairs, stream_ranges, Paging};
 use crate::shipping::Quote;
 use crate::state::AppState;
 
@@ -51,9 +51,14 @@ async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Res
     // Found once: every chunk pages through the same matches.
     let filter = browse::searched(&state, &filter).await?.into_owned();
     let total = browse::count(&state, &filter).await?;
-    Ok(stream_array(
+    let ends = (state.clone(), filter.clone());
+    Ok(stream_ranges(
         Paging::Whole.headers(uri, total),
         state.first_chunk(),
+        move |from| {
+            let (state, filter) = ends.clone();
+            async move { browse::range_end(&state, &filter, from).await }
+        },
         move |cursor| {
             let (state, filter) = (state.clone(), filter.clone());
             async move { browse::chunk(&state, &filter, cursor).await }
