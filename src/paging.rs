@@ -159,9 +159,9 @@ impl Paging {
 
 /// Rows read at once when a whole list is streamed, unless configured
 /// (`LIST_CHUNK_ROWS`): fewer round trips than 200 (PostgreSQL's whole list of 10,000
-/// artworks took 82 ms in chunks of 200, 65 ms in chunks of 500). A response holds two
-/// chunks at a time (the one written, the one read ahead), and the JSON of the one
-/// written: about 1.5 MB.
+/// artworks took 82 ms in chunks of 200, 65 ms in chunks of 500). A response holds the
+/// chunk being written and, for each range being read ([`stream_ranges`]), the one read
+/// ahead: about 1.5 MB with one range, 2.5 MB with two.
 pub const DEFAULT_CHUNK_ROWS: i64 = 500;
 
 /// Where the next chunk of a whole list starts, and how many rows a chunk reads.
@@ -169,8 +169,8 @@ pub const DEFAULT_CHUNK_ROWS: i64 = 500;
 pub struct Cursor {
     pub at: At,
     rows: i64,
-    /// The last row of this cursor's range, when the list was cut into ranges read at
-    /// once ([`Cursor::ranges`]): the row's sort value and id, included.
+    /// The last row of this cursor's range, when the list is cut into ranges read at
+    /// once ([`stream_ranges`]): the row's sort value and id, included.
     until: Option<(Bind, i64)>,
 }
 
@@ -366,7 +366,8 @@ pub fn write_array<T, E>(
 /// A JSON array streamed chunk by chunk: `next` reads the items after a cursor (the
 /// first time, `start`) and says where the following chunk starts, or `None` after the
 /// last. The next chunk is read on its own task while this one is written, so the
-/// database and the serialiser work at once; one read at a time holds a connection.
+/// database and the serialiser work at once; one read at a time holds a connection, and
+/// at most one chunk is read ahead.
 /// A failure half-way is logged and ends the body early, so the client sees a broken
 /// response, never a truncated list that looks whole.
 pub fn stream_array<T, F, Fut>(headers: HeaderMap, start: Cursor, next: F) -> Response
@@ -382,11 +383,17 @@ where
 /// is read and written as JSON while the other is.
 const RANGES_AT_ONCE: usize = 2;
 
-/// A JSON array streamed range by range, in order, up to [`RANGES_AT_ONCE`] ranges read
-/// at once: `last` finds the row that ends the range from a cursor (the first time,
-/// `start`; `None` when the list ends within a chunk), found by walking the keys alone;
-/// then `next` reads that range chunk by chunk on its own task, at most one chunk ahead
-/// of what is written. Otherwise as [`stream_array`], which reads one range.
+/// Ranges read beside their list's first, in the whole process: a list read alone uses
+/// both cores, and lists read at once, which have the cores busy already, read one range
+/// each and hold one connection each, as a list read chunk after chunk does.
+static SECOND_RANGES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// A JSON array streamed range by range, in order: `last` finds the row that ends the
+/// range from a cursor (the first time, `start`; `None` when the list ends within a
+/// chunk, or is to be read as one range), by walking the keys alone; then `next` reads
+/// that range chunk by chunk on its own task, at most one chunk ahead of what is
+/// written. A second range is read beside the first while [`SECOND_RANGES`] allows it.
+/// Otherwise as [`stream_array`], which reads one range.
 pub fn stream_ranges<T, L, LFut, F, Fut>(headers: HeaderMap, start: Cursor, last: L, next: F) -> Response
 where
     T: JsonItem + Send + 'static,
@@ -398,7 +405,7 @@ where
     struct State<L, F, T> {
         last: L,
         next: Arc<F>,
-        /// Where the range after the last one started begins, if there is one.
+        /// Where the next range to start begins, unless the list's last has started.
         waiting: Option<Cursor>,
         /// The ranges being read, in order: the first is the one written.
         reading: VecDeque<Reading<T>>,
@@ -415,13 +422,21 @@ where
     };
     let stream = futures::stream::unfold(state, |mut state| async move {
         let read = loop {
-            while state.reading.len() < RANGES_AT_ONCE {
+            while state.reading.len() < RANGES_AT_ONCE && state.waiting.is_some() {
+                let second = match state.reading.is_empty() {
+                    true => None,
+                    false => match SECOND_RANGES.try_acquire() {
+                        Ok(permit) => Some(permit),
+                        Err(_) => break,
+                    },
+                };
                 let Some(from) = state.waiting.take() else { break };
                 match (state.last)(from.clone()).await {
                     Ok(last) => {
                         let range = from.to(last.as_ref());
                         state.waiting = last.map(|last| from.past_row(last));
-                        state.reading.push_back(Reading::start(range, Arc::clone(&state.next)));
+                        let reading = Reading::start(range, Arc::clone(&state.next), second);
+                        state.reading.push_back(reading);
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "a streamed list failed half-way");
@@ -438,8 +453,12 @@ where
             };
             match reading.chunks.recv().await {
                 Some(read) => break read,
-                // This range is read to its end.
-                None => drop(state.reading.pop_front()),
+                // The range's task ended: read to the range's end, or it panicked, which
+                // must break the list as a failed read does, never end it looking whole.
+                None => match (&mut reading.task).await {
+                    Ok(()) => drop(state.reading.pop_front()),
+                    Err(e) => break Err(ApiError::Internal(e.into())),
+                },
             }
         };
         let mut buffer = Vec::new();
@@ -482,10 +501,12 @@ where
 struct Reading<T> {
     chunks: tokio::sync::mpsc::Receiver<ApiResult<Vec<T>>>,
     task: tokio::task::JoinHandle<()>,
+    /// Held while a second range of its list is read ([`SECOND_RANGES`]).
+    _second: Option<tokio::sync::SemaphorePermit<'static>>,
 }
 
 impl<T: Send + 'static> Reading<T> {
-    fn start<F, Fut>(range: Cursor, next: Arc<F>) -> Self
+    fn start<F, Fut>(range: Cursor, next: Arc<F>, second: Option<tokio::sync::SemaphorePermit<'static>>) -> Self
     where
         F: Fn(Cursor) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Chunk<T>> + Send + 'static,
@@ -494,17 +515,25 @@ impl<T: Send + 'static> Reading<T> {
         let task = tokio::spawn(async move {
             let mut cursor = Some(range);
             while let Some(at) = cursor.take() {
+                // The chunk's place first: a chunk is read only once the one before it
+                // was taken, so at most one waits.
+                let Ok(place) = sender.reserve().await else { return };
                 let read = next(at).await.map(|(items, following)| {
                     cursor = following;
                     items
                 });
                 let failed = read.is_err();
-                if sender.send(read).await.is_err() || failed {
+                place.send(read);
+                if failed {
                     return;
                 }
             }
         });
-        Self { chunks, task }
+        Self {
+            chunks,
+            task,
+            _second: second,
+        }
     }
 }
 
@@ -566,6 +595,17 @@ mod tests {
             }
         });
         assert_eq!(frames(failing).await, ("[1,2".to_owned(), true), "no closing bracket");
+    }
+
+    #[tokio::test]
+    async fn a_read_that_panics_breaks_the_list() {
+        let response = stream_array(HeaderMap::new(), Cursor::start(1), |cursor| async move {
+            match cursor.at {
+                At::Start => Ok((vec![1], cursor.past(1))),
+                _ => panic!("a row no reader expected"),
+            }
+        });
+        assert_eq!(frames(response).await, ("[1".to_owned(), true), "no closing bracket");
     }
 
     #[tokio::test]

@@ -1,6 +1,8 @@
 //! The artworks' routes: the catalogue, an artwork, its images, its shipping quote, and
 //! its artist's page.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -51,7 +53,8 @@ async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Res
     // Found once: every chunk pages through the same matches.
     let filter = browse::searched(&state, &filter).await?.into_owned();
     let total = browse::count(&state, &filter).await?;
-    let ends = (state.clone(), filter.clone());
+    let filter = Arc::new(filter);
+    let ends = (state.clone(), Arc::clone(&filter));
     Ok(stream_ranges(
         Paging::Whole.headers(uri, total),
         state.first_chunk(),
@@ -60,7 +63,7 @@ async fn list_whole(state: AppState, filter: Filter, uri: &Uri) -> ApiResult<Res
             async move { browse::range_end(&state, &filter, from).await }
         },
         move |cursor| {
-            let (state, filter) = (state.clone(), filter.clone());
+            let (state, filter) = (state.clone(), Arc::clone(&filter));
             async move { browse::chunk(&state, &filter, cursor).await }
         },
     ))

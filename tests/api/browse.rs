@@ -546,6 +546,7 @@ async fn lists_without_paging_parameters_are_whole_in_every_ordering() {
         "ordering=title",
         "q=harbour",
         "q=harbour&ordering=-price",
+        "min_price=0.01&ordering=-price",
     ] {
         let whole = app.get(&format!("/api/artworks/?{query}"), None).await;
         whole.assert_status(200);
