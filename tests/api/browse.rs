@@ -605,6 +605,8 @@ async fn the_first_clients_order_and_gallery_lists_are_whole() {
         .collect::<Vec<_>>()
         .await;
     for (path, token) in [
+        // The catalogue's ranges: the last one ends at the list's last row.
+        ("/api/artworks/".to_owned(), &buyer.token),
         ("/api/orders/purchase-requests/".to_owned(), &buyer.token),
         ("/api/orders/seller/".to_owned(), &artist.token),
         (format!("/api/galleries/{gallery}/artworks/"), &buyer.token),
