@@ -191,6 +191,7 @@ list_cases() {
   wrk_case "list page of 200$1" "/api/artworks/?per_page=200" "" "" 200
   wrk_case "list, filtered$1" "/api/artworks/?medium=painting&min_price=100&max_price=3000&ordering=-price&per_page=50" "" "" 50
   wrk_case "list, q=$1" "/api/artworks/?q=harbour%20dawn&per_page=50" "" "" 50
+  wrk_case "list, price range$1" "/api/artworks/?min_price=100&max_price=3000&per_page=50" "" "" 50
 }
 
 run_engine() {

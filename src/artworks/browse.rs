@@ -346,6 +346,22 @@ impl Filter {
             || self.year_max.is_some()
     }
 
+    /// Whether PostgreSQL plans this filter's statements with their values, each time: a
+    /// price or a year range with both ends, unless the list is ordered by that column. A
+    /// plan kept for any values guesses that such a range holds a two-hundredth of the
+    /// artworks; for £100–£3,000, which holds more than half of them, it fetched and
+    /// sorted every match for a page of 50 (15 ms, against 0.3 ms for the plan made with
+    /// the values, which walks the order's index). Ordered by the range's column, or with
+    /// one end only (guessed at a third), the plan kept walks the order's index, and
+    /// planning each time would only cost more (0.8 ms a page here).
+    fn planned_with_values(&self) -> bool {
+        let ordered_by = |orderings: [Ordering; 2]| self.plain_ordering().is_some_and(|o| orderings.contains(&o));
+        let price = self.min_price.is_some() && self.max_price.is_some();
+        let year = self.year_min.is_some() && self.year_max.is_some();
+        (price && !ordered_by([Ordering::Price, Ordering::PriceDesc]))
+            || (year && !ordered_by([Ordering::Year, Ordering::YearDesc]))
+    }
+
     /// The ordering the list follows, unless it is a search's relevance.
     fn plain_ordering(&self) -> Option<Ordering> {
         match self.ordering {
@@ -548,14 +564,18 @@ pub async fn page(state: &AppState, filter: &Filter, page: Page) -> ApiResult<(i
 /// On PostgreSQL, a page's rows and the catalogue's size under `filter`.
 async fn pg_page(conn: &mut PgConnection, filter: &Filter, page: Page) -> Result<(i64, Vec<PgRow>), sqlx::Error> {
     let (list_sql, binds) = filter.page_query(Backend::Postgres, page, true);
-    let rows = binds.apply(sqlx::query(&list_sql)).fetch_all(&mut *conn).await?;
+    let kept = !filter.planned_with_values();
+    let rows = binds
+        .apply(sqlx::query(&list_sql).persistent(kept))
+        .fetch_all(&mut *conn)
+        .await?;
     let total = match rows.first() {
         Some(row) => Total::read(row)?.0.unwrap_or_default(),
         // An empty page (past the end) has no row to carry the count.
         None => {
             let (count_sql, count_binds) = filter.count_query(Backend::Postgres);
             count_binds
-                .apply(sqlx::query(&count_sql))
+                .apply(sqlx::query(&count_sql).persistent(kept))
                 .fetch_one(&mut *conn)
                 .await?
                 .try_get(0)?
@@ -633,8 +653,9 @@ pub async fn count(state: &AppState, filter: &Filter) -> ApiResult<i64> {
         return Ok(count_of(matches));
     }
     let (count_sql, binds) = filter.count_query(state.db.backend());
+    let kept = state.db.backend() == Backend::Sqlite || !filter.planned_with_values();
     Ok(binds
-        .apply(sqlx::query(&count_sql))
+        .apply(sqlx::query(&count_sql).persistent(kept))
         .fetch_one(state.db.pool())
         .await?
         .try_get(0)?)
@@ -694,9 +715,9 @@ pub async fn chunk(state: &AppState, filter: &Filter, cursor: Cursor) -> Chunk<L
                 "SELECT {ARTWORK_COLUMNS}, NULL::BIGINT, {key} AS sort_key FROM {tables} {artist_join} \
                  WHERE {condition} ORDER BY {order} {window}"
             );
-            let (sql, binds) = (&sql, &binds);
+            let (sql, binds, kept) = (&sql, &binds, !filter.planned_with_values());
             let rows = readers
-                .read(|conn, _| Box::pin(binds.apply(sqlx::query(sql)).fetch_all(conn)))
+                .read(|conn, _| Box::pin(binds.apply(sqlx::query(sql).persistent(kept)).fetch_all(conn)))
                 .await?;
             let last = match rows.last() {
                 Some(row) => Some((SortKey::read(row)?.0, row.int(0)?)),
@@ -759,7 +780,13 @@ pub async fn range_end(state: &AppState, filter: &Filter, from: Cursor) -> ApiRe
             .await?
             .into_iter()
             .next(),
-        Reads::Postgres(_) => state.db.reads().one::<Bound>(&sql, &binds).await?,
+        Reads::Postgres(readers) => {
+            let (sql, binds, kept) = (&sql, &binds, !filter.planned_with_values());
+            let row = readers
+                .read(|conn, _| Box::pin(binds.apply(sqlx::query(sql).persistent(kept)).fetch_optional(conn)))
+                .await?;
+            row.as_ref().map(Bound::read).transpose()?
+        }
     };
     Ok(end.map(|Bound(key, id)| (key, id)))
 }
@@ -789,6 +816,19 @@ mod tests {
         );
         assert!(search_words(" ' \" * ").is_empty());
         assert_eq!(search_words("Café Müller"), vec!["café", "müller"]);
+    }
+
+    #[test]
+    fn postgresql_plans_a_range_with_both_ends_with_its_values_unless_ordered_by_it() {
+        let planned = |q: &str| Filter::from_pairs(&pairs(q)).unwrap().planned_with_values();
+        assert!(planned("min_price=100&max_price=3000"));
+        assert!(planned("min_price=100&max_price=3000&medium=painting&ordering=year"));
+        assert!(planned("year_min=1990&year_max=2020&ordering=-price"));
+        assert!(!planned("min_price=100&max_price=3000&ordering=-price"));
+        assert!(!planned("year_min=1990&year_max=2020&ordering=year"));
+        assert!(!planned("min_price=100"), "one end: the plan kept guesses a third");
+        assert!(!planned("year_max=2020&artist=3"));
+        assert!(!planned(""));
     }
 
     #[test]
